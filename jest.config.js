@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+const fs = require('node:fs');
+const swcrc = JSON.parse(fs.readFileSync(`${__dirname}/.swcrc`, 'utf8'));
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  setupFiles: ['reflect-metadata'],
+  // PGlite's CommonJS build calls import(): let swc turn it into require() under jest.
+  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/)'],
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

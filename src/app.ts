@@ -1,0 +1,71 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from './config/config';
+import { migrations } from './migrations';
+import { identityModule } from './modules/identity';
+import { createDataSource } from './platform/database/data-source';
+import { buildGraphQLSchema } from './platform/graphql/schema';
+import { createHttpServer, type HttpServer } from './platform/http/server';
+import type { Logger } from './platform/logging/logger';
+
+/** Every module, in build order: a module may use the exports of those before it. */
+export const modules = [identityModule];
+
+export const entities = modules.flatMap((module) => module.entities);
+
+export interface App {
+  readonly http: HttpServer;
+  readonly dataSource: DataSource;
+  /** Stops accepting requests, finishes those in flight, closes the database. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds the platform pieces and the modules, wires them, and nothing else. */
+export async function createApp(config: Config, logger: Logger): Promise<App> {
+  const dataSource = await createDataSource({
+    url: config.DATABASE_URL,
+    embeddedPath: config.DATABASE_EMBEDDED_PATH,
+    poolMax: config.DATABASE_POOL_MAX,
+    slowQueryMs: config.LOG_SLOW_QUERY_MS,
+    logger,
+    entities,
+    migrations,
+  });
+  try {
+    await dataSource.initialize();
+    if (config.DATABASE_MIGRATE_ON_START) {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((migration) => migration.name) });
+    }
+
+    const platform = { config, logger, dataSource };
+    const identity = identityModule.build(platform);
+
+    const schema = await buildGraphQLSchema([...identity.resolvers]);
+    const http = await createHttpServer({
+      config,
+      logger,
+      schema,
+      authenticate: (authorization) => identity.exports.identity.authenticate(authorization),
+      readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }],
+    });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      http,
+      dataSource,
+      stop() {
+        stopping ??= (async () => {
+          try {
+            await http.close();
+          } finally {
+            await dataSource.destroy();
+          }
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
+}

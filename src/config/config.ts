@@ -1,0 +1,269 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  getMetadataStorage,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+import { parseDurationSeconds } from './duration';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogFormat = 'json' | 'pretty';
+
+const DURATION = /^\d+\s*[smhd]?$/;
+const DURATION_MESSAGE = '$property must be a duration such as 900, 45s, 15m, 12h or 30d';
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+/**
+ * Every setting of the process, read from the environment once at boot.
+ * Each variable may instead be read from a file named by `<NAME>_FILE`
+ * (Docker and Kubernetes secrets). `.env.example` documents each one.
+ */
+export class Config {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: NodeEnv = 'development';
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsInt() @Min(0) @Max(65535)
+  PORT = 4000;
+
+  /** Absent: the embedded PGlite database under DATABASE_EMBEDDED_PATH. */
+  @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: '$property must be a postgres:// URL' })
+  DATABASE_URL: string | undefined = undefined;
+
+  /** A directory for the embedded database's files, or memory:// for a throwaway one. */
+  @IsString()
+  DATABASE_EMBEDDED_PATH = './.data/pglite';
+
+  @IsInt() @Min(1) @Max(1000)
+  DATABASE_POOL_MAX = 10;
+
+  @IsBoolean()
+  DATABASE_MIGRATE_ON_START = true;
+
+  @IsIn(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'])
+  LOG_LEVEL = 'info';
+
+  /** Default: pretty in development, json elsewhere. */
+  @IsOptional() @IsIn(['json', 'pretty'])
+  LOG_FORMAT: LogFormat | undefined = undefined;
+
+  @IsInt() @Min(0)
+  LOG_SLOW_QUERY_MS = 200;
+
+  /** HS256 key for access tokens; at least 32 bytes in production. */
+  @IsOptional() @IsString() @MinLength(1)
+  JWT_SECRET: string | undefined = undefined;
+
+  @IsString() @MinLength(1)
+  JWT_ISSUER = 'groundwork';
+
+  @IsString() @MinLength(1)
+  JWT_AUDIENCE = 'groundwork-api';
+
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  ACCESS_TOKEN_TTL = '15m';
+
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  REFRESH_TOKEN_TTL = '30d';
+
+  /** log2 of scrypt's cost N; 17 is OWASP's recommendation (N=2^17, r=8, p=1). */
+  @IsInt() @Min(10) @Max(20)
+  PASSWORD_HASH_COST = 17;
+
+  /** Failed logIn attempts allowed per email within LOGIN_RATE_LIMIT_WINDOW. */
+  @IsInt() @Min(1)
+  LOGIN_RATE_LIMIT_PER_EMAIL = 10;
+
+  /** logIn attempts allowed per client IP within LOGIN_RATE_LIMIT_WINDOW. */
+  @IsInt() @Min(1)
+  LOGIN_RATE_LIMIT_PER_IP = 100;
+
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  LOGIN_RATE_LIMIT_WINDOW = '15m';
+
+  /** Default: on in development, off in production. */
+  @IsOptional() @IsBoolean()
+  GRAPHQL_SANDBOX: boolean | undefined = undefined;
+
+  /** Default: on in development, off in production. */
+  @IsOptional() @IsBoolean()
+  GRAPHQL_INTROSPECTION: boolean | undefined = undefined;
+
+  /** Comma-separated origins allowed by CORS; "*" for any. Default: any in development, none elsewhere. */
+  @IsOptional() @IsString()
+  CORS_ORIGINS: string | undefined = undefined;
+
+  /** Trust X-Forwarded-For from a proxy in front (true, or a comma-separated list of proxy addresses). */
+  @IsString()
+  TRUST_PROXY = 'false';
+
+  @IsInt() @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+
+  @IsInt() @Min(1)
+  READINESS_TIMEOUT_MS = 2000;
+
+  get isProduction(): boolean {
+    return this.NODE_ENV === 'production';
+  }
+
+  get isDevelopment(): boolean {
+    return this.NODE_ENV === 'development';
+  }
+
+  get logFormat(): LogFormat {
+    return this.LOG_FORMAT ?? (this.isDevelopment ? 'pretty' : 'json');
+  }
+
+  get sandboxEnabled(): boolean {
+    return this.GRAPHQL_SANDBOX ?? !this.isProduction;
+  }
+
+  get introspectionEnabled(): boolean {
+    return this.GRAPHQL_INTROSPECTION ?? !this.isProduction;
+  }
+
+  /** true for any origin, a list of origins, or false for no CORS headers at all. */
+  get corsOrigins(): true | string[] | false {
+    const raw = this.CORS_ORIGINS?.trim();
+    if (raw === undefined) return this.isDevelopment;
+    if (raw === '*') return true;
+    const origins = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+    return origins.length > 0 ? origins : false;
+  }
+
+  get trustProxy(): boolean | string[] {
+    const raw = this.TRUST_PROXY.trim();
+    if (raw === 'true') return true;
+    if (raw === 'false' || raw === '') return false;
+    return raw.split(',').map((entry) => entry.trim());
+  }
+
+  get accessTokenTtlSeconds(): number {
+    return parseDurationSeconds(this.ACCESS_TOKEN_TTL)!;
+  }
+
+  get refreshTokenTtlSeconds(): number {
+    return parseDurationSeconds(this.REFRESH_TOKEN_TTL)!;
+  }
+
+  get loginRateLimitWindowSeconds(): number {
+    return parseDurationSeconds(this.LOGIN_RATE_LIMIT_WINDOW)!;
+  }
+
+  /** The JWT key; always set once loadConfig has returned. */
+  get jwtSecret(): string {
+    return this.JWT_SECRET!;
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Things worth a warning once a logger exists (a generated development secret, say). */
+  warnings: string[];
+}
+
+type Environment = Record<string, string | undefined>;
+
+/** Reads, coerces and validates every variable; throws one ConfigError listing every problem. */
+export function loadConfig(env: Environment = process.env): LoadedConfig {
+  const config = new Config();
+  const problems: string[] = [];
+  const fields = config as unknown as Record<string, unknown>;
+  const kinds = declaredKinds();
+
+  for (const name of Object.keys(config)) {
+    const raw = readVariable(env, name, problems);
+    if (raw === undefined) continue;
+    fields[name] = coerce(raw, kinds.get(name));
+  }
+
+  for (const error of validateSync(config, { forbidUnknownValues: true })) {
+    problems.push(...Object.values(error.constraints ?? {}));
+  }
+
+  const warnings: string[] = [];
+  checkJwtSecret(config, problems, warnings);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config, warnings };
+}
+
+function readVariable(env: Environment, name: string, problems: string[]): string | undefined {
+  const filePath = env[`${name}_FILE`];
+  if (filePath && env[name] !== undefined) {
+    problems.push(`${name} and ${name}_FILE are both set; set only one`);
+    return undefined;
+  }
+  if (!filePath) return env[name] === '' ? undefined : env[name];
+  try {
+    return readFileSync(filePath, 'utf8').trim();
+  } catch (error) {
+    problems.push(`${name}_FILE cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}: ${filePath})`);
+    return undefined;
+  }
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+
+type Kind = 'number' | 'boolean';
+
+/** The type each variable converts to, read off its validation decorators (@IsInt, @IsBoolean), so it is declared once. */
+function declaredKinds(): Map<string, Kind> {
+  const kinds = new Map<string, Kind>();
+  for (const rule of getMetadataStorage().getTargetValidationMetadatas(Config, '', true, false)) {
+    if (rule.name === 'isInt') kinds.set(rule.propertyName, 'number');
+    if (rule.name === 'isBoolean') kinds.set(rule.propertyName, 'boolean');
+  }
+  return kinds;
+}
+
+/** Turns the raw string into the declared type; a value that does not convert is left for validation to reject. */
+function coerce(raw: string, kind: Kind | undefined): unknown {
+  const text = raw.trim();
+  if (kind === 'number') return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : raw;
+  if (kind === 'boolean') {
+    const word = text.toLowerCase();
+    if (TRUE_WORDS.has(word)) return true;
+    if (FALSE_WORDS.has(word)) return false;
+    return raw;
+  }
+  return raw;
+}
+
+function checkJwtSecret(config: Config, problems: string[], warnings: string[]): void {
+  const secretBytes = config.JWT_SECRET === undefined ? 0 : Buffer.byteLength(config.JWT_SECRET, 'utf8');
+  if (secretBytes >= MIN_PRODUCTION_SECRET_BYTES) return;
+  if (config.isProduction) {
+    problems.push(
+      config.JWT_SECRET === undefined
+        ? 'JWT_SECRET is required in production (or JWT_SECRET_FILE)'
+        : `JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`,
+    );
+    return;
+  }
+  if (config.JWT_SECRET === undefined) {
+    config.JWT_SECRET = randomBytes(48).toString('base64url');
+    warnings.push('JWT_SECRET is not set: generated a random one, so tokens will not survive a restart');
+  } else {
+    warnings.push(`JWT_SECRET is shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes: production would refuse it`);
+  }
+}

@@ -1,0 +1,36 @@
+import { defineModule, type PlatformDeps } from '../../platform/module';
+import { AuthResolver, UserResolver } from './identity.resolver';
+import { IdentityService } from './identity.service';
+import { LoginThrottle } from './login-throttle';
+import { RefreshTokenEntity } from './refresh-token.entity';
+import { SessionsService } from './sessions.service';
+import { AccessTokens } from './tokens';
+import { UserEntity } from './user.entity';
+
+export interface IdentityExports {
+  identity: IdentityService;
+}
+
+export const identityModule = defineModule<PlatformDeps, IdentityExports>({
+  name: 'identity',
+  entities: [UserEntity, RefreshTokenEntity],
+  build({ config, dataSource }) {
+    const accessTokens = new AccessTokens({
+      secret: config.jwtSecret,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: config.accessTokenTtlSeconds,
+    });
+    const sessions = new SessionsService(dataSource, accessTokens, config.refreshTokenTtlSeconds);
+    const throttle = new LoginThrottle({
+      perEmail: config.LOGIN_RATE_LIMIT_PER_EMAIL,
+      perIp: config.LOGIN_RATE_LIMIT_PER_IP,
+      windowSeconds: config.loginRateLimitWindowSeconds,
+    });
+    const identity = new IdentityService(dataSource, sessions, accessTokens, throttle, config.PASSWORD_HASH_COST);
+    return {
+      resolvers: [new AuthResolver(identity), new UserResolver(identity)],
+      exports: { identity },
+    };
+  },
+});

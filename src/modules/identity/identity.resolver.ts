@@ -1,0 +1,65 @@
+import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ForbiddenError } from '../../platform/errors';
+import type { RequestContext } from '../../platform/graphql/context';
+import { LogInInput, SignUpInput } from './identity.inputs';
+import type { AuthResult, IdentityService } from './identity.service';
+import { AuthPayload, User } from './user.types';
+
+function toPayload(result: AuthResult): AuthPayload {
+  return {
+    accessToken: result.accessToken,
+    refreshToken: result.refreshToken,
+    accessTokenExpiresAt: result.accessTokenExpiresAt,
+    user: Object.assign(new User(), result.user, { authenticatedHere: true }),
+  };
+}
+
+@Resolver()
+export class AuthResolver {
+  constructor(private readonly identity: IdentityService) {}
+
+  @Mutation(() => AuthPayload, { description: 'Creates an account and signs it in. CONFLICT when the email is taken.' })
+  async signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput) input: SignUpInput): Promise<AuthPayload> {
+    return toPayload(await this.identity.signUp(ctx, input));
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: 'UNAUTHENTICATED for an unknown email or a wrong password alike; RATE_LIMITED after repeated failures.',
+  })
+  async logIn(@Ctx() ctx: RequestContext, @Arg('input', () => LogInInput) input: LogInInput): Promise<AuthPayload> {
+    return toPayload(await this.identity.logIn(ctx, input));
+  }
+
+  @Mutation(() => AuthPayload, {
+    description: 'Exchanges a refresh token for a new pair. Reusing a spent token revokes every token of its session.',
+  })
+  async refreshSession(
+    @Ctx() ctx: RequestContext,
+    @Arg('refreshToken', () => String) refreshToken: string,
+  ): Promise<AuthPayload> {
+    return toPayload(await this.identity.refreshSession(ctx, refreshToken));
+  }
+
+  @Mutation(() => Boolean, { description: 'Ends the session the refresh token belongs to; false if it had already ended.' })
+  async logOut(@Ctx() ctx: RequestContext, @Arg('refreshToken', () => String) refreshToken: string): Promise<boolean> {
+    return this.identity.logOut(ctx, refreshToken);
+  }
+}
+
+@Resolver(() => User)
+export class UserResolver {
+  constructor(private readonly identity: IdentityService) {}
+
+  @Query(() => User, { nullable: true, description: 'The signed-in user; null when anonymous.' })
+  async me(@Ctx() ctx: RequestContext): Promise<User | undefined> {
+    return this.identity.me(ctx);
+  }
+
+  @FieldResolver(() => String, {
+    description: "Visible to the user themself and to members of an organization they share; FORBIDDEN otherwise.",
+  })
+  email(@Root() user: User, @Ctx() ctx: RequestContext): string {
+    if (user.authenticatedHere || (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id)) return user.email;
+    throw new ForbiddenError("Another user's email is visible only to members of a shared organization");
+  }
+}

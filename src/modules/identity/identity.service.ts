@@ -1,0 +1,120 @@
+import DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import { ConflictError, UnauthenticatedError } from '../../platform/errors';
+import { ANONYMOUS, LoaderKey, type RequestContext, type Viewer } from '../../platform/graphql/context';
+import type { SignUpInput, LogInInput } from './identity.inputs';
+import type { LoginThrottle } from './login-throttle';
+import { hashPassword, needsRehash, verifyPassword } from './passwords';
+import type { Session, SessionsService } from './sessions.service';
+import type { AccessTokens } from './tokens';
+import { UserEntity } from './user.entity';
+
+export interface AuthResult extends Session {
+  user: UserEntity;
+}
+
+const INVALID_CREDENTIALS = 'Invalid email or password';
+const UNIQUE_VIOLATION = '23505';
+
+/** Case and surrounding spaces never make two addresses different. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Users, sign-up and log-in; the viewer behind a bearer token. */
+export class IdentityService {
+  /** A hash to check wrong emails against, so an unknown email costs as much time as a wrong password. */
+  private readonly decoyHash: Promise<string>;
+  private readonly usersById: LoaderKey<DataLoader<string, UserEntity | undefined>>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sessions: SessionsService,
+    private readonly accessTokens: AccessTokens,
+    private readonly throttle: LoginThrottle,
+    private readonly passwordCost: number,
+  ) {
+    this.decoyHash = hashPassword('decoy password for unknown emails', passwordCost);
+    this.decoyHash.catch(() => undefined);
+    this.usersById = new LoaderKey('identity.usersById', () => new DataLoader((ids) => this.loadUsers(ids)));
+  }
+
+  async signUp(_ctx: RequestContext, input: SignUpInput): Promise<AuthResult> {
+    const email = normaliseEmail(input.email);
+    const name = input.name.trim();
+    const passwordHash = await hashPassword(input.password, this.passwordCost);
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const user = manager.create(UserEntity, { email, name, passwordHash });
+        await manager.insert(UserEntity, user);
+        const session = await this.sessions.start(user.id, manager);
+        return { ...session, user };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError('An account with this email already exists');
+      }
+      throw error;
+    }
+  }
+
+  /** One answer for an unknown email and a wrong password, after the same amount of work. */
+  async logIn(ctx: RequestContext, input: LogInInput): Promise<AuthResult> {
+    const email = normaliseEmail(input.email);
+    await this.throttle.beforeAttempt(email, ctx.ip);
+    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email });
+    const valid = await verifyPassword(input.password, user?.passwordHash ?? (await this.decoyHash));
+    if (!user || !valid) {
+      await this.throttle.recordFailure(email);
+      throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    }
+    await this.throttle.recordSuccess(email);
+    if (needsRehash(user.passwordHash, this.passwordCost)) {
+      user.passwordHash = await hashPassword(input.password, this.passwordCost);
+      await this.dataSource.getRepository(UserEntity).update(user.id, { passwordHash: user.passwordHash });
+    }
+    return { ...(await this.sessions.start(user.id)), user };
+  }
+
+  async refreshSession(ctx: RequestContext, refreshToken: string): Promise<AuthResult> {
+    const session = await this.sessions.refresh(refreshToken, ctx.logger);
+    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: session.userId });
+    if (!user) throw new UnauthenticatedError('Invalid or expired refresh token');
+    return { ...session, user };
+  }
+
+  async logOut(_ctx: RequestContext, refreshToken: string): Promise<boolean> {
+    return this.sessions.end(refreshToken);
+  }
+
+  /** The viewer, or undefined when anonymous. */
+  async me(ctx: RequestContext): Promise<UserEntity | undefined> {
+    if (ctx.viewer.kind !== 'user') return undefined;
+    return this.findById(ctx, ctx.viewer.userId);
+  }
+
+  /** Batched per request: any number of calls in one tick is one query. */
+  async findById(ctx: RequestContext, id: string): Promise<UserEntity | undefined> {
+    return ctx.loaders.get(this.usersById).load(id);
+  }
+
+  /** The viewer behind an Authorization header; UNAUTHENTICATED for a malformed, forged or expired token. */
+  async authenticate(authorization: string | undefined): Promise<Viewer> {
+    if (authorization === undefined || authorization.trim() === '') return ANONYMOUS;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    const userId = match ? await this.accessTokens.verify(match[1]) : undefined;
+    if (!userId) throw new UnauthenticatedError('Invalid or expired access token');
+    return { kind: 'user', userId };
+  }
+
+  private async loadUsers(ids: readonly string[]): Promise<(UserEntity | undefined)[]> {
+    const users = await this.dataSource.getRepository(UserEntity).findBy({ id: In([...ids]) });
+    const byId = new Map(users.map((user) => [user.id, user]));
+    return ids.map((id) => byId.get(id));
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const driverError = (error as { driverError?: { code?: string } }).driverError;
+  return driverError?.code === UNIQUE_VIOLATION;
+}

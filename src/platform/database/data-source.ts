@@ -1,0 +1,79 @@
+import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
+import type { Logger } from '../logging/logger';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
+import { QueryLogger } from './query-logger';
+
+export interface DatabaseOptions {
+  /** postgres://...; absent: embedded PGlite at `embeddedPath`. */
+  url?: string;
+  embeddedPath: string;
+  poolMax: number;
+  slowQueryMs: number;
+  logger: Logger;
+  entities: MixedList<Function | string | EntitySchema>;
+  migrations: MixedList<Function | string>;
+}
+
+/** A DataSource that also stops the embedded database it talks to. */
+class EmbeddedDataSource extends DataSource {
+  constructor(
+    options: DataSourceOptions,
+    private readonly embedded: EmbeddedPostgres,
+  ) {
+    super(options);
+  }
+
+  override async destroy(): Promise<void> {
+    try {
+      if (this.isInitialized) await super.destroy();
+    } finally {
+      await this.embedded.stop();
+    }
+  }
+}
+
+/**
+ * The one factory for the app, the TypeORM CLI and the scripts. Both modes use
+ * TypeORM's postgres driver; embedded mode connects to in-process PGlite with a
+ * pool of ONE connection, so each transaction owns the session until it ends.
+ * The returned DataSource is not yet initialized.
+ */
+export async function createDataSource(options: DatabaseOptions): Promise<DataSource> {
+  const common = {
+    type: 'postgres' as const,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: 'migrations',
+    synchronize: false,
+    migrationsRun: false,
+    installExtensions: false,
+    uuidExtension: 'pgcrypto' as const,
+    logger: new QueryLogger(options.logger),
+    logging: options.logger.isDebugEnabled() ? ('all' as const) : (['error', 'warn', 'migration'] as ('error' | 'warn' | 'migration')[]),
+    maxQueryExecutionTime: options.slowQueryMs,
+    poolErrorHandler: (error: Error) => options.logger.warn('database pool error', { error: error.message }),
+  };
+
+  if (options.url) {
+    return new DataSource({
+      ...common,
+      url: options.url,
+      poolSize: options.poolMax,
+      extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    });
+  }
+
+  const embedded = await startEmbeddedPostgres(options.embeddedPath);
+  return new EmbeddedDataSource(
+    {
+      ...common,
+      host: embedded.socketDirectory,
+      port: embedded.port,
+      username: 'postgres',
+      database: 'postgres',
+      poolSize: 1,
+      extra: { connectionTimeoutMillis: 5000 },
+    },
+    embedded,
+  );
+}

@@ -1,0 +1,46 @@
+import type { Logger as TypeOrmLogger } from 'typeorm';
+import { requestScope, type Logger } from '../logging/logger';
+
+/**
+ * Sends TypeORM's output through winston: statements at debug, slow ones at
+ * warn, failures at error. Parameters are never logged (they hold password
+ * hashes and token hashes); their count is. Inside a request, lines carry its id.
+ */
+export class QueryLogger implements TypeOrmLogger {
+  constructor(private readonly baseLogger: Logger) {}
+
+  logQuery(query: string, parameters?: unknown[] | object): void {
+    const logger = this.logger();
+    if (logger.isDebugEnabled()) logger.debug('sql', { sql: query, parameterCount: countOf(parameters) });
+  }
+
+  logQueryError(error: string | Error, query: string, parameters?: unknown[] | object): void {
+    const message = typeof error === 'string' ? error : error.message;
+    this.logger().error('sql failed', { sql: query, parameterCount: countOf(parameters), error: message });
+  }
+
+  logQuerySlow(time: number, query: string, parameters?: unknown[] | object): void {
+    this.logger().warn('slow sql', { durationMs: time, sql: query, parameterCount: countOf(parameters) });
+  }
+
+  logSchemaBuild(message: string): void {
+    this.logger().debug(message);
+  }
+
+  logMigration(message: string): void {
+    this.logger().info(message);
+  }
+
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    this.logger().log(level === 'log' ? 'debug' : level, String(message));
+  }
+
+  private logger(): Logger {
+    return requestScope.getStore()?.logger ?? this.baseLogger;
+  }
+}
+
+function countOf(parameters?: unknown[] | object): number {
+  if (!parameters) return 0;
+  return Array.isArray(parameters) ? parameters.length : Object.keys(parameters).length;
+}

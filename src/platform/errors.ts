@@ -1,0 +1,99 @@
+/** The codes of API.md; each AppError subclass carries one. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'INTERNAL_SERVER_ERROR';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface FieldError {
+  /** Dotted path of the input field, e.g. "input.email" or "input.address.city". */
+  field: string;
+  messages: string[];
+}
+
+/**
+ * An error a service means to show the client. The formatter maps it to
+ * `extensions.code`; its level says how loudly the operation log reports it.
+ */
+export abstract class AppError extends Error {
+  abstract readonly code: ErrorCode;
+  readonly logLevel: LogLevel = 'info';
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  /** Extra entries for `extensions`, beside the code. */
+  extensions(): Record<string, unknown> {
+    return {};
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+  constructor(message = 'Authentication required') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN';
+  override readonly logLevel = 'warn';
+  constructor(message = 'You are not allowed to do this') {
+    super(message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'NOT_FOUND';
+  constructor(what: string) {
+    super(`${what} not found`);
+  }
+}
+
+export class BadUserInputError extends AppError {
+  readonly code = 'BAD_USER_INPUT';
+  constructor(
+    message: string,
+    readonly validationErrors: FieldError[] = [],
+  ) {
+    super(message);
+  }
+
+  /** A single invalid field, e.g. an id that is not a UUID. */
+  static field(field: string, message: string): BadUserInputError {
+    return new BadUserInputError(`Invalid ${field}: ${message}`, [{ field, messages: [message] }]);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { validationErrors: this.validationErrors };
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly code = 'CONFLICT';
+}
+
+export class RateLimitedError extends AppError {
+  readonly code = 'RATE_LIMITED';
+  override readonly logLevel = 'warn';
+  constructor(readonly retryAfterSeconds: number, message = 'Too many requests; try again later') {
+    super(message);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { retryAfterSeconds: this.retryAfterSeconds };
+  }
+}
+
+export class QueryTooComplexError extends AppError {
+  readonly code = 'QUERY_TOO_COMPLEX';
+  override readonly logLevel = 'warn';
+}

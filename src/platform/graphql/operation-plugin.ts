@@ -1,0 +1,69 @@
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
+import type { LogLevel } from '../errors';
+import { requestScope } from '../logging/logger';
+import type { RequestContext } from './context';
+import { classifyError, codeOf } from './format-error';
+
+/**
+ * The one per-operation plugin: names the logger after the operation, logs
+ * unexpected errors with their stack, writes one line per operation, and
+ * turns RATE_LIMITED into a Retry-After header. Nothing here runs per field.
+ */
+export function operationPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async contextCreationDidFail({ error }) {
+      const scope = requestScope.getStore();
+      const code = codeOf(classifyError(error));
+      scope?.logger.info('graphql operation', { outcome: 'rejected', errorCodes: [code] });
+    },
+
+    async requestDidStart({ contextValue }) {
+      const startedAt = performance.now();
+      const errorCodes = new Set<string>();
+      let retryAfterSeconds = 0;
+      let level: LogLevel = 'info';
+
+      return {
+        async didResolveOperation({ operationName, operation }) {
+          const name = operationName ?? `anonymous ${operation?.operation ?? 'operation'}`;
+          contextValue.logger = contextValue.logger.child({ operationName: name });
+          const scope = requestScope.getStore();
+          if (scope) scope.logger = contextValue.logger;
+        },
+
+        async didEncounterErrors({ errors }) {
+          for (const error of errors as readonly GraphQLError[]) {
+            const kind = classifyError(error);
+            errorCodes.add(codeOf(kind));
+            level = louder(level, kind.kind === 'app' ? kind.error.logLevel : kind.kind === 'unexpected' ? 'error' : 'info');
+            if (kind.kind === 'unexpected') {
+              contextValue.logger.error('unexpected error', { error: kind.error, path: error.path?.join('.') });
+            } else if (kind.kind === 'app' && kind.error.code === 'RATE_LIMITED') {
+              const seconds = kind.error.extensions().retryAfterSeconds as number;
+              retryAfterSeconds = Math.max(retryAfterSeconds, seconds);
+            }
+          }
+        },
+
+        async willSendResponse(requestContext: GraphQLRequestContextWillSendResponse<RequestContext>) {
+          if (retryAfterSeconds > 0) requestContext.response.http.headers.set('retry-after', String(retryAfterSeconds));
+          const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
+          const outcome = errorCodes.size === 0 ? 'ok' : 'error';
+          const logger = requestContext.contextValue.logger;
+          logger.log(level, 'graphql operation', {
+            durationMs,
+            outcome,
+            ...(errorCodes.size > 0 ? { errorCodes: [...errorCodes] } : {}),
+          });
+        },
+      };
+    },
+  };
+}
+
+const SEVERITY: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+function louder(a: LogLevel, b: LogLevel): LogLevel {
+  return SEVERITY[b] > SEVERITY[a] ? b : a;
+}

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import fastifyCors from '@fastify/cors';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { Config } from '../../config/config';
+import { UnauthenticatedError } from '../errors';
+import { Loaders, type RequestContext, type Viewer } from '../graphql/context';
+import { createErrorFormatter, INTERNAL_MESSAGE } from '../graphql/format-error';
+import { operationPlugin } from '../graphql/operation-plugin';
+import { requestScope, type Logger } from '../logging/logger';
+import { runReadinessChecks, type ReadinessCheck } from './readiness';
+
+export interface HttpServerOptions {
+  config: Config;
+  logger: Logger;
+  schema: GraphQLSchema;
+  /** Turns the Authorization header into a viewer; throws UnauthenticatedError for a bad token. */
+  authenticate(authorization: string | undefined): Promise<Viewer>;
+  readinessChecks: ReadinessCheck[];
+}
+
+export interface HttpServer {
+  readonly fastify: FastifyInstance;
+  /** Listens on HOST:PORT and returns the GraphQL URL. */
+  listen(): Promise<string>;
+  /** Stops accepting, lets requests in flight finish (bounded by SHUTDOWN_TIMEOUT_MS), stops Apollo. */
+  close(): Promise<void>;
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { config, logger } = options;
+  let shuttingDown = false;
+
+  const fastify = Fastify({
+    logger: false,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const header = request.headers['x-request-id'];
+      return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+  });
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const corsOrigins = config.corsOrigins;
+  if (corsOrigins !== false) {
+    await fastify.register(fastifyCors, { origin: corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+  }
+
+  fastify.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody(`Route ${request.method} ${request.url} not found`, 'NOT_FOUND', request.id));
+  });
+  fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      logger.error('unexpected http error', { requestId: request.id, error });
+      void reply.code(500).send(errorBody(INTERNAL_MESSAGE, 'INTERNAL_SERVER_ERROR', request.id));
+      return;
+    }
+    void reply.code(status).send(errorBody(error.message, 'BAD_REQUEST', request.id));
+  });
+
+  fastify.get('/healthz', async () => ({ status: 'ok' }));
+  fastify.get('/readyz', async (_request, reply) => {
+    if (shuttingDown) return reply.code(503).send({ status: 'shutting down', checks: {} });
+    const report = await runReadinessChecks(options.readinessChecks, config.READINESS_TIMEOUT_MS);
+    return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
+  });
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema: options.schema,
+    introspection: config.introspectionEnabled,
+    csrfPrevention: true,
+    hideSchemaDetailsFromClientErrors: config.isProduction,
+    includeStacktraceInErrorResponses: config.isDevelopment,
+    formatError: createErrorFormatter({ exposeInternalErrors: config.isDevelopment }),
+    stopOnTerminationSignals: false,
+    plugins: [...lightweightPlugins(config), operationPlugin()],
+  });
+  await apollo.start();
+
+  const handleGraphQL = fastifyApolloHandler(apollo, {
+    context: async (request: FastifyRequest) => {
+      const scope = requestScope.getStore()!;
+      const viewer = await authenticateOrReject(options, request.headers.authorization);
+      if (viewer.kind === 'user') {
+        scope.logger = scope.logger.child({ userId: viewer.userId });
+      }
+      return { requestId: request.id, logger: scope.logger, config, viewer, loaders: new Loaders(), ip: request.ip };
+    },
+  });
+  type ApolloHandlerArgs = Parameters<typeof handleGraphQL>;
+  fastify.route({
+    method: ['GET', 'POST'],
+    url: '/graphql',
+    handler(request, reply) {
+      const scope = { requestId: request.id, logger: logger.child({ requestId: request.id }) };
+      return requestScope.run(scope, () =>
+        handleGraphQL.call(this, request as ApolloHandlerArgs[0], reply as ApolloHandlerArgs[1]),
+      );
+    },
+  });
+
+  return {
+    fastify,
+    async listen() {
+      const address = await fastify.listen({ host: config.HOST, port: config.PORT });
+      const url = new URL(address);
+      if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost';
+      return `${url.origin}/graphql`;
+    },
+    async close() {
+      shuttingDown = true;
+      const forceClose = setTimeout(() => fastify.server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
+      try {
+        await fastify.close();
+      } finally {
+        clearTimeout(forceClose);
+      }
+      await apollo.stop();
+    },
+  };
+}
+
+/** A bad token fails the whole request with 401 UNAUTHENTICATED, so a client knows to refresh. */
+async function authenticateOrReject(options: HttpServerOptions, authorization: string | undefined): Promise<Viewer> {
+  try {
+    return await options.authenticate(authorization);
+  } catch (error) {
+    if (error instanceof UnauthenticatedError) {
+      throw new GraphQLError(error.message, { originalError: error, extensions: { http: { status: 401 } } });
+    }
+    throw error;
+  }
+}
+
+/** The lean request path of ARCHITECTURE.md: no per-field plugins, no reporting. */
+function lightweightPlugins(config: Config): ApolloServerPlugin<RequestContext>[] {
+  return [
+    ApolloServerPluginCacheControlDisabled(),
+    ApolloServerPluginInlineTraceDisabled(),
+    ApolloServerPluginUsageReportingDisabled(),
+    ApolloServerPluginSchemaReportingDisabled(),
+    config.sandboxEnabled
+      ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
+      : ApolloServerPluginLandingPageDisabled(),
+  ];
+}
+
+function errorBody(message: string, code: string, requestId: string) {
+  return { errors: [{ message, extensions: { code, requestId } }] };
+}

@@ -1,0 +1,31 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config/config';
+import type { Logger } from './logging/logger';
+
+/** What the platform hands every module's build(). Modules add what they need from other modules. */
+export interface PlatformDeps {
+  config: Config;
+  logger: Logger;
+  dataSource: DataSource;
+}
+
+export interface BuiltModule<TExports> {
+  /** Resolver instances; their classes become the schema's resolvers. */
+  resolvers: object[];
+  /** The services other modules may use, as named in the module's index.ts. */
+  exports: TExports;
+}
+
+export interface ModuleDefinition<TDeps extends PlatformDeps, TExports> {
+  name: string;
+  // TypeORM entity classes stored by this module.
+  entities: Function[];
+  build(deps: TDeps): BuiltModule<TExports>;
+}
+
+/** Declares a module; a function (not a bare object) so the types of deps and exports are checked at the definition. */
+export function defineModule<TDeps extends PlatformDeps, TExports>(
+  definition: ModuleDefinition<TDeps, TExports>,
+): ModuleDefinition<TDeps, TExports> {
+  return definition;
+}
