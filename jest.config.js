@@ -8,7 +8,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   setupFiles: ['reflect-metadata'],
   // PGlite's CommonJS build calls import(): let swc turn it into require() under jest.
-  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  transform: { '^.+\\.c?(t|j)sx?$': ['@swc/jest', { ...swcrc, swcrc: false }] },
   transformIgnorePatterns: ['/node_modules/(?!@electric-sql/)'],
   testTimeout: 30000,
   maxWorkers: 2,

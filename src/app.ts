@@ -1,3 +1,4 @@
+import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config/config';
 import { migrations } from './migrations';
@@ -11,6 +12,13 @@ import type { Logger } from './platform/logging/logger';
 export const modules = [identityModule];
 
 export const entities = modules.flatMap((module) => module.entities);
+
+const resolverClasses = modules.flatMap((module) => module.resolvers);
+
+/** The API's schema; with resolver instances it can execute, without them it can only be printed. */
+export function buildApiSchema(resolverInstances?: object[]): Promise<GraphQLSchema> {
+  return buildGraphQLSchema(resolverClasses, resolverInstances);
+}
 
 export interface App {
   readonly http: HttpServer;
@@ -40,7 +48,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     const platform = { config, logger, dataSource };
     const identity = identityModule.build(platform);
 
-    const schema = await buildGraphQLSchema([...identity.resolvers]);
+    const schema = await buildApiSchema([...identity.resolvers]);
     const http = await createHttpServer({
       config,
       logger,

@@ -10,7 +10,7 @@ export interface PlatformDeps {
 }
 
 export interface BuiltModule<TExports> {
-  /** Resolver instances; their classes become the schema's resolvers. */
+  /** One instance of each class in the definition's `resolvers`. */
   resolvers: object[];
   /** The services other modules may use, as named in the module's index.ts. */
   exports: TExports;
@@ -18,8 +18,10 @@ export interface BuiltModule<TExports> {
 
 export interface ModuleDefinition<TDeps extends PlatformDeps, TExports> {
   name: string;
-  // TypeORM entity classes stored by this module.
+  /** TypeORM entity classes stored by this module. */
   entities: Function[];
+  /** type-graphql resolver classes; the schema is built from these alone, so exporting it needs no database. */
+  resolvers: Function[];
   build(deps: TDeps): BuiltModule<TExports>;
 }
 

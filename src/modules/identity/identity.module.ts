@@ -14,6 +14,7 @@ export interface IdentityExports {
 export const identityModule = defineModule<PlatformDeps, IdentityExports>({
   name: 'identity',
   entities: [UserEntity, RefreshTokenEntity],
+  resolvers: [AuthResolver, UserResolver],
   build({ config, dataSource }) {
     const accessTokens = new AccessTokens({
       secret: config.jwtSecret,

@@ -56,7 +56,7 @@ export class UserResolver {
   }
 
   @FieldResolver(() => String, {
-    description: "Visible to the user themself and to members of an organization they share; FORBIDDEN otherwise.",
+    description: 'Visible to the user themself; FORBIDDEN to anyone else.',
   })
   email(@Root() user: User, @Ctx() ctx: RequestContext): string {
     if (user.authenticatedHere || (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id)) return user.email;

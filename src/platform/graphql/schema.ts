@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type AuthChecker, type ContainerType, type NonEmptyArray } from 'type-graphql';
 import { UnauthenticatedError } from '../errors';
@@ -11,25 +11,26 @@ const authChecker: AuthChecker<RequestContext> = ({ context }) => {
 };
 
 /** The tiny container of ARCHITECTURE.md: type-graphql asks for a resolver class, gets the instance the module built. */
-function containerOf(resolvers: object[]): ContainerType {
-  const byClass = new Map<Function, object>(resolvers.map((resolver) => [resolver.constructor, resolver]));
-  return {
-    get(someClass: Function) {
-      const instance = byClass.get(someClass);
-      if (!instance) throw new Error(`No instance was built for resolver ${someClass.name}`);
-      return instance;
-    },
-  };
+function containerOf(classes: Function[], instances: object[]): ContainerType {
+  const byClass = new Map<Function, object>(instances.map((instance) => [instance.constructor, instance]));
+  const missing = classes.filter((resolverClass) => !byClass.has(resolverClass)).map((resolverClass) => resolverClass.name);
+  if (missing.length > 0) throw new Error(`No instance was built for resolver ${missing.join(', ')}`);
+  return { get: (resolverClass: Function) => byClass.get(resolverClass) };
 }
 
-export async function buildGraphQLSchema(resolvers: object[]): Promise<GraphQLSchema> {
-  if (resolvers.length === 0) throw new Error('At least one module must contribute a resolver');
-  const classes = resolvers.map((resolver) => resolver.constructor) as NonEmptyArray<Function>;
+/** Without instances the schema can be printed but not executed (schema export, drift test). */
+export async function buildGraphQLSchema(classes: Function[], instances?: object[]): Promise<GraphQLSchema> {
+  if (classes.length === 0) throw new Error('At least one module must contribute a resolver');
   return buildSchema({
-    resolvers: classes,
-    container: containerOf(resolvers),
+    resolvers: classes as NonEmptyArray<Function>,
+    container: instances ? containerOf(classes, instances) : undefined,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: { forbidUnknownValues: true, validationError: { target: false, value: false } },
   });
+}
+
+/** The SDL committed as schema.graphql: sorted, so the file changes only when the schema does. */
+export function printSchemaSDL(schema: GraphQLSchema): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }

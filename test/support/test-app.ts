@@ -1,0 +1,115 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { createApp, type App } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config/config';
+import { createLogger } from '../../src/platform/logging/logger';
+import { MemoryTransport } from './memory-transport';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+export interface GraphQLResponse<TData = Record<string, any>> {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: TData | null;
+    errors?: { message: string; path?: string[]; extensions: Record<string, any> }[];
+    [key: string]: unknown;
+  };
+}
+
+export interface RequestOptions {
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  logs: MemoryTransport;
+  gql<TData = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResponse<TData>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real app on a random port against a database of its own, logging into
+ * memory at debug level. Settings default to fast test values; `env` overrides them.
+ */
+export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+  const db = database ?? (await createTestDatabase());
+  const { config } = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    LOG_FORMAT: 'json',
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    PASSWORD_HASH_COST: '12',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...db.env,
+    ...env,
+  });
+  const logs = new MemoryTransport();
+  const logger = createLogger({ level: config.LOG_LEVEL, format: config.logFormat, transports: [logs] });
+  let app: App;
+  try {
+    app = await createApp(config, logger);
+  } catch (error) {
+    if (!database) await db.drop();
+    throw error;
+  }
+  const graphqlUrl = await app.http.listen();
+  const baseUrl = new URL(graphqlUrl).origin;
+
+  return {
+    app,
+    config,
+    baseUrl,
+    logs,
+    async gql<TData>(query: string, variables?: Record<string, unknown>, options: RequestOptions = {}) {
+      const response = await fetch(`${baseUrl}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...options.headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as GraphQLResponse<TData>['body'];
+      return { status: response.status, headers: response.headers, body };
+    },
+    async stop() {
+      await app.stop();
+      if (!database) await db.drop();
+    },
+  };
+}
+
+let userCounter = 0;
+
+/** A unique email per call, so tests in one file never collide. */
+export function uniqueEmail(prefix = 'user'): string {
+  userCounter += 1;
+  return `${prefix}-${userCounter}-${randomBytes(3).toString('hex')}@example.com`;
+}
+
+export const SIGN_UP = `
+  mutation SignUp($input: SignUpInput!) {
+    signUp(input: $input) { accessToken refreshToken accessTokenExpiresAt user { id email name createdAt } }
+  }`;
+
+export interface SignedUp {
+  accessToken: string;
+  refreshToken: string;
+  accessTokenExpiresAt: string;
+  user: { id: string; email: string; name: string; createdAt: string };
+}
+
+/** Signs a new user up and returns the payload; fails the test on any error. */
+export async function signUp(testApp: TestApp, overrides: Partial<{ email: string; password: string; name: string }> = {}) {
+  const input = { email: uniqueEmail(), password: 'correct horse battery', name: 'Test User', ...overrides };
+  const response = await testApp.gql<{ signUp: SignedUp }>(SIGN_UP, { input });
+  if (response.body.errors) throw new Error(`signUp failed: ${JSON.stringify(response.body.errors)}`);
+  return { ...response.body.data!.signUp, password: input.password };
+}
