@@ -9,7 +9,8 @@ module.exports = {
   setupFiles: ['reflect-metadata'],
   // PGlite's CommonJS build calls import(): let swc turn it into require() under jest.
   transform: { '^.+\\.c?(t|j)sx?$': ['@swc/jest', { ...swcrc, swcrc: false }] },
-  transformIgnorePatterns: ['/node_modules/(?!@electric-sql/)'],
+  // cookie (used by fastify.inject) is ESM-only.
+  transformIgnorePatterns: ['/node_modules/(?!(@electric-sql|cookie)/)'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

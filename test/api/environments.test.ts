@@ -1,0 +1,91 @@
+import { startTestApp, uniqueEmail, SIGN_UP, type TestApp } from '../support/test-app';
+
+const INTROSPECTION = '{ __schema { queryType { name } } }';
+
+describe('in development', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await startTestApp({ NODE_ENV: 'development', LOG_FORMAT: 'json' });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  it('shows the Apollo Sandbox landing page to a browser on GET /graphql', async () => {
+    const response = await fetch(`${api.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(await response.text()).toMatch(/sandbox/i);
+  });
+
+  it('answers introspection', async () => {
+    const response = await api.gql(INTROSPECTION);
+    expect(response.body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+
+  it('shows the real message of an unexpected error, to help the developer', async () => {
+    await api.app.dataSource.query('ALTER TABLE refresh_tokens RENAME TO refresh_tokens_gone');
+    try {
+      const response = await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Dev' } });
+      expect(response.body.errors![0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(response.body.errors![0].message).toMatch(/refresh_tokens/);
+    } finally {
+      await api.app.dataSource.query('ALTER TABLE refresh_tokens_gone RENAME TO refresh_tokens');
+    }
+  });
+
+  it('allows any origin by CORS', async () => {
+    const response = await fetch(`${api.baseUrl}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+  });
+});
+
+describe('in production', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await startTestApp({ NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com' });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  it('shows no landing page', async () => {
+    const response = await fetch(`${api.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await response.text()).not.toMatch(/sandbox/i);
+  });
+
+  it('refuses introspection', async () => {
+    const response = await api.gql(INTROSPECTION);
+    expect(response.body.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', requestId: expect.any(String) });
+  });
+
+  it('suggests no field names in errors', async () => {
+    const response = await api.gql('{ mee { id } }');
+    expect(response.body.errors![0].message).not.toMatch(/did you mean/i);
+  });
+
+  it('allows only the configured origins by CORS', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${api.baseUrl}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('masks the message of an unexpected error and includes no stack trace', async () => {
+    await api.app.dataSource.query('ALTER TABLE refresh_tokens RENAME TO refresh_tokens_gone');
+    try {
+      const response = await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Prod' } });
+      expect(response.body.errors![0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(response.body.errors![0].extensions).not.toHaveProperty('stacktrace');
+    } finally {
+      await api.app.dataSource.query('ALTER TABLE refresh_tokens_gone RENAME TO refresh_tokens');
+    }
+  });
+});

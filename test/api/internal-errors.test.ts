@@ -1,0 +1,50 @@
+import { startTestApp, uniqueEmail, SIGN_UP, type TestApp } from '../support/test-app';
+
+describe('an unexpected failure inside a resolver', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await startTestApp();
+    // A broken database is the realistic unexpected failure: signUp writes a user, then a refresh token.
+    await api.app.dataSource.query('ALTER TABLE refresh_tokens RENAME TO refresh_tokens_gone');
+  });
+
+  afterAll(async () => {
+    await api?.app.dataSource.query('ALTER TABLE refresh_tokens_gone RENAME TO refresh_tokens');
+    await api?.stop();
+  });
+
+  it('answers INTERNAL_SERVER_ERROR with a masked message and the request id', async () => {
+    const response = await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Oops' } });
+
+    expect(response.status).toBe(200);
+    expect(response.body.data).toBeNull();
+    expect(response.body.errors).toEqual([
+      {
+        message: 'Internal server error',
+        locations: expect.any(Array),
+        path: ['signUp'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: response.headers.get('x-request-id') },
+      },
+    ]);
+    expect(JSON.stringify(response.body)).not.toMatch(/refresh_tokens|relation|stack/i);
+  });
+
+  it('logs the error with its stack and the request id, at error level', async () => {
+    const requestId = 'internal-error-1';
+    await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Oops' } }, { headers: { 'x-request-id': requestId } });
+
+    const [logged] = api.logs.find('unexpected error').filter((entry) => entry.requestId === requestId);
+    expect(logged).toMatchObject({ level: 'error', path: 'signUp' });
+    expect(JSON.stringify(logged.error)).toMatch(/refresh_tokens[\s\S]*at /);
+    const [operation] = api.logs.find('graphql operation').filter((entry) => entry.requestId === requestId);
+    expect(operation).toMatchObject({ level: 'error', outcome: 'error', errorCodes: ['INTERNAL_SERVER_ERROR'] });
+  });
+
+  it('rolls the whole write back: no user without a session', async () => {
+    const email = uniqueEmail('rolled-back');
+    await api.gql(SIGN_UP, { input: { email, password: 'long enough password', name: 'Oops' } });
+    const rows = (await api.app.dataSource.query('SELECT id FROM users WHERE email = $1', [email])) as unknown[];
+    expect(rows).toEqual([]);
+  });
+});

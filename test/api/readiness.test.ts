@@ -1,0 +1,51 @@
+import { startStandaloneDatabase, type StandaloneDatabase } from '../support/standalone-database';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+describe('readiness when the database goes away', () => {
+  let database: StandaloneDatabase;
+  let proxy: TcpProxy;
+  let api: TestApp;
+
+  beforeAll(async () => {
+    database = await startStandaloneDatabase();
+    proxy = await startTcpProxy({ host: database.host, port: database.port });
+    api = await startTestApp({
+      DATABASE_URL: database.urlVia('127.0.0.1', proxy.port),
+      DATABASE_POOL_MAX: String(database.poolMax),
+      READINESS_TIMEOUT_MS: '1000',
+    });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await proxy?.close();
+    await database?.stop();
+  });
+
+  async function readyz() {
+    const response = await fetch(`${api.baseUrl}/readyz`);
+    return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, string> } };
+  }
+
+  it('answers 503 naming the database while it cannot be reached, and 200 again once it can', async () => {
+    expect(await readyz()).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok' } } });
+
+    await proxy.cut();
+    const down = await readyz();
+    expect(down.status).toBe(503);
+    expect(down.body.status).toBe('not ready');
+    expect(down.body.checks.database).toMatch(/failed|no answer/);
+
+    const health = await fetch(`${api.baseUrl}/healthz`);
+    expect(health.status).toBe(200);
+
+    await proxy.restore();
+    let recovered = await readyz();
+    for (let attempt = 0; attempt < 20 && recovered.status !== 200; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      recovered = await readyz();
+    }
+    expect(recovered).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok' } } });
+  });
+});
