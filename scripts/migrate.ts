@@ -1,3 +1,4 @@
+import { runMigrations } from '../src/platform/database/migrate';
 import { loadScriptConfig, scriptDataSource, scriptLogger } from './cli-support';
 
 /** `npm run db:migrate` applies pending migrations; `-- --revert` undoes the last one. */
@@ -9,8 +10,9 @@ async function main(): Promise<void> {
   try {
     if (process.argv.includes('--revert')) {
       await dataSource.undoLastMigration({ transaction: 'each' });
+      logger.info('reverted the last migration');
     } else {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      const applied = await runMigrations(dataSource, Boolean(config.DATABASE_URL));
       logger.info(applied.length > 0 ? `applied ${applied.length} migration(s)` : 'no pending migrations', {
         migrations: applied.map((migration) => migration.name),
       });

@@ -4,6 +4,7 @@ import type { Config } from './config/config';
 import { migrations } from './migrations';
 import { identityModule } from './modules/identity';
 import { createDataSource } from './platform/database/data-source';
+import { runMigrations } from './platform/database/migrate';
 import { buildGraphQLSchema } from './platform/graphql/schema';
 import { createHttpServer, type HttpServer } from './platform/http/server';
 import type { Logger } from './platform/logging/logger';
@@ -41,7 +42,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   try {
     await dataSource.initialize();
     if (config.DATABASE_MIGRATE_ON_START) {
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      const applied = await runMigrations(dataSource, Boolean(config.DATABASE_URL));
       if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((migration) => migration.name) });
     }
 
