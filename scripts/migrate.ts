@@ -12,7 +12,7 @@ async function main(): Promise<void> {
       await dataSource.undoLastMigration({ transaction: 'each' });
       logger.info('reverted the last migration');
     } else {
-      const applied = await runMigrations(dataSource, Boolean(config.DATABASE_URL));
+      const applied = await runMigrations(dataSource);
       logger.info(applied.length > 0 ? `applied ${applied.length} migration(s)` : 'no pending migrations', {
         migrations: applied.map((migration) => migration.name),
       });

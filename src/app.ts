@@ -42,7 +42,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   try {
     await dataSource.initialize();
     if (config.DATABASE_MIGRATE_ON_START) {
-      const applied = await runMigrations(dataSource, Boolean(config.DATABASE_URL));
+      const applied = await runMigrations(dataSource);
       if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((migration) => migration.name) });
     }
 

@@ -1,26 +1,25 @@
-import type { DataSource, Migration } from 'typeorm';
+import { MigrationExecutor, type DataSource, type Migration } from 'typeorm';
 
-/** An arbitrary constant: the key of the session-level advisory lock all instances take to migrate. */
+/** An arbitrary constant: the key of the session-level advisory lock every instance takes to migrate. */
 const MIGRATION_LOCK_KEY = 7_202_611;
 
 /**
- * Applies pending migrations, each in its own transaction. On PostgreSQL the
- * run holds an advisory lock on a separate connection, so several instances
- * starting at once migrate one after another instead of racing. (Embedded
- * PGlite has one connection and one process: no lock needed, and holding one
- * would starve the migration of its connection.)
+ * Applies pending migrations, each in its own transaction, holding an advisory
+ * lock on the same connection: several instances starting at once migrate one
+ * after another instead of racing, and a pool of one connection suffices.
  */
-export async function runMigrations(dataSource: DataSource, exclusive: boolean): Promise<Migration[]> {
-  if (!exclusive) return dataSource.runMigrations({ transaction: 'each' });
-  const lock = dataSource.createQueryRunner();
+export async function runMigrations(dataSource: DataSource): Promise<Migration[]> {
+  const queryRunner = dataSource.createQueryRunner();
   try {
-    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      return await dataSource.runMigrations({ transaction: 'each' });
+      const executor = new MigrationExecutor(dataSource, queryRunner);
+      executor.transaction = 'each';
+      return await executor.executePendingMigrations();
     } finally {
-      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
-    await lock.release();
+    await queryRunner.release();
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -120,10 +121,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   return {
     fastify,
     async listen() {
-      const address = await fastify.listen({ host: config.HOST, port: config.PORT });
-      const url = new URL(address);
-      if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost';
-      return `${url.origin}/graphql`;
+      await fastify.listen({ host: config.HOST, port: config.PORT });
+      const { port } = fastify.server.address() as AddressInfo;
+      const wildcard = config.HOST === '0.0.0.0' || config.HOST === '::';
+      const host = wildcard ? 'localhost' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+      return `http://${host}:${port}/graphql`;
     },
     async close() {
       shuttingDown = true;
