@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const STRONG_SECRET = 'a'.repeat(32);
+
+describe('loadConfig', () => {
+  it('gives development defaults for an empty environment', () => {
+    const { config } = loadConfig({});
+    expect(config).toMatchObject({ NODE_ENV: 'development', HOST: '0.0.0.0', PORT: 4000, DATABASE_EMBEDDED_PATH: './.data/pglite' });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.sandboxEnabled).toBe(true);
+    expect(config.introspectionEnabled).toBe(true);
+    expect(config.logFormat).toBe('pretty');
+    expect(config.corsOrigins).toBe(true);
+    expect(config.accessTokenTtlSeconds).toBe(15 * 60);
+    expect(config.refreshTokenTtlSeconds).toBe(30 * 86400);
+  });
+
+  it('turns production defaults off: Sandbox, introspection, CORS, pretty logs', () => {
+    const { config } = loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET });
+    expect(config.sandboxEnabled).toBe(false);
+    expect(config.introspectionEnabled).toBe(false);
+    expect(config.corsOrigins).toBe(false);
+    expect(config.logFormat).toBe('json');
+  });
+
+  it('lets explicit settings override the environment defaults', () => {
+    const { config } = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: STRONG_SECRET,
+      GRAPHQL_SANDBOX: 'true',
+      GRAPHQL_INTROSPECTION: 'yes',
+      CORS_ORIGINS: 'https://a.example.com, https://b.example.com',
+      LOG_FORMAT: 'pretty',
+    });
+    expect(config.sandboxEnabled).toBe(true);
+    expect(config.introspectionEnabled).toBe(true);
+    expect(config.corsOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
+    expect(config.logFormat).toBe('pretty');
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+  ])('reads the boolean %s as %s', (raw, expected) => {
+    expect(loadConfig({ DATABASE_MIGRATE_ON_START: raw }).config.DATABASE_MIGRATE_ON_START).toBe(expected);
+  });
+
+  it.each([
+    ['900', 900],
+    ['45s', 45],
+    ['15m', 900],
+    ['12h', 43200],
+    ['30d', 2592000],
+  ])('reads the duration %s as %i seconds', (raw, seconds) => {
+    expect(loadConfig({ ACCESS_TOKEN_TTL: raw }).config.accessTokenTtlSeconds).toBe(seconds);
+  });
+
+  it('reads numbers', () => {
+    const { config } = loadConfig({ PORT: '8080', DATABASE_POOL_MAX: '25', LOG_SLOW_QUERY_MS: '0' });
+    expect(config).toMatchObject({ PORT: 8080, DATABASE_POOL_MAX: 25, LOG_SLOW_QUERY_MS: 0 });
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsOf({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'mysql://localhost/db',
+      GRAPHQL_SANDBOX: 'maybe',
+      ACCESS_TOKEN_TTL: 'soon',
+      NODE_ENV: 'staging',
+    });
+    for (const name of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'GRAPHQL_SANDBOX', 'ACCESS_TOKEN_TTL', 'NODE_ENV']) {
+      expect(problems.some((problem) => problem.startsWith(name))).toBe(true);
+    }
+  });
+
+  it('puts every problem in the error message', () => {
+    expect(() => loadConfig({ PORT: '70000', DATABASE_POOL_MAX: '0' })).toThrow(/PORT[\s\S]*DATABASE_POOL_MAX|DATABASE_POOL_MAX[\s\S]*PORT/);
+  });
+
+  describe('<NAME>_FILE', () => {
+    let dir: string;
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+    });
+
+    afterAll(() => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('reads a secret from the named file, trimmed', () => {
+      const file = join(dir, 'jwt');
+      writeFileSync(file, `${'s'.repeat(40)}\n`);
+      const { config } = loadConfig({ NODE_ENV: 'production', JWT_SECRET_FILE: file });
+      expect(config.jwtSecret).toBe('s'.repeat(40));
+    });
+
+    it('works for any variable, not only secrets', () => {
+      const file = join(dir, 'port');
+      writeFileSync(file, '5050');
+      expect(loadConfig({ PORT_FILE: file }).config.PORT).toBe(5050);
+    });
+
+    it('reports a file that cannot be read', () => {
+      expect(problemsOf({ JWT_SECRET_FILE: join(dir, 'missing') })).toEqual([expect.stringMatching(/^JWT_SECRET_FILE cannot be read \(ENOENT/)]);
+    });
+
+    it('refuses a variable set both directly and by file', () => {
+      const file = join(dir, 'both');
+      writeFileSync(file, STRONG_SECRET);
+      expect(problemsOf({ JWT_SECRET: STRONG_SECRET, JWT_SECRET_FILE: file })).toEqual([
+        'JWT_SECRET and JWT_SECRET_FILE are both set; set only one',
+      ]);
+    });
+  });
+
+  describe('JWT_SECRET', () => {
+    it('is required in production', () => {
+      expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET is required in production (or JWT_SECRET_FILE)']);
+    });
+
+    it('must be at least 32 bytes in production', () => {
+      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(31) })).toEqual([
+        'JWT_SECRET must be at least 32 bytes in production',
+      ]);
+      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).config.jwtSecret).toBe(STRONG_SECRET);
+    });
+
+    it('is generated with a warning in development when missing', () => {
+      const first = loadConfig({});
+      const second = loadConfig({});
+      expect(Buffer.byteLength(first.config.jwtSecret)).toBeGreaterThanOrEqual(32);
+      expect(first.config.jwtSecret).not.toBe(second.config.jwtSecret);
+      expect(first.warnings).toEqual([expect.stringContaining('JWT_SECRET is not set')]);
+    });
+
+    it('draws a warning in development when short', () => {
+      const { config, warnings } = loadConfig({ JWT_SECRET: 'short' });
+      expect(config.jwtSecret).toBe('short');
+      expect(warnings).toEqual([expect.stringContaining('shorter than 32 bytes')]);
+    });
+  });
+});

@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+
+export interface AppProcess {
+  child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** The GraphQL URL from the "groundwork ready at" line. */
+  ready: Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs src/main.ts as `npm run dev` does (without --watch), with only the environment given (plus PATH and HOME). */
+export function spawnApp(env: Record<string, string>): AppProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    child.on('exit', (code, signal) => done({ code, signal }));
+  });
+  const ready = new Promise<string>((done, fail) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /groundwork ready at (http:\/\/\S+?\/graphql)/.exec(output);
+      if (match) done(match[1]);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(({ code }) => fail(new Error(`exited with ${code} before it was ready:\n${output}`)));
+  });
+  ready.catch(() => undefined);
+  return { child, output: () => output, ready, exited };
+}
+
+export async function postQuery(url: string, query: string, variables?: Record<string, unknown>) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as { data?: Record<string, any> | null; errors?: unknown[] };
+}
