@@ -1,4 +1,4 @@
-import { startTestApp, uniqueEmail, SIGN_UP, type TestApp } from '../support/test-app';
+import { SIGN_UP, startTestApp, uniqueEmail, withTableMissing, type TestApp } from '../support/test-app';
 
 const INTROSPECTION = '{ __schema { queryType { name } } }';
 
@@ -26,14 +26,11 @@ describe('in development', () => {
   });
 
   it('shows the real message of an unexpected error, to help the developer', async () => {
-    await api.app.dataSource.query('ALTER TABLE refresh_tokens RENAME TO refresh_tokens_gone');
-    try {
-      const response = await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Dev' } });
-      expect(response.body.errors![0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
-      expect(response.body.errors![0].message).toMatch(/refresh_tokens/);
-    } finally {
-      await api.app.dataSource.query('ALTER TABLE refresh_tokens_gone RENAME TO refresh_tokens');
-    }
+    const response = await withTableMissing(api, 'refresh_tokens', () =>
+      api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Dev' } }),
+    );
+    expect(response.body.errors![0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(response.body.errors![0].message).toMatch(/refresh_tokens/);
   });
 
   it('allows any origin by CORS', async () => {
@@ -79,13 +76,10 @@ describe('in production', () => {
   });
 
   it('masks the message of an unexpected error and includes no stack trace', async () => {
-    await api.app.dataSource.query('ALTER TABLE refresh_tokens RENAME TO refresh_tokens_gone');
-    try {
-      const response = await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Prod' } });
-      expect(response.body.errors![0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-      expect(response.body.errors![0].extensions).not.toHaveProperty('stacktrace');
-    } finally {
-      await api.app.dataSource.query('ALTER TABLE refresh_tokens_gone RENAME TO refresh_tokens');
-    }
+    const response = await withTableMissing(api, 'refresh_tokens', () =>
+      api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Prod' } }),
+    );
+    expect(response.body.errors![0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(response.body.errors![0].extensions).not.toHaveProperty('stacktrace');
   });
 });

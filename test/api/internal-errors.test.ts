@@ -1,21 +1,24 @@
-import { startTestApp, uniqueEmail, SIGN_UP, type TestApp } from '../support/test-app';
+import { SIGN_UP, startTestApp, uniqueEmail, withTableMissing, type TestApp } from '../support/test-app';
 
 describe('an unexpected failure inside a resolver', () => {
   let api: TestApp;
 
   beforeAll(async () => {
     api = await startTestApp();
-    // A broken database is the realistic unexpected failure: signUp writes a user, then a refresh token.
-    await api.app.dataSource.query('ALTER TABLE refresh_tokens RENAME TO refresh_tokens_gone');
   });
 
   afterAll(async () => {
-    await api?.app.dataSource.query('ALTER TABLE refresh_tokens_gone RENAME TO refresh_tokens');
     await api?.stop();
   });
 
+  // A broken database is the realistic unexpected failure: signUp writes a user, then a refresh token.
+  const signUpWithoutTokenTable = (email: string, headers?: Record<string, string>) =>
+    withTableMissing(api, 'refresh_tokens', () =>
+      api.gql(SIGN_UP, { input: { email, password: 'long enough password', name: 'Oops' } }, { headers }),
+    );
+
   it('answers INTERNAL_SERVER_ERROR with a masked message and the request id', async () => {
-    const response = await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Oops' } });
+    const response = await signUpWithoutTokenTable(uniqueEmail());
 
     expect(response.status).toBe(200);
     expect(response.body.data).toBeNull();
@@ -32,7 +35,7 @@ describe('an unexpected failure inside a resolver', () => {
 
   it('logs the error with its stack and the request id, at error level', async () => {
     const requestId = 'internal-error-1';
-    await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Oops' } }, { headers: { 'x-request-id': requestId } });
+    await signUpWithoutTokenTable(uniqueEmail(), { 'x-request-id': requestId });
 
     const [logged] = api.logs.find('unexpected error').filter((entry) => entry.requestId === requestId);
     expect(logged).toMatchObject({ level: 'error', path: 'signUp' });
@@ -43,7 +46,7 @@ describe('an unexpected failure inside a resolver', () => {
 
   it('rolls the whole write back: no user without a session', async () => {
     const email = uniqueEmail('rolled-back');
-    await api.gql(SIGN_UP, { input: { email, password: 'long enough password', name: 'Oops' } });
+    await signUpWithoutTokenTable(email);
     const rows = (await api.app.dataSource.query('SELECT id FROM users WHERE email = $1', [email])) as unknown[];
     expect(rows).toEqual([]);
   });

@@ -113,3 +113,13 @@ export async function signUp(testApp: TestApp, overrides: Partial<{ email: strin
   if (response.body.errors) throw new Error(`signUp failed: ${JSON.stringify(response.body.errors)}`);
   return { ...response.body.data!.signUp, password: input.password };
 }
+
+/** Runs `work` while a table is renamed away: a realistic unexpected failure for any write that touches it. */
+export async function withTableMissing<T>(testApp: TestApp, table: string, work: () => Promise<T>): Promise<T> {
+  await testApp.app.dataSource.query(`ALTER TABLE "${table}" RENAME TO "${table}_missing"`);
+  try {
+    return await work();
+  } finally {
+    await testApp.app.dataSource.query(`ALTER TABLE "${table}_missing" RENAME TO "${table}"`);
+  }
+}
