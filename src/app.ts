@@ -3,14 +3,16 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config/config';
 import { migrations } from './migrations';
 import { identityModule } from './modules/identity';
+import { organizationsModule, type OrganizationsExports } from './modules/organizations';
 import { createDataSource } from './platform/database/data-source';
 import { runMigrations } from './platform/database/migrate';
 import { buildGraphQLSchema } from './platform/graphql/schema';
 import { createHttpServer, type HttpServer } from './platform/http/server';
+import { createMailer, type Mailer } from './platform/mail/mailer';
 import type { Logger } from './platform/logging/logger';
 
 /** Every module, in build order: a module may use the exports of those before it. */
-export const modules = [identityModule];
+export const modules = [identityModule, organizationsModule];
 
 export const entities = modules.flatMap((module) => module.entities);
 
@@ -24,6 +26,7 @@ export function buildApiSchema(resolverInstances?: object[]): Promise<GraphQLSch
 export interface App {
   readonly http: HttpServer;
   readonly dataSource: DataSource;
+  readonly mailer: Mailer;
   /** Stops accepting requests, finishes those in flight, closes the database. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -46,10 +49,24 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((migration) => migration.name) });
     }
 
+    const mailer = createMailer({
+      transport: config.MAIL_TRANSPORT,
+      from: config.MAIL_FROM,
+      smtpUrl: config.SMTP_URL,
+      withholdBodies: config.isProduction,
+      logger,
+    });
     const platform = { config, logger, dataSource };
-    const identity = identityModule.build(platform);
+    // Identity cannot import organizations (the dependency runs the other way), so the email rule is passed in late.
+    let organizationsExports: OrganizationsExports | undefined;
+    const identity = identityModule.build({
+      ...platform,
+      canSeeEmail: async (ctx, userId) => (await organizationsExports?.access.sharesOrganizationWith(ctx, userId)) ?? false,
+    });
+    const organizations = organizationsModule.build({ ...platform, identity: identity.exports.identity, mailer });
+    organizationsExports = organizations.exports;
 
-    const schema = await buildApiSchema([...identity.resolvers]);
+    const schema = await buildApiSchema([...identity.resolvers, ...organizations.resolvers]);
     const http = await createHttpServer({
       config,
       logger,
@@ -62,6 +79,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     return {
       http,
       dataSource,
+      mailer,
       stop() {
         stopping ??= (async () => {
           try {

@@ -17,6 +17,7 @@ import { parseDurationSeconds } from './duration';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type LogFormat = 'json' | 'pretty';
+export type MailTransport = 'log' | 'smtp' | 'capture';
 
 const DURATION = /^\d+\s*[smhd]?$/;
 const DURATION_MESSAGE = '$property must be a duration such as 900, 45s, 15m, 12h or 30d';
@@ -108,6 +109,24 @@ export class Config {
   @IsString()
   TRUST_PROXY = 'false';
 
+  /** Where the frontend lives: links in mail (invitations) point here. */
+  @Matches(/^https?:\/\/.+/, { message: '$property must be an http(s) URL' })
+  APP_URL = 'http://localhost:3000';
+
+  /** log (the message goes to the log), smtp (SMTP_URL), or capture (kept in memory, for tests). */
+  @IsIn(['log', 'smtp', 'capture'])
+  MAIL_TRANSPORT: MailTransport = 'log';
+
+  /** smtp://user:pass@host:587 or smtps://...; required when MAIL_TRANSPORT=smtp. */
+  @IsOptional() @Matches(/^smtps?:\/\/.+/, { message: '$property must be an smtp:// or smtps:// URL' })
+  SMTP_URL: string | undefined = undefined;
+
+  @IsString() @MinLength(3)
+  MAIL_FROM = 'groundwork <no-reply@localhost>';
+
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  INVITATION_TTL = '7d';
+
   @IsInt() @Min(0)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
@@ -158,6 +177,10 @@ export class Config {
     return parseDurationSeconds(this.REFRESH_TOKEN_TTL)!;
   }
 
+  get invitationTtlSeconds(): number {
+    return parseDurationSeconds(this.INVITATION_TTL)!;
+  }
+
   get loginRateLimitWindowSeconds(): number {
     return parseDurationSeconds(this.LOGIN_RATE_LIMIT_WINDOW)!;
   }
@@ -202,6 +225,10 @@ export function loadConfig(env: Environment = process.env): LoadedConfig {
 
   const warnings: string[] = [];
   checkJwtSecret(config, problems, warnings);
+  if (config.MAIL_TRANSPORT === 'smtp' && !config.SMTP_URL) problems.push('SMTP_URL is required when MAIL_TRANSPORT=smtp');
+  if (config.isProduction && config.MAIL_TRANSPORT === 'log') {
+    warnings.push('MAIL_TRANSPORT=log in production: mail is not delivered (set MAIL_TRANSPORT=smtp and SMTP_URL)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, warnings };
 }

@@ -1,4 +1,5 @@
 import { Identity1764028800000 } from './1764028800000-identity';
+import { Organizations1795567134390 } from './1795567134390-organizations';
 
 /** Every migration, oldest first. A new one is added here (a test fails when a file in this folder is missing from the list). */
-export const migrations = [Identity1764028800000];
+export const migrations = [Identity1764028800000, Organizations1795567134390];

@@ -30,7 +30,7 @@ function contextFor(viewer: Viewer): RequestContext {
     logger: createLogger({ level: 'error', format: 'json', transports: [new MemoryTransport()] }),
     config: loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32) }).config,
     viewer,
-    loaders: new Loaders(),
+    loaders: new Loaders(viewer),
     ip: '127.0.0.1',
   };
 }

@@ -1,3 +1,4 @@
+import type { RequestContext } from '../../platform/graphql/context';
 import { defineModule, type PlatformDeps } from '../../platform/module';
 import { AuthResolver, UserResolver } from './identity.resolver';
 import { IdentityService } from './identity.service';
@@ -7,15 +8,23 @@ import { SessionsService } from './sessions.service';
 import { AccessTokens } from './tokens';
 import { UserEntity } from './user.entity';
 
+export interface IdentityDeps extends PlatformDeps {
+  /**
+   * Whether the viewer may see another user's email. Identity does not know
+   * organizations; the composition root passes their rule in (a shared organization).
+   */
+  canSeeEmail(ctx: RequestContext, userId: string): Promise<boolean>;
+}
+
 export interface IdentityExports {
   identity: IdentityService;
 }
 
-export const identityModule = defineModule<PlatformDeps, IdentityExports>({
+export const identityModule = defineModule<IdentityDeps, IdentityExports>({
   name: 'identity',
   entities: [UserEntity, RefreshTokenEntity],
   resolvers: [AuthResolver, UserResolver],
-  build({ config, dataSource }) {
+  build({ config, dataSource, canSeeEmail }) {
     const accessTokens = new AccessTokens({
       secret: config.jwtSecret,
       issuer: config.JWT_ISSUER,
@@ -30,7 +39,7 @@ export const identityModule = defineModule<PlatformDeps, IdentityExports>({
     });
     const identity = new IdentityService(dataSource, sessions, accessTokens, throttle, config.PASSWORD_HASH_COST);
     return {
-      resolvers: [new AuthResolver(identity), new UserResolver(identity)],
+      resolvers: [new AuthResolver(identity), new UserResolver(identity, canSeeEmail)],
       exports: { identity },
     };
   },

@@ -48,7 +48,10 @@ export class AuthResolver {
 
 @Resolver(() => User)
 export class UserResolver {
-  constructor(private readonly identity: IdentityService) {}
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly canSeeEmail: (ctx: RequestContext, userId: string) => Promise<boolean>,
+  ) {}
 
   @Query(() => User, { nullable: true, description: 'The signed-in user; null when anonymous.' })
   async me(@Ctx() ctx: RequestContext): Promise<User | undefined> {
@@ -56,10 +59,11 @@ export class UserResolver {
   }
 
   @FieldResolver(() => String, {
-    description: 'Visible to the user themself; FORBIDDEN to anyone else.',
+    description: 'Visible to the user themself and to members of an organization they share; FORBIDDEN otherwise.',
   })
-  email(@Root() user: User, @Ctx() ctx: RequestContext): string {
+  async email(@Root() user: User, @Ctx() ctx: RequestContext): Promise<string> {
     if (user.authenticatedHere || (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id)) return user.email;
+    if (await this.canSeeEmail(ctx, user.id)) return user.email;
     throw new ForbiddenError("Another user's email is visible only to members of a shared organization");
   }
 }

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
+import { isUniqueViolation } from '../../platform/database/errors';
 import { ConflictError, UnauthenticatedError } from '../../platform/errors';
 import { ANONYMOUS, LoaderKey, type RequestContext, type Viewer } from '../../platform/graphql/context';
 import type { SignUpInput, LogInInput } from './identity.inputs';
@@ -14,7 +15,6 @@ export interface AuthResult extends Session {
 }
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
-const UNIQUE_VIOLATION = '23505';
 
 /** Case and surrounding spaces never make two addresses different. */
 export function normaliseEmail(email: string): string {
@@ -93,6 +93,11 @@ export class IdentityService {
     return this.findById(ctx, ctx.viewer.userId);
   }
 
+  /** The user with this email, in any case and with any surrounding spaces. */
+  async findByEmail(email: string): Promise<UserEntity | undefined> {
+    return (await this.dataSource.getRepository(UserEntity).findOneBy({ email: normaliseEmail(email) })) ?? undefined;
+  }
+
   /** Batched per request: any number of calls in one tick is one query. */
   async findById(ctx: RequestContext, id: string): Promise<UserEntity | undefined> {
     return ctx.loaders.get(this.usersById).load(id);
@@ -112,9 +117,4 @@ export class IdentityService {
     const byId = new Map(users.map((user) => [user.id, user]));
     return ids.map((id) => byId.get(id));
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const driverError = (error as { driverError?: { code?: string } }).driverError;
-  return driverError?.code === UNIQUE_VIOLATION;
 }

@@ -1,3 +1,3 @@
-export { identityModule, type IdentityExports } from './identity.module';
-export type { IdentityService, AuthResult } from './identity.service';
+export { identityModule, type IdentityDeps, type IdentityExports } from './identity.module';
+export { normaliseEmail, type IdentityService, type AuthResult } from './identity.service';
 export { User } from './user.types';

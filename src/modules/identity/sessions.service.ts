@@ -3,7 +3,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { UnauthenticatedError } from '../../platform/errors';
 import type { Logger } from '../../platform/logging/logger';
 import { RefreshTokenEntity } from './refresh-token.entity';
-import { AccessTokens, hashOpaqueToken, looksLikeRefreshToken, newRefreshToken } from './tokens';
+import { hashOpaqueToken, looksLikeOpaqueToken, newOpaqueToken } from '../../platform/opaque-tokens';
+import type { AccessTokens } from './tokens';
 
 export interface Session {
   userId: string;
@@ -34,7 +35,7 @@ export class SessionsService {
 
   /** `logger` is the request's, so a detected replay is logged with the request id. */
   async refresh(refreshToken: string, logger: Logger): Promise<Session> {
-    if (!looksLikeRefreshToken(refreshToken)) throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
+    if (!looksLikeOpaqueToken(refreshToken)) throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
     const tokenHash = hashOpaqueToken(refreshToken);
 
     const rotated = await this.dataSource.transaction(async (manager) => {
@@ -56,7 +57,7 @@ export class SessionsService {
 
   /** Ends the session the token belongs to; false when there was no live session for it. */
   async end(refreshToken: string): Promise<boolean> {
-    if (!looksLikeRefreshToken(refreshToken)) return false;
+    if (!looksLikeOpaqueToken(refreshToken)) return false;
     const [rows] = (await this.dataSource.query(
       `UPDATE refresh_tokens SET revoked_at = now()
         WHERE revoked_at IS NULL
@@ -85,7 +86,7 @@ export class SessionsService {
   }
 
   private async issue(manager: EntityManager, userId: string, familyId: string): Promise<Session> {
-    const refreshToken = newRefreshToken();
+    const refreshToken = newOpaqueToken();
     await manager.insert(RefreshTokenEntity, {
       userId,
       familyId,

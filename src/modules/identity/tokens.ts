@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 
 const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -53,20 +53,4 @@ export class AccessTokens {
       return undefined;
     }
   }
-}
-
-const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
-
-/** An opaque 256-bit refresh token; only its hash is stored. */
-export function newRefreshToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-/** A token with 256 bits of entropy needs no salt: SHA-256 is enough to keep the stored value useless. */
-export function hashOpaqueToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-export function looksLikeRefreshToken(token: string): boolean {
-  return REFRESH_TOKEN.test(token);
 }

@@ -6,11 +6,14 @@ export type Viewer = { readonly kind: 'anonymous' } | { readonly kind: 'user'; r
 
 export const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous' });
 
-/** A per-request value, built on first use: a DataLoader, usually. Modules create their keys once at build time. */
+/**
+ * A per-request value, built on first use from the request's viewer: a
+ * DataLoader, usually. Modules create their keys once at build time.
+ */
 export class LoaderKey<T> {
   constructor(
     readonly name: string,
-    readonly create: () => T,
+    readonly create: (viewer: Viewer) => T,
   ) {}
 }
 
@@ -18,10 +21,12 @@ export class LoaderKey<T> {
 export class Loaders {
   private readonly instances = new Map<LoaderKey<unknown>, unknown>();
 
+  constructor(private readonly viewer: Viewer) {}
+
   get<T>(key: LoaderKey<T>): T {
     let instance = this.instances.get(key) as T | undefined;
     if (instance === undefined) {
-      instance = key.create();
+      instance = key.create(this.viewer);
       this.instances.set(key, instance);
     }
     return instance;

@@ -103,7 +103,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       if (viewer.kind === 'user') {
         scope.logger = scope.logger.child({ userId: viewer.userId });
       }
-      return { requestId: request.id, logger: scope.logger, config, viewer, loaders: new Loaders(), ip: request.ip };
+      return { requestId: request.id, logger: scope.logger, config, viewer, loaders: new Loaders(viewer), ip: request.ip };
     },
   });
   type ApolloHandlerArgs = Parameters<typeof handleGraphQL>;

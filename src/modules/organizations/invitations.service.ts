@@ -1,0 +1,121 @@
+import type { DataSource } from 'typeorm';
+import { isUniqueViolation } from '../../platform/database/errors';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
+import { requireUserId, type RequestContext } from '../../platform/graphql/context';
+import { parseId } from '../../platform/ids';
+import type { Logger } from '../../platform/logging/logger';
+import type { Mailer } from '../../platform/mail/mailer';
+import { hashOpaqueToken, looksLikeOpaqueToken, newOpaqueToken } from '../../platform/opaque-tokens';
+import { normaliseEmail, type IdentityService } from '../identity';
+import { InvitationEntity } from './invitation.entity';
+import { MembershipEntity } from './membership.entity';
+import type { InviteMemberInput } from './organization.inputs';
+import type { OrganizationAccess } from './organization-access';
+import { OrganizationEntity } from './organization.entity';
+import { Role } from './role';
+
+export interface InvitationSettings {
+  ttlSeconds: number;
+  /** The frontend's base URL; the accept link is `<appUrl>/invitations/accept?token=...`. */
+  appUrl: string;
+}
+
+export class InvitationsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly access: OrganizationAccess,
+    private readonly identity: IdentityService,
+    private readonly mailer: Mailer,
+    private readonly settings: InvitationSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** ADMIN+ (OWNER to invite an OWNER). A new invitation to the same email replaces the pending one. */
+  async invite(ctx: RequestContext, input: InviteMemberInput): Promise<InvitationEntity> {
+    const organizationId = parseId(input.organizationId, 'organizationId');
+    const actor = await this.access.require(ctx, organizationId, Role.ADMIN);
+    if (input.role === Role.OWNER && actor.role !== Role.OWNER) throw new ForbiddenError('Only an OWNER invites an OWNER');
+    const email = normaliseEmail(input.email);
+    const invitee = await this.identity.findByEmail(email);
+    if (invitee && (await this.dataSource.getRepository(MembershipEntity).existsBy({ organizationId, userId: invitee.id }))) {
+      throw new ConflictError(`${email} is already a member`);
+    }
+
+    const token = newOpaqueToken();
+    const { invitation, organization } = await this.dataSource.transaction(async (manager) => {
+      await manager
+        .createQueryBuilder()
+        .update(InvitationEntity)
+        .set({ revokedAt: () => 'now()' })
+        .where('organization_id = :organizationId AND email = :email AND accepted_at IS NULL AND revoked_at IS NULL', { organizationId, email })
+        .execute();
+      const created = manager.create(InvitationEntity, {
+        organizationId,
+        email,
+        role: input.role,
+        tokenHash: hashOpaqueToken(token),
+        invitedByUserId: actor.userId,
+        expiresAt: new Date(Date.now() + this.settings.ttlSeconds * 1000),
+        acceptedAt: null,
+        revokedAt: null,
+      });
+      await manager.insert(InvitationEntity, created);
+      return { invitation: created, organization: await manager.findOneByOrFail(OrganizationEntity, { id: organizationId }) };
+    });
+    // After the commit, and not awaited: a slow or failing mail server can neither roll back nor hold up the invitation.
+    this.mailInvitation(ctx, invitation, organization.name, token);
+    return invitation;
+  }
+
+  /** The viewer's email must be the invited one; a token works once. */
+  async accept(ctx: RequestContext, token: string): Promise<MembershipEntity> {
+    const userId = requireUserId(ctx);
+    const invitation = looksLikeOpaqueToken(token)
+      ? await this.dataSource.getRepository(InvitationEntity).findOneBy({ tokenHash: hashOpaqueToken(token) })
+      : null;
+    if (!invitation) throw new NotFoundError('Invitation');
+    if (invitation.acceptedAt) throw new ConflictError('This invitation has already been accepted');
+    if (invitation.revokedAt) throw BadUserInputError.field('token', 'This invitation was replaced by a newer one; use the latest');
+    if (invitation.expiresAt.getTime() <= Date.now()) throw BadUserInputError.field('token', 'This invitation has expired; ask for a new one');
+    const viewer = await this.identity.findById(ctx, userId);
+    if (!viewer || viewer.email !== invitation.email) throw new ForbiddenError('This invitation was sent to another email address');
+
+    try {
+      const membership = await this.dataSource.transaction(async (manager) => {
+        const [spent] = (await manager.query(
+          `UPDATE invitations SET accepted_at = now()
+            WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+            RETURNING id`,
+          [invitation.id],
+        )) as [unknown[], number];
+        if (spent.length === 0) throw new ConflictError('This invitation has already been accepted');
+        const created = manager.create(MembershipEntity, { organizationId: invitation.organizationId, userId, role: invitation.role });
+        await manager.insert(MembershipEntity, created);
+        return created;
+      });
+      this.access.forget(ctx, invitation.organizationId);
+      return membership;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError('You are already a member of this organization');
+      throw error;
+    }
+  }
+
+  private mailInvitation(ctx: RequestContext, invitation: InvitationEntity, organizationName: string, token: string): void {
+    const link = `${this.settings.appUrl.replace(/\/+$/, '')}/invitations/accept?token=${token}`;
+    const message = {
+      to: invitation.email,
+      subject: `You are invited to join ${organizationName}`,
+      text: [
+        `You have been invited to join ${organizationName} as ${invitation.role}.`,
+        '',
+        `Accept the invitation: ${link}`,
+        '',
+        `The link works once and expires on ${invitation.expiresAt.toISOString()}.`,
+      ].join('\n'),
+    };
+    this.mailer.send(message).catch((error: unknown) => {
+      (ctx.logger ?? this.logger).error('invitation mail failed', { invitationId: invitation.id, error });
+    });
+  }
+}

@@ -1,0 +1,44 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../platform/graphql/context';
+import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { CreateOrganizationInput } from './organization.inputs';
+import { Membership, MembershipConnection, Organization } from './organization.types';
+import type { OrganizationsService } from './organizations.service';
+import { Role } from './role';
+
+@Resolver(() => Organization)
+export class OrganizationResolver {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @Query(() => Organization, {
+    nullable: true,
+    description: 'NOT_FOUND when it does not exist or the viewer is not a member; UNAUTHENTICATED when anonymous.',
+  })
+  organization(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Organization> {
+    return this.organizations.get(ctx, id);
+  }
+
+  @Authorized()
+  @Mutation(() => Organization, { description: 'The creator becomes its OWNER. CONFLICT when the slug is taken.' })
+  createOrganization(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput,
+  ): Promise<Organization> {
+    return this.organizations.create(ctx, input);
+  }
+
+  @FieldResolver(() => Role, { description: "The viewer's role in this organization." })
+  viewerRole(@Root() organization: Organization, @Ctx() ctx: RequestContext): Promise<Role> {
+    return this.organizations.viewerRole(ctx, organization.id);
+  }
+
+  @FieldResolver(() => MembershipConnection, { description: 'Oldest first. `first` is 1 to 100.' })
+  members(
+    @Root() organization: Organization,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<Connection<Membership>> {
+    return this.organizations.members(ctx, organization.id, first, after);
+  }
+}
