@@ -46,6 +46,7 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     JWT_SECRET: randomBytes(32).toString('base64url'),
     PASSWORD_HASH_COST: '12',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    MAIL_TRANSPORT: 'capture',
     ...db.env,
     ...env,
   });
