@@ -95,6 +95,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '70000', DATABASE_POOL_MAX: '0' })).toThrow(/PORT[\s\S]*DATABASE_POOL_MAX|DATABASE_POOL_MAX[\s\S]*PORT/);
   });
 
+  it('requires SMTP_URL when mail goes over SMTP', () => {
+    expect(problemsOf({ MAIL_TRANSPORT: 'smtp' })).toEqual(['SMTP_URL is required when MAIL_TRANSPORT=smtp']);
+    expect(loadConfig({ MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example.com:587' }).config.SMTP_URL).toBe('smtp://mail.example.com:587');
+  });
+
+  it('warns that production mail on the log transport is never delivered', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).warnings).toEqual([
+      expect.stringContaining('MAIL_TRANSPORT=log in production'),
+    ]);
+  });
+
   describe('<NAME>_FILE', () => {
     let dir: string;
 
