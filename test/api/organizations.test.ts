@@ -157,6 +157,27 @@ describe('members', () => {
   });
 });
 
+describe('batching', () => {
+  it("loads the viewer's memberships once, and every organization's members in one query, per request", async () => {
+    const viewer = await signUp(api);
+    const ids = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await createOrganization(api, viewer, `Batch ${i}`)).id);
+    const fields = ids
+      .map((id, i) => `o${i}: organization(id: "${id}") { viewerRole members(first: 5) { totalCount edges { node { role user { name } } } } }`)
+      .join('\n');
+    const requestId = `batching-${randomUUID()}`;
+    const response = await api.gql(`{ ${fields} }`, {}, { token: viewer.accessToken, headers: { 'x-request-id': requestId } });
+    expect(response.body.errors).toBeUndefined();
+
+    const statements = api.logs.find('sql').filter((entry) => entry.requestId === requestId).map((entry) => String(entry.sql));
+    expect(statements.filter((sql) => /FROM "memberships"/.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /LATERAL/.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /FROM "organizations"/.test(sql))).toHaveLength(1);
+    expect(statements.filter((sql) => /FROM "users"/.test(sql))).toHaveLength(1);
+    expect(statements).toHaveLength(4);
+  });
+});
+
 describe('me.memberships', () => {
   it("lists the viewer's organizations with their roles", async () => {
     const user = await signUp(api);
