@@ -4,6 +4,7 @@ import type { Config } from './config/config';
 import { migrations } from './migrations';
 import { identityModule } from './modules/identity';
 import { organizationsModule, type OrganizationsExports } from './modules/organizations';
+import { projectsModule } from './modules/projects';
 import { createDataSource } from './platform/database/data-source';
 import { runMigrations } from './platform/database/migrate';
 import { buildGraphQLSchema } from './platform/graphql/schema';
@@ -12,7 +13,7 @@ import { createMailer, type Mailer } from './platform/mail/mailer';
 import type { Logger } from './platform/logging/logger';
 
 /** Every module, in build order: a module may use the exports of those before it. */
-export const modules = [identityModule, organizationsModule];
+export const modules = [identityModule, organizationsModule, projectsModule];
 
 export const entities = modules.flatMap((module) => module.entities);
 
@@ -65,8 +66,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     });
     const organizations = organizationsModule.build({ ...platform, identity: identity.exports.identity, mailer });
     organizationsExports = organizations.exports;
+    const projects = projectsModule.build({ ...platform, identity: identity.exports.identity, ...organizations.exports });
 
-    const schema = await buildApiSchema([...identity.resolvers, ...organizations.resolvers]);
+    const schema = await buildApiSchema([...identity.resolvers, ...organizations.resolvers, ...projects.resolvers]);
     const http = await createHttpServer({
       config,
       logger,

@@ -61,7 +61,7 @@ function fits(kind: CursorKind, value: unknown): boolean {
   if (value === null) return true;
   switch (kind) {
     case 'timestamp':
-      return typeof value === 'string' && TIMESTAMP_TEXT.test(value);
+      return typeof value === 'string' && (TIMESTAMP_TEXT.test(value) || value === 'infinity' || value === '-infinity');
     case 'uuid':
       return typeof value === 'string' && isUuid(value);
     case 'int':
@@ -125,8 +125,10 @@ export class ChildPageLoader<TParentId, TNode> {
 
   constructor(private readonly loadPages: (parentIds: readonly TParentId[], page: PageRequest) => Promise<Connection<TNode>[]>) {}
 
-  load(parentId: TParentId, page: PageRequest): Promise<Connection<TNode>> {
-    const key = JSON.stringify([page.size, page.after ?? null]);
+
+  /** `page` may carry more than size and cursor (a filter, an ordering): all of it decides which parents batch together. */
+  load<TPage extends PageRequest>(parentId: TParentId, page: TPage): Promise<Connection<TNode>> {
+    const key = JSON.stringify(page);
     let loader = this.byArguments.get(key);
     if (!loader) {
       loader = new DataLoader((parentIds) => this.loadPages(parentIds, page));
@@ -134,4 +136,26 @@ export class ChildPageLoader<TParentId, TNode> {
     }
     return loader.load(parentId);
   }
+}
+
+/** A row of a batched child-page query: the parent it belongs to, the parent's total, and a child (id null when none). */
+export type ChildPageRow<T> = T & { parentId: string; total: number; id: string | null };
+
+/** Splits the rows of one batched LATERAL query into a connection per parent, in the order of `parentIds`. */
+export function connectionsByParent<T extends { id: string | null }>(
+  parentIds: readonly string[],
+  rows: ChildPageRow<T>[],
+  size: number,
+  keyOf: (row: T) => CursorValue[],
+): Connection<T>[] {
+  const byParent = new Map<string, { total: number; children: T[] }>();
+  for (const row of rows) {
+    const group = byParent.get(row.parentId) ?? { total: row.total, children: [] };
+    if (row.id !== null) group.children.push(row);
+    byParent.set(row.parentId, group);
+  }
+  return parentIds.map((parentId) => {
+    const group = byParent.get(parentId) ?? { total: 0, children: [] };
+    return toConnection(group.children, size, group.total, keyOf);
+  });
 }

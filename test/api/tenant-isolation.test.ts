@@ -16,6 +16,8 @@ interface TenantA {
   organizationId: string;
   memberMembershipId: string;
   invitationToken: string;
+  projectId: string;
+  taskId: string;
 }
 
 interface IsolationCase {
@@ -57,6 +59,66 @@ const CASES: IsolationCase[] = [
     variables: (a) => ({ token: a.invitationToken }),
     outsider: 'FORBIDDEN',
   },
+  {
+    operation: 'project',
+    document: 'query($id: ID!) { project(id: $id) { id } }',
+    variables: (a) => ({ id: a.projectId }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'projects',
+    document: 'query($id: ID!) { projects(organizationId: $id) { totalCount } }',
+    variables: (a) => ({ id: a.organizationId }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'task',
+    document: 'query($id: ID!) { task(id: $id) { id } }',
+    variables: (a) => ({ id: a.taskId }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'createProject',
+    document: 'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+    variables: (a) => ({ input: { organizationId: a.organizationId, name: 'Intruder' } }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'updateProject',
+    document: 'mutation($input: UpdateProjectInput!) { updateProject(input: $input) { id } }',
+    variables: (a) => ({ input: { id: a.projectId, name: 'Renamed' } }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'archiveProject',
+    document: 'mutation($id: ID!) { archiveProject(id: $id) { id } }',
+    variables: (a) => ({ id: a.projectId }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'createTask',
+    document: 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+    variables: (a) => ({ input: { projectId: a.projectId, title: 'Intruder' } }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'updateTask',
+    document: 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }',
+    variables: (a) => ({ input: { id: a.taskId, title: 'Changed' } }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'deleteTask',
+    document: 'mutation($id: ID!) { deleteTask(id: $id) }',
+    variables: (a) => ({ id: a.taskId }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'addComment',
+    document: 'mutation($input: AddCommentInput!) { addComment(input: $input) { id } }',
+    variables: (a) => ({ input: { taskId: a.taskId, body: 'Intruder' } }),
+    outsider: 'NOT_FOUND',
+  },
 ];
 
 /** Operations that take an ID but reach nothing organization-owned, each with the reason. */
@@ -73,7 +135,23 @@ beforeAll(async () => {
   const member = await addMember(api, ownerA, organization.id, 'MEMBER');
   const invitedEmail = uniqueEmail('pending');
   await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitedEmail } }, { token: ownerA.accessToken }));
-  tenantA = { organizationId: organization.id, memberMembershipId: member.membershipId, invitationToken: invitationTokenFor(api, invitedEmail) };
+  const project = await ok(
+    api.gql('mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }', { input: { organizationId: organization.id, name: 'A' } }, {
+      token: ownerA.accessToken,
+    }),
+  );
+  const task = await ok(
+    api.gql('mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }', { input: { projectId: project.createProject.id, title: 'A task' } }, {
+      token: ownerA.accessToken,
+    }),
+  );
+  tenantA = {
+    organizationId: organization.id,
+    memberMembershipId: member.membershipId,
+    invitationToken: invitationTokenFor(api, invitedEmail),
+    projectId: project.createProject.id,
+    taskId: task.createTask.id,
+  };
 
   outsider = await signUp(api);
   await createOrganization(api, outsider, 'Tenant B');

@@ -50,6 +50,11 @@ export class OrganizationAccess {
     ctx.loaders.get(this.viewerMemberships).clear(organizationId);
   }
 
+  /** Whether `userId` (anyone, not only the viewer) is a member of the organization: for assignees and the like. */
+  async isMember(organizationId: string, userId: string): Promise<boolean> {
+    return this.dataSource.getRepository(MembershipEntity).existsBy({ organizationId, userId });
+  }
+
   /** Whether the viewer and `userId` are members of a common organization (a viewer always shares with themself). */
   async sharesOrganizationWith(ctx: RequestContext, userId: string): Promise<boolean> {
     if (ctx.viewer.kind !== 'user') return false;

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../platform/database/errors';
 import { ConflictError, NotFoundError } from '../../platform/errors';
 import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import { ChildPageLoader, decodeCursor, pageSize, toConnection, type Connection, type PageRequest } from '../../platform/pagination';
+import { ChildPageLoader, connectionsByParent, decodeCursor, pageSize, type ChildPageRow, type Connection, type PageRequest } from '../../platform/pagination';
 import { MembershipEntity } from './membership.entity';
 import type { CreateOrganizationInput } from './organization.inputs';
 import type { OrganizationAccess } from './organization-access';
@@ -99,17 +99,7 @@ export class OrganizationsService {
                LIMIT $4) m ON true
         ORDER BY o.id, m.created_at, m.id`,
       [organizationIds, afterCreatedAt, afterId, page.size + 1],
-    )) as (MemberRow & { parentId: string; total: number })[];
-
-    const byParent = new Map<string, { total: number; members: MemberRow[] }>();
-    for (const row of rows) {
-      const group = byParent.get(row.parentId) ?? { total: row.total, members: [] };
-      if (row.id !== null) group.members.push(row);
-      byParent.set(row.parentId, group);
-    }
-    return organizationIds.map((organizationId) => {
-      const group = byParent.get(organizationId) ?? { total: 0, members: [] };
-      return toConnection<MemberRow>(group.members, page.size, group.total, (row) => [row.createdAtKey, row.id]);
-    });
+    )) as ChildPageRow<MemberRow>[];
+    return connectionsByParent(organizationIds, rows, page.size, (row) => [row.createdAtKey, row.id]);
   }
 }

@@ -1,0 +1,4 @@
+export { projectsModule, type ProjectsDeps, type ProjectsExports } from './projects.module';
+export type { ProjectsService } from './projects.service';
+export type { TasksService } from './tasks.service';
+export { Project, Task, Comment, ProjectStatus, TaskStatus } from './project.types';

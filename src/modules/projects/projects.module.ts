@@ -1,0 +1,41 @@
+import { defineModule, type PlatformDeps } from '../../platform/module';
+import type { IdentityService } from '../identity';
+import type { OrganizationAccess, OrganizationsService } from '../organizations';
+import { CommentEntity } from './comment.entity';
+import { CommentsService } from './comments.service';
+import { ProjectEntity } from './project.entity';
+import { ProjectResolver } from './projects.resolver';
+import { ProjectsService } from './projects.service';
+import { TaskEntity } from './task.entity';
+import { CommentResolver, TaskResolver } from './tasks.resolver';
+import { TasksService } from './tasks.service';
+
+export interface ProjectsDeps extends PlatformDeps {
+  identity: IdentityService;
+  access: OrganizationAccess;
+  organizations: OrganizationsService;
+}
+
+export interface ProjectsExports {
+  projects: ProjectsService;
+  tasks: TasksService;
+}
+
+export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
+  name: 'projects',
+  entities: [ProjectEntity, TaskEntity, CommentEntity],
+  resolvers: [ProjectResolver, TaskResolver, CommentResolver],
+  build({ dataSource, identity, access, organizations }) {
+    const projects = new ProjectsService(dataSource, access);
+    const tasks = new TasksService(dataSource, projects, access);
+    const comments = new CommentsService(dataSource, tasks, projects);
+    return {
+      resolvers: [
+        new ProjectResolver(projects, tasks, organizations),
+        new TaskResolver(tasks, projects, comments, identity),
+        new CommentResolver(comments, tasks, identity),
+      ],
+      exports: { projects, tasks },
+    };
+  },
+});

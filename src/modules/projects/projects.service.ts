@@ -1,0 +1,131 @@
+import DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import { likePattern } from '../../platform/database/sql';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
+import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
+import { parseId } from '../../platform/ids';
+import { decodeCursor, pageSize, toConnection, type Connection } from '../../platform/pagination';
+import { atLeast, Role, type OrganizationAccess } from '../organizations';
+import type { CreateProjectInput, ProjectFilter, UpdateProjectInput } from './project.inputs';
+import { ProjectEntity, ProjectStatus } from './project.entity';
+
+type ProjectRow = ProjectEntity & { createdAtKey: string; total: number };
+
+/** Projects, and the rule every task and comment operation starts with: may the viewer touch this project? */
+export class ProjectsService {
+  private readonly byId: LoaderKey<DataLoader<string, ProjectEntity | undefined>>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly access: OrganizationAccess,
+  ) {
+    this.byId = new LoaderKey('projects.byId', () => new DataLoader((ids) => this.loadProjects(ids)));
+  }
+
+  /**
+   * The project, if the viewer is a member of its organization with at least
+   * `minimum`: NOT_FOUND (the same for absent and hidden), FORBIDDEN, UNAUTHENTICATED.
+   */
+  async requireProject(ctx: RequestContext, projectId: string, minimum: Role = Role.MEMBER): Promise<ProjectEntity> {
+    requireUserId(ctx);
+    const project = await this.findById(ctx, projectId);
+    const membership = project && (await this.access.viewerMembership(ctx, project.organizationId));
+    if (!project || !membership) throw new NotFoundError('Project');
+    if (!atLeast(membership.role, minimum)) throw new ForbiddenError(`This needs the ${minimum} role or higher in the organization`);
+    return project;
+  }
+
+  /** For writes to its tasks and comments: an archived project is read-only. */
+  async requireWritableProject(ctx: RequestContext, projectId: string): Promise<ProjectEntity> {
+    const project = await this.requireProject(ctx, projectId);
+    if (project.status === ProjectStatus.ARCHIVED) throw new ConflictError('The project is archived: its tasks are read-only');
+    return project;
+  }
+
+  get(ctx: RequestContext, id: string): Promise<ProjectEntity> {
+    return this.requireProject(ctx, parseId(id, 'id'));
+  }
+
+  /** Batched per request; no authorization: for fields of records the viewer was already allowed to see. */
+  findById(ctx: RequestContext, id: string): Promise<ProjectEntity | undefined> {
+    return ctx.loaders.get(this.byId).load(id);
+  }
+
+  /** Newest first, filtered by status and a name substring; one statement for the page and its total. */
+  async list(
+    ctx: RequestContext,
+    organizationId: string,
+    first?: number,
+    after?: string | null,
+    filter?: ProjectFilter | null,
+  ): Promise<Connection<ProjectEntity>> {
+    const orgId = parseId(organizationId, 'organizationId');
+    await this.access.require(ctx, orgId);
+    const size = pageSize(first);
+    const [afterKey, afterId] = after ? decodeCursor(after, ['timestamp', 'uuid']) : [null, null];
+    const search = filter?.search?.trim();
+    const rows = (await this.dataSource.query(
+      `WITH filtered AS (
+         SELECT * FROM projects
+          WHERE organization_id = $1
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::text IS NULL OR name ILIKE $3))
+       SELECT id, organization_id AS "organizationId", name, description, status, created_at AS "createdAt",
+              updated_at AS "updatedAt", created_at::text AS "createdAtKey", (SELECT count(*)::int FROM filtered) AS total
+         FROM filtered
+        WHERE $4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid)
+        ORDER BY created_at DESC, id DESC
+        LIMIT $6`,
+      [orgId, filter?.status ?? null, search ? likePattern(search) : null, afterKey, afterId, size + 1],
+    )) as ProjectRow[];
+    const total = rows[0]?.total ?? (after ? await this.count(orgId, filter?.status, search) : 0);
+    return toConnection<ProjectRow>(rows, size, total, (row) => [row.createdAtKey, row.id]);
+  }
+
+  async create(ctx: RequestContext, input: CreateProjectInput): Promise<ProjectEntity> {
+    const organizationId = parseId(input.organizationId, 'organizationId');
+    await this.access.require(ctx, organizationId);
+    const project = this.dataSource.getRepository(ProjectEntity).create({
+      organizationId,
+      name: input.name.trim(),
+      description: input.description?.trim() || null,
+      status: ProjectStatus.ACTIVE,
+    });
+    return this.dataSource.getRepository(ProjectEntity).save(project);
+  }
+
+  async update(ctx: RequestContext, input: UpdateProjectInput): Promise<ProjectEntity> {
+    const project = await this.requireProject(ctx, parseId(input.id, 'id'));
+    const changes: Partial<ProjectEntity> = {};
+    if (input.name !== undefined && input.name !== null) changes.name = input.name.trim();
+    if (input.description !== undefined) changes.description = input.description?.trim() || null;
+    return this.save(ctx, project, changes);
+  }
+
+  /** ADMIN+; archiving an archived project changes nothing. */
+  async archive(ctx: RequestContext, id: string): Promise<ProjectEntity> {
+    const project = await this.requireProject(ctx, parseId(id, 'id'), Role.ADMIN);
+    if (project.status === ProjectStatus.ARCHIVED) return project;
+    return this.save(ctx, project, { status: ProjectStatus.ARCHIVED });
+  }
+
+  private async save(ctx: RequestContext, project: ProjectEntity, changes: Partial<ProjectEntity>): Promise<ProjectEntity> {
+    if (Object.keys(changes).length === 0) return project;
+    const saved = await this.dataSource.getRepository(ProjectEntity).save({ ...project, ...changes });
+    ctx.loaders.get(this.byId).clear(project.id).prime(project.id, saved);
+    return saved;
+  }
+
+  private async count(organizationId: string, status?: ProjectStatus, search?: string): Promise<number> {
+    const query = this.dataSource.getRepository(ProjectEntity).createQueryBuilder('p').where('p.organization_id = :organizationId', { organizationId });
+    if (status) query.andWhere('p.status = :status', { status });
+    if (search) query.andWhere('p.name ILIKE :pattern', { pattern: likePattern(search) });
+    return query.getCount();
+  }
+
+  private async loadProjects(ids: readonly string[]): Promise<(ProjectEntity | undefined)[]> {
+    const rows = await this.dataSource.getRepository(ProjectEntity).findBy({ id: In([...ids]) });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id));
+  }
+}
