@@ -26,7 +26,10 @@ export class CommentsService {
     const task = await this.tasks.require(ctx, parseId(input.taskId, 'taskId'));
     await this.projects.requireWritableProject(ctx, task.projectId);
     const repository = this.dataSource.getRepository(CommentEntity);
-    return repository.save(repository.create({ taskId: task.id, organizationId: task.organizationId, authorId, body: input.body.trim() }));
+    const comment = repository.create({ taskId: task.id, organizationId: task.organizationId, authorId, body: input.body.trim() });
+    // insert, not save: one INSERT ... RETURNING fills id and createdAt, without save's transaction around a single row.
+    await repository.insert(comment);
+    return comment;
   }
 
   /** Oldest first; the comments of every task in one response load in one statement. */

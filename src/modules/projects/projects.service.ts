@@ -91,7 +91,8 @@ export class ProjectsService {
       description: input.description?.trim() || null,
       status: ProjectStatus.ACTIVE,
     });
-    return this.dataSource.getRepository(ProjectEntity).save(project);
+    await this.dataSource.getRepository(ProjectEntity).insert(project);
+    return project;
   }
 
   async update(ctx: RequestContext, input: UpdateProjectInput): Promise<ProjectEntity> {

@@ -68,19 +68,19 @@ export class TasksService {
     const project = await this.projects.requireWritableProject(ctx, parseId(input.projectId, 'projectId'));
     if (input.assigneeId) await this.assertAssignable(project.organizationId, input.assigneeId);
     const repository = this.dataSource.getRepository(TaskEntity);
-    return repository.save(
-      repository.create({
-        projectId: project.id,
-        organizationId: project.organizationId,
-        title: input.title.trim(),
-        description: input.description?.trim() || null,
-        status: TaskStatus.TODO,
-        priority: input.priority ?? 0,
-        dueDate: input.dueDate ?? null,
-        assigneeId: input.assigneeId?.toLowerCase() ?? null,
-        createdById: userId,
-      }),
-    );
+    const task = repository.create({
+      projectId: project.id,
+      organizationId: project.organizationId,
+      title: input.title.trim(),
+      description: input.description?.trim() || null,
+      status: TaskStatus.TODO,
+      priority: input.priority ?? 0,
+      dueDate: input.dueDate ?? null,
+      assigneeId: input.assigneeId?.toLowerCase() ?? null,
+      createdById: userId,
+    });
+    await repository.insert(task);
+    return task;
   }
 
   /** One conditional UPDATE: a stale expectedVersion is CONFLICT and changes nothing; every update adds one to version. */
