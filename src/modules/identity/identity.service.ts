@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { In, type DataSource } from 'typeorm';
+import { loadByIds } from '../../platform/database/load-by-ids';
+import type { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../platform/database/errors';
 import { ConflictError, UnauthenticatedError } from '../../platform/errors';
 import { ANONYMOUS, LoaderKey, type RequestContext, type Viewer } from '../../platform/graphql/context';
@@ -36,7 +37,7 @@ export class IdentityService {
   ) {
     this.decoyHash = hashPassword('decoy password for unknown emails', passwordCost);
     this.decoyHash.catch(() => undefined);
-    this.usersById = new LoaderKey('identity.usersById', () => new DataLoader((ids) => this.loadUsers(ids)));
+    this.usersById = new LoaderKey('identity.usersById', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, UserEntity, ids)));
   }
 
   async signUp(_ctx: RequestContext, input: SignUpInput): Promise<AuthResult> {
@@ -112,9 +113,4 @@ export class IdentityService {
     return { kind: 'user', userId };
   }
 
-  private async loadUsers(ids: readonly string[]): Promise<(UserEntity | undefined)[]> {
-    const users = await this.dataSource.getRepository(UserEntity).findBy({ id: In([...ids]) });
-    const byId = new Map(users.map((user) => [user.id, user]));
-    return ids.map((id) => byId.get(id));
-  }
 }

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { In, type DataSource } from 'typeorm';
+import { loadByIds } from '../../platform/database/load-by-ids';
+import type { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../platform/database/errors';
 import { ConflictError, NotFoundError } from '../../platform/errors';
 import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
@@ -25,7 +26,7 @@ export class OrganizationsService {
     private readonly dataSource: DataSource,
     private readonly access: OrganizationAccess,
   ) {
-    this.byId = new LoaderKey('organizations.byId', () => new DataLoader((ids) => this.loadOrganizations(ids)));
+    this.byId = new LoaderKey('organizations.byId', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, OrganizationEntity, ids)));
     this.memberPages = new LoaderKey('organizations.memberPages', () => new ChildPageLoader((ids, page) => this.loadMemberPages(ids, page)));
   }
 
@@ -78,11 +79,6 @@ export class OrganizationsService {
     return ctx.loaders.get(this.memberPages).load(organizationId, page);
   }
 
-  private async loadOrganizations(ids: readonly string[]): Promise<(OrganizationEntity | undefined)[]> {
-    const rows = await this.dataSource.getRepository(OrganizationEntity).findBy({ id: In([...ids]) });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id));
-  }
 
   private async loadMemberPages(organizationIds: readonly string[], page: PageRequest): Promise<Connection<MemberRow>[]> {
     const [afterCreatedAt, afterId] = page.after ?? [null, null];

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { In, type DataSource } from 'typeorm';
+import { loadByIds } from '../../platform/database/load-by-ids';
+import type { DataSource } from 'typeorm';
 import { likePattern } from '../../platform/database/sql';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
@@ -19,7 +20,7 @@ export class ProjectsService {
     private readonly dataSource: DataSource,
     private readonly access: OrganizationAccess,
   ) {
-    this.byId = new LoaderKey('projects.byId', () => new DataLoader((ids) => this.loadProjects(ids)));
+    this.byId = new LoaderKey('projects.byId', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, ProjectEntity, ids)));
   }
 
   /**
@@ -124,9 +125,4 @@ export class ProjectsService {
     return query.getCount();
   }
 
-  private async loadProjects(ids: readonly string[]): Promise<(ProjectEntity | undefined)[]> {
-    const rows = await this.dataSource.getRepository(ProjectEntity).findBy({ id: In([...ids]) });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id));
-  }
 }

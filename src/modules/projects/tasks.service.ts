@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { In, type DataSource } from 'typeorm';
+import { loadByIds } from '../../platform/database/load-by-ids';
+import type { DataSource } from 'typeorm';
 import { SqlParameters } from '../../platform/database/sql';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../platform/errors';
 import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
@@ -27,7 +28,7 @@ export class TasksService {
     private readonly projects: ProjectsService,
     private readonly access: OrganizationAccess,
   ) {
-    this.byId = new LoaderKey('tasks.byId', () => new DataLoader((ids) => this.loadTasks(ids)));
+    this.byId = new LoaderKey('tasks.byId', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, TaskEntity, ids)));
     this.pages = new LoaderKey('tasks.pages', () => new ChildPageLoader((ids, page) => this.loadPages(ids, page as TaskPageRequest)));
   }
 
@@ -127,11 +128,6 @@ export class TasksService {
     }
   }
 
-  private async loadTasks(ids: readonly string[]): Promise<(TaskEntity | undefined)[]> {
-    const rows = await this.dataSource.getRepository(TaskEntity).findBy({ id: In([...ids]) });
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id));
-  }
 
   private async loadPages(projectIds: readonly string[], page: TaskPageRequest): Promise<Connection<TaskRow>[]> {
     const params = new SqlParameters();
