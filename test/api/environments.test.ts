@@ -46,7 +46,8 @@ describe('in production', () => {
   let api: TestApp;
 
   beforeAll(async () => {
-    api = await startTestApp({ NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com' });
+    // info, as production runs: no per-request AsyncLocalStorage, so request ids must come without it.
+    api = await startTestApp({ NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com', LOG_LEVEL: 'info' });
   });
 
   afterAll(async () => {
@@ -56,6 +57,23 @@ describe('in production', () => {
   it('shows no landing page', async () => {
     const response = await fetch(`${api.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
     expect(await response.text()).not.toMatch(/sandbox/i);
+  });
+
+  it('puts the request id on every kind of error response', async () => {
+    const responses = [
+      await api.gql('{ me { id } }', {}, { token: 'forged' }),
+      await api.gql('{ me { id ', {}),
+      await api.gql('mutation { signUp(input: { email: "bad", password: "short", name: "x" }) { accessToken } }'),
+      await api.gql('query { organization(id: "nope") { id } }'),
+    ];
+    const bare = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const bareBody = (await bare.json()) as { errors: { extensions: { requestId: string } }[] };
+    expect(responses.map((response) => response.status)).toEqual([401, 400, 200, 200]);
+    for (const response of responses) {
+      expect(response.body.errors![0].extensions.requestId).toBe(response.headers.get('x-request-id'));
+    }
+    expect(bare.status).toBe(400);
+    expect(bareBody.errors[0].extensions.requestId).toBe(bare.headers.get('x-request-id'));
   });
 
   it('refuses introspection', async () => {

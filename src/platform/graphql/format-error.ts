@@ -2,7 +2,6 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { ValidationError } from 'class-validator';
 import { ArgumentValidationError } from 'type-graphql';
 import { AppError, type ErrorCode, type FieldError } from '../errors';
-import { requestScope } from '../logging/logger';
 
 export const INTERNAL_MESSAGE = 'Internal server error';
 
@@ -39,10 +38,12 @@ export function codeOf(kind: ErrorKind): string {
   }
 }
 
-/** Apollo's formatError: our codes, validation details, the request id on every error, nothing internal leaked. */
+/**
+ * Apollo's formatError: our codes, validation details, nothing internal leaked.
+ * The request id is added after formatting (operation plugin, or the HTTP layer for 4xx answers).
+ */
 export function createErrorFormatter(options: { exposeInternalErrors: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const requestId = requestScope.getStore()?.requestId;
     const kind = classifyError(error);
     const base = { locations: formatted.locations, path: formatted.path };
     switch (kind.kind) {
@@ -50,23 +51,22 @@ export function createErrorFormatter(options: { exposeInternalErrors: boolean })
         return {
           ...base,
           message: kind.error.message,
-          extensions: { code: kind.error.code, ...kind.error.extensions(), requestId },
+          extensions: { code: kind.error.code, ...kind.error.extensions() },
         };
       case 'validation':
         return {
           ...base,
           message: describeValidation(kind.validationErrors),
-          extensions: { code: 'BAD_USER_INPUT', validationErrors: kind.validationErrors, requestId },
+          extensions: { code: 'BAD_USER_INPUT', validationErrors: kind.validationErrors },
         };
       case 'request':
-        return { ...formatted, extensions: { ...formatted.extensions, requestId } };
+        return formatted;
       case 'unexpected':
         return {
           ...base,
           message: options.exposeInternalErrors ? formatted.message : INTERNAL_MESSAGE,
           extensions: {
             code: 'INTERNAL_SERVER_ERROR',
-            requestId,
             ...(options.exposeInternalErrors && formatted.extensions?.stacktrace
               ? { stacktrace: formatted.extensions.stacktrace }
               : {}),

@@ -7,17 +7,12 @@ import { classifyError, codeOf } from './format-error';
 
 /**
  * The one per-operation plugin: names the logger after the operation, logs
- * unexpected errors with their stack, writes one line per operation, and
- * turns RATE_LIMITED into a Retry-After header. Nothing here runs per field.
+ * unexpected errors with their stack, puts the request id on every error,
+ * writes one line per operation, and turns RATE_LIMITED into a Retry-After
+ * header. Nothing here runs per field.
  */
 export function operationPlugin(): ApolloServerPlugin<RequestContext> {
   return {
-    async contextCreationDidFail({ error }) {
-      const scope = requestScope.getStore();
-      const code = codeOf(classifyError(error));
-      scope?.logger.info('graphql operation', { outcome: 'rejected', errorCodes: [code] });
-    },
-
     async requestDidStart({ contextValue }) {
       const startedAt = performance.now();
       const errorCodes = new Set<string>();
@@ -47,6 +42,12 @@ export function operationPlugin(): ApolloServerPlugin<RequestContext> {
         },
 
         async willSendResponse(requestContext: GraphQLRequestContextWillSendResponse<RequestContext>) {
+          const { body } = requestContext.response;
+          if (body.kind === 'single') {
+            for (const error of body.singleResult.errors ?? []) {
+              (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId: contextValue.requestId };
+            }
+          }
           if (retryAfterSeconds > 0) requestContext.response.http.headers.set('retry-after', String(retryAfterSeconds));
           const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
           const outcome = errorCodes.size === 0 ? 'ok' : 'error';
