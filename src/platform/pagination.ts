@@ -6,7 +6,7 @@ import { isUuid } from './ids';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-@ObjectType({ description: 'Where a page ends and whether another follows.' })
+@ObjectType({ simpleResolvers: true, description: 'Where a page ends and whether another follows.' })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage: boolean;
@@ -28,7 +28,7 @@ export interface Connection<T> {
 
 /** The Relay connection and edge types of one node type: `<Name>Connection`, `<Name>Edge`. */
 export function connectionType<T extends object>(name: string, nodeType: ClassType<T>): ClassType<Connection<T>> {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field(() => String)
     cursor: string;
@@ -37,7 +37,7 @@ export function connectionType<T extends object>(name: string, nodeType: ClassTy
     node: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType {
     @Field(() => [EdgeType])
     edges: EdgeType[];

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'A person who can sign in.' })
+@ObjectType({ simpleResolvers: true, description: 'A person who can sign in.' })
 export class User {
   @Field(() => ID)
   id: string;
@@ -18,7 +18,7 @@ export class User {
   authenticatedHere?: boolean;
 }
 
-@ObjectType({ description: 'What signUp, logIn and refreshSession return: a fresh session.' })
+@ObjectType({ simpleResolvers: true, description: 'What signUp, logIn and refreshSession return: a fresh session.' })
 export class AuthPayload {
   @Field(() => String, { description: 'Send as `Authorization: Bearer <accessToken>`.' })
   accessToken: string;

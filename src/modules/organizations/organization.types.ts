@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { connectionType } from '../../platform/pagination';
 import { Role } from './role';
 
-@ObjectType({ description: 'A customer: everything organization-owned is visible only to its members.' })
+@ObjectType({ simpleResolvers: true, description: 'A customer: everything organization-owned is visible only to its members.' })
 export class Organization {
   @Field(() => ID)
   id: string;
@@ -17,7 +17,7 @@ export class Organization {
   createdAt: Date;
 }
 
-@ObjectType({ description: "A user's place in an organization." })
+@ObjectType({ simpleResolvers: true, description: "A user's place in an organization." })
 export class Membership {
   @Field(() => ID)
   id: string;
@@ -35,7 +35,7 @@ export class Membership {
 
 export const MembershipConnection = connectionType('Membership', Membership);
 
-@ObjectType({ description: 'An offer to join an organization, sent by mail.' })
+@ObjectType({ simpleResolvers: true, description: 'An offer to join an organization, sent by mail.' })
 export class Invitation {
   @Field(() => ID)
   id: string;

@@ -22,7 +22,7 @@ registerEnumType(TaskStatus, { name: 'TaskStatus' });
 registerEnumType(TaskOrderField, { name: 'TaskOrderField' });
 registerEnumType(OrderDirection, { name: 'OrderDirection' });
 
-@ObjectType({ description: "An organization's project; an ARCHIVED project's tasks are read-only." })
+@ObjectType({ simpleResolvers: true, description: "An organization's project; an ARCHIVED project's tasks are read-only." })
 export class Project {
   @Field(() => ID)
   id: string;
@@ -45,7 +45,7 @@ export class Project {
   organizationId: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class Task {
   @Field(() => ID)
   id: string;
@@ -80,7 +80,7 @@ export class Task {
   createdById: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class Comment {
   @Field(() => ID)
   id: string;
