@@ -31,7 +31,7 @@ module.exports = {
       comment: "A module never imports another module's entities.",
       severity: 'error',
       from: { path: '^src/modules/([^/]+)/' },
-      to: { path: '\\.entity\\.ts$', pathNot: '^src/modules/$1/' },
+      to: { path: '\\.entity\\.ts$', pathNot: ['^src/modules/$1/', '^src/platform/'] },
     },
     {
       name: 'resolver-imports-no-typeorm',

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 
 const root = resolve(__dirname, '..');
 const config = resolve(root, '.dependency-cruiser.js');
 const depcruise = resolve(root, 'node_modules/.bin/depcruise');
+const fixtureDir = resolve(__dirname, 'fixtures/architecture');
 
 interface Violation {
   rule: { name: string };
@@ -11,33 +13,176 @@ interface Violation {
   to: string;
 }
 
-/** dependency-cruiser is ESM-only, so it runs as its CLI, as `npm run arch:check` runs it. */
-function cruise(cwd: string): Violation[] {
-  const result = spawnSync(depcruise, ['src', '--config', config, '--output-type', 'json'], { cwd, encoding: 'utf8' });
-  if (!result.stdout) throw new Error(`depcruise printed nothing: ${result.stderr}`);
-  return (JSON.parse(result.stdout) as { summary: { violations: Violation[] } }).summary.violations;
+interface Dependency {
+  module: string;
+  resolved: string;
+  couldNotResolve: boolean;
 }
 
-describe('module boundaries', () => {
-  it('holds in src/', () => {
-    expect(cruise(root).map(({ rule, from, to }) => `${rule.name}: ${from} -> ${to}`)).toEqual([]);
+interface CruiseResult {
+  modules: { source: string; dependencies: Dependency[] }[];
+  summary: { violations: Violation[]; ruleSetUsed: { forbidden: { name: string }[] } };
+}
+
+/** dependency-cruiser is ESM-only, so it runs as its CLI, as `npm run arch:check` runs it. */
+function depcruiseIn(cwd: string, ...args: string[]) {
+  const result = spawnSync(depcruise, ['src', '--config', config, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  return result;
+}
+
+/** The JSON reporter exits 0 whatever it finds; only the default reporter (arch:check's) exits with the number of errors. */
+function cruise(cwd: string): CruiseResult {
+  const result = depcruiseIn(cwd, '--output-type', 'json');
+  try {
+    return JSON.parse(result.stdout) as CruiseResult;
+  } catch {
+    throw new Error(`depcruise (exit ${result.status}) printed no JSON: ${result.stderr}`);
+  }
+}
+
+/** `../../../node_modules/typeorm/index.js` -> `node_modules/typeorm`: the package, not the file its version ships as main. */
+function packageOf(path: string): string {
+  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path);
+  return match ? `node_modules/${match[1]}` : path;
+}
+
+const unresolvedIn = (result: CruiseResult) =>
+  result.modules.flatMap((module) =>
+    module.dependencies.filter((dependency) => dependency.couldNotResolve).map((dependency) => `${module.source} -> ${dependency.module}`),
+  );
+
+const describeViolation = ({ rule, from, to }: Violation) => `${rule.name}: ${from} -> ${packageOf(to)}`;
+
+/** Every file under <base>/src, as depcruise names it: relative to base, with forward slashes. */
+function sourcesUnder(base: string): string[] {
+  return readdirSync(resolve(base, 'src'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(base, join(entry.parentPath, entry.name)).split(sep).join('/'));
+}
+
+/** Each rule, what breaking it looks like, and the one fixture file written to break it. */
+const breaches = [
+  {
+    rule: 'platform-imports-no-module',
+    behaviour: 'rejects a platform file that imports a module, even through its index',
+    file: 'src/platform/leaky.ts',
+  },
+  {
+    rule: 'module-through-index-only',
+    behaviour: "rejects a module file that reaches past another module's index",
+    file: 'src/modules/beta/beta.loaders.ts',
+  },
+  {
+    rule: 'index-exports-no-entity',
+    behaviour: 'rejects a module index that exports an entity',
+    file: 'src/modules/beta/index.ts',
+  },
+  {
+    rule: 'no-foreign-entity',
+    behaviour: "rejects a module file that imports another module's entity",
+    file: 'src/modules/beta/beta-report.ts',
+  },
+  {
+    rule: 'resolver-imports-no-typeorm',
+    behaviour: 'rejects a resolver that imports typeorm, even for a type',
+    file: 'src/modules/beta/beta.resolver.ts',
+  },
+  {
+    rule: 'service-imports-no-transport',
+    behaviour: 'rejects a service that imports @apollo/server or fastify',
+    file: 'src/modules/beta/beta-notifier.service.ts',
+  },
+  {
+    rule: 'no-circular',
+    behaviour: 'rejects an import cycle',
+    file: 'src/modules/gamma/first.ts',
+  },
+];
+
+/** An import of another module's entity cannot go through that module's index, so it breaks this rule as well. */
+const alsoBroken = [{ rule: 'module-through-index-only', file: 'src/modules/beta/beta-report.ts' }];
+
+describe('the module boundaries of .dependency-cruiser.js', () => {
+  it('hold in src/', () => {
+    const result = cruise(root);
+
+    expect(result.summary.violations.map(describeViolation)).toEqual([]);
+    expect(result.modules.map((module) => module.source)).toEqual(expect.arrayContaining(sourcesUnder(root)));
+    expect(unresolvedIn(result)).toEqual([]);
   });
 
-  it('catches a breach of each rule, and only the breaches', () => {
-    const violations = cruise(resolve(__dirname, 'fixtures/architecture'));
-    const found = violations.map(({ rule, from, to }) => `${rule.name}: ${from} -> ${to.replace(/^.*node_modules\//, 'node_modules/')}`);
+  describe('on a fixture tree with one breaking file per rule', () => {
+    let result: CruiseResult;
+    const violationsOf = (rule: string) => result.summary.violations.filter((violation) => violation.rule.name === rule);
 
-    expect(found.sort()).toEqual(
-      [
-        'platform-imports-no-module: src/platform/leaky.ts -> src/modules/alpha/index.ts',
-        'module-through-index-only: src/modules/beta/beta.service.ts -> src/modules/alpha/alpha.service.ts',
-        'module-through-index-only: src/modules/beta/beta.repository.ts -> src/modules/alpha/alpha.entity.ts',
-        'index-exports-no-entity: src/modules/alpha/index.ts -> src/modules/alpha/alpha.entity.ts',
-        'no-foreign-entity: src/modules/beta/beta.repository.ts -> src/modules/alpha/alpha.entity.ts',
-        'resolver-imports-no-typeorm: src/modules/alpha/alpha.resolver.ts -> node_modules/typeorm/index.js',
-        'service-imports-no-transport: src/modules/alpha/alpha.service.ts -> node_modules/fastify/fastify.js',
-        'no-circular: src/modules/gamma/first.ts -> src/modules/gamma/second.ts',
-      ].sort(),
-    );
+    beforeAll(() => {
+      result = cruise(fixtureDir);
+    });
+
+    it('has a breaking fixture for every rule in the config', () => {
+      const rules = result.summary.ruleSetUsed.forbidden.map((rule) => rule.name);
+
+      expect(breaches.map((breach) => breach.rule).sort()).toEqual([...rules].sort());
+    });
+
+    for (const { rule, behaviour, file } of breaches) {
+      it(`${behaviour} (${rule}), in that file only`, () => {
+        const expected = [file, ...alsoBroken.filter((extra) => extra.rule === rule).map((extra) => extra.file)];
+
+        expect([...new Set(violationsOf(rule).map((violation) => violation.from))].sort()).toEqual(expected.sort());
+      });
+    }
+
+    it('reports nothing for the fixture files that keep the rules', () => {
+      const files = sourcesUnder(fixtureDir);
+      const breaking = new Set([...breaches, ...alsoBroken].map((breach) => breach.file));
+      const keeping = files.filter((file) => !breaking.has(file));
+
+      // A file the cruise skipped would pass without being checked.
+      expect(result.modules.map((module) => module.source)).toEqual(expect.arrayContaining(files));
+      expect(keeping).toEqual(
+        expect.arrayContaining(['src/modules/alpha/index.ts', 'src/modules/alpha/alpha.service.ts', 'src/modules/beta/beta.service.ts']),
+      );
+      expect(result.summary.violations.filter((violation) => keeping.includes(violation.from)).map(describeViolation)).toEqual([]);
+    });
+
+    it('reports each breach against the import that causes it, and nothing more', () => {
+      expect(result.summary.violations.map(describeViolation).sort()).toEqual(
+        [
+          'platform-imports-no-module: src/platform/leaky.ts -> src/modules/alpha/index.ts',
+          'module-through-index-only: src/modules/beta/beta.loaders.ts -> src/modules/alpha/alpha.service.ts',
+          'module-through-index-only: src/modules/beta/beta-report.ts -> src/modules/alpha/alpha.entity.ts',
+          'index-exports-no-entity: src/modules/beta/index.ts -> src/modules/beta/beta.entity.ts',
+          'no-foreign-entity: src/modules/beta/beta-report.ts -> src/modules/alpha/alpha.entity.ts',
+          'resolver-imports-no-typeorm: src/modules/beta/beta.resolver.ts -> node_modules/typeorm',
+          'service-imports-no-transport: src/modules/beta/beta-notifier.service.ts -> node_modules/@apollo/server',
+          'service-imports-no-transport: src/modules/beta/beta-notifier.service.ts -> node_modules/fastify',
+          'no-circular: src/modules/gamma/first.ts -> src/modules/gamma/second.ts',
+        ].sort(),
+      );
+    });
+
+    it('makes `npm run arch:check` fail', () => {
+      const check = depcruiseIn(fixtureDir);
+
+      expect(check.status).toBe(result.summary.violations.length);
+      expect(check.stdout).toContain('platform-imports-no-module');
+    });
+
+    // The package rules match on the resolved path: an unresolved 'typeorm' would slip past them silently.
+    it('resolves typeorm, fastify and @apollo/server to the installed packages', () => {
+      const installed = [...violationsOf('resolver-imports-no-typeorm'), ...violationsOf('service-imports-no-transport')]
+        .map((violation) => relative(root, resolve(fixtureDir, violation.to)).split(sep).join('/'))
+        .sort();
+
+      expect(unresolvedIn(result)).toEqual([]);
+      expect(installed).toEqual([
+        expect.stringMatching(/^node_modules\/@apollo\/server\//),
+        expect.stringMatching(/^node_modules\/fastify\//),
+        expect.stringMatching(/^node_modules\/typeorm\//),
+      ]);
+      expect(installed.filter((path) => !existsSync(resolve(root, path)))).toEqual([]);
+    });
   });
 });

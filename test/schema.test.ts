@@ -6,29 +6,67 @@ import { migrations } from '../src/migrations';
 import { printSchemaSDL } from '../src/platform/graphql/schema';
 
 const root = resolve(__dirname, '..');
+const migrationsDir = resolve(root, 'src/migrations');
+
+/** Where two texts first part, as a line number and both lines, so a drift reads without a 900-line diff. */
+function firstDifference(committed: string, built: string): string {
+  const committedLines = committed.split('\n');
+  const builtLines = built.split('\n');
+  const line = committedLines.findIndex((text, index) => text !== builtLines[index]);
+  const at = line === -1 ? committedLines.length : line;
+  return `first difference at line ${at + 1}:\n  committed: ${committedLines[at] ?? '(end of file)'}\n  built:     ${builtLines[at] ?? '(end of file)'}`;
+}
+
+interface MigrationFile {
+  file: string;
+  timestamp: number;
+  classNames: string[];
+}
+
+/** Every file of src/migrations but its index, with the timestamp its name starts with and the classes it exports. */
+async function migrationFiles(): Promise<MigrationFile[]> {
+  const files = readdirSync(migrationsDir).filter((file) => file !== 'index.ts');
+  return Promise.all(
+    files.map(async (file) => {
+      const exports = (await import(resolve(migrationsDir, file))) as Record<string, unknown>;
+      const classNames = Object.values(exports)
+        .filter((value): value is Function => typeof value === 'function')
+        .map((migrationClass) => migrationClass.name);
+      return { file, timestamp: Number(/^(\d+)-.+\.ts$/.exec(file)?.[1]), classNames };
+    }),
+  );
+}
 
 describe('schema.graphql', () => {
   it('matches the schema the code builds', async () => {
     const built = printSchemaSDL(await buildApiSchema());
     const committed = readFileSync(resolve(root, 'schema.graphql'), 'utf8');
+
     if (built !== committed) {
-      throw new Error('schema.graphql is out of date: run `npm run schema:export` and commit the result');
+      throw new Error(
+        `schema.graphql is out of date: run \`npm run schema:export\` and commit the result.\n${firstDifference(committed, built)}`,
+      );
     }
   });
 });
 
-describe('src/migrations/index.ts', () => {
-  it('lists every migration file, oldest first', () => {
-    const files = readdirSync(resolve(root, 'src/migrations'))
-      .filter((file) => /^\d+-.+\.ts$/.test(file))
-      .sort((a, b) => Number(a.split('-')[0]) - Number(b.split('-')[0]));
-    const classNames = files.map((file) => {
-      const source = readFileSync(resolve(root, 'src/migrations', file), 'utf8');
-      const match = /export class (\w+)/.exec(source);
-      if (!match) throw new Error(`${file} exports no migration class`);
-      return match[1];
-    });
+describe('src/migrations', () => {
+  it('every migration file is listed in src/migrations/index.ts', async () => {
+    const files = await migrationFiles();
+    const byTimestamp = [...files].sort((a, b) => a.timestamp - b.timestamp);
+    const listed = migrations.map((migration) => migration.name);
 
-    expect(migrations.map((migration) => migration.name)).toEqual(classNames);
+    // A file named otherwise, or exporting no class or two, would slip past the comparison below.
+    expect(files.filter((file) => Number.isNaN(file.timestamp)).map((file) => file.file)).toEqual([]);
+    expect(files.filter((file) => file.classNames.length !== 1).map((file) => `${file.file}: ${file.classNames.join(', ')}`)).toEqual([]);
+    expect([...listed].sort()).toEqual(files.map((file) => file.classNames[0]).sort());
+    // Oldest first, as TypeORM runs them.
+    expect(listed).toEqual(byTimestamp.map((file) => file.classNames[0]));
+  });
+
+  it("ends each migration class's name with its file's timestamp, by which TypeORM orders migrations", async () => {
+    const files = await migrationFiles();
+
+    expect(files.filter((file) => !file.classNames[0]?.endsWith(String(file.timestamp))).map((file) => file.file)).toEqual([]);
   });
 });
