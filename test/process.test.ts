@@ -58,6 +58,27 @@ describe('the process', () => {
     60_000,
   );
 
+  it('refuses a second process on the same embedded directory, and takes over a pid file left by a dead one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-claim-'));
+    try {
+      const first = start(serving({ DATABASE_EMBEDDED_PATH: dir }));
+      await first.ready;
+      const second = start(serving({ DATABASE_EMBEDDED_PATH: dir }));
+      expect((await second.exited).code).toBe(1);
+      expect(second.output()).toContain(`is in use by process ${first.child.pid}`);
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      // SIGKILL left the pid file behind; its process is gone, so the next start takes the directory over.
+      const third = start(serving({ DATABASE_EMBEDDED_PATH: dir }));
+      expect(await postQuery(await third.ready, '{ me { id } }')).toEqual({ data: { me: null } });
+      third.child.kill('SIGTERM');
+      expect((await third.exited).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('keeps its data in the embedded directory across restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-persist-'));
     const env = serving({ DATABASE_EMBEDDED_PATH: dir });

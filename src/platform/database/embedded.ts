@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,7 +21,14 @@ export async function startEmbeddedPostgres(path: string): Promise<EmbeddedPostg
   const inMemory = path.startsWith('memory://');
   const dataDir = inMemory ? path : resolve(path);
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const db = inMemory ? await createInMemory() : await PGlite.create(dataDir);
+  const releaseDirectory = inMemory ? () => undefined : claimDirectory(dataDir);
+  let db: PGlite;
+  try {
+    db = inMemory ? await createInMemory() : await PGlite.create(dataDir);
+  } catch (error) {
+    releaseDirectory();
+    throw error;
+  }
   const socketDirectory = mkdtempSync(join(tmpdir(), 'groundwork-pglite-'));
   // The app's pool holds one connection; a spare slot lets a replacement connect while a broken one is being closed.
   const server = new PGLiteSocketServer({ db, path: join(socketDirectory, `.s.PGSQL.${SOCKET_PORT}`), maxConnections: 2 });
@@ -30,6 +37,7 @@ export async function startEmbeddedPostgres(path: string): Promise<EmbeddedPostg
   } catch (error) {
     await db.close();
     rmSync(socketDirectory, { recursive: true, force: true });
+    releaseDirectory();
     throw error;
   }
   let stopped = false;
@@ -42,6 +50,7 @@ export async function startEmbeddedPostgres(path: string): Promise<EmbeddedPostg
       await server.stop();
       await db.close();
       rmSync(socketDirectory, { recursive: true, force: true });
+      releaseDirectory();
     },
   };
 }
@@ -74,4 +83,37 @@ async function createInMemory(): Promise<PGlite> {
   await writeFile(partial, dump);
   await rename(partial, template);
   return db;
+}
+
+/**
+ * PGlite corrupts a data directory two processes open at once (a second
+ * `npm start`, or `db:migrate` beside a running server), so each process
+ * claims it with a pid file; a file left by a process that is gone is taken over.
+ */
+function claimDirectory(dataDir: string): () => void {
+  const pidFile = join(dataDir, 'groundwork.pid');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      writeFileSync(pidFile, String(process.pid), { flag: 'wx' });
+      return () => rmSync(pidFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(pidFile, 'utf8'));
+      if (isAlive(owner)) {
+        throw new Error(`The embedded database ${dataDir} is in use by process ${owner}; stop it first (one process per directory)`);
+      }
+      rmSync(pidFile, { force: true });
+    }
+  }
+  throw new Error(`Could not claim the embedded database directory ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
