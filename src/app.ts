@@ -7,6 +7,8 @@ import { organizationsModule, type OrganizationsExports } from './modules/organi
 import { projectsModule } from './modules/projects';
 import { createDataSource } from './platform/database/data-source';
 import { runMigrations } from './platform/database/migrate';
+import type { EventConsumer } from './platform/events/event';
+import { EventBus } from './platform/events/event-bus';
 import { buildGraphQLSchema } from './platform/graphql/schema';
 import { createHttpServer, type HttpServer } from './platform/http/server';
 import { createMailer, type Mailer } from './platform/mail/mailer';
@@ -28,12 +30,18 @@ export interface App {
   readonly http: HttpServer;
   readonly dataSource: DataSource;
   readonly mailer: Mailer;
+  readonly events: EventBus;
   /** Stops accepting requests, finishes those in flight, closes the database. Safe to call twice. */
   stop(): Promise<void>;
 }
 
+export interface AppOptions {
+  /** Consumers besides the modules' own (tests and benchmarks observe the bus with one). */
+  consumers?: EventConsumer[];
+}
+
 /** The composition root: builds the platform pieces and the modules, wires them, and nothing else. */
-export async function createApp(config: Config, logger: Logger): Promise<App> {
+export async function createApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<App> {
   const dataSource = await createDataSource({
     url: config.DATABASE_URL,
     embeddedPath: config.DATABASE_EMBEDDED_PATH,
@@ -43,6 +51,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     entities,
     migrations,
   });
+  let events: EventBus | undefined;
   try {
     await dataSource.initialize();
     if (config.DATABASE_MIGRATE_ON_START) {
@@ -57,7 +66,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       withholdBodies: config.isProduction,
       logger,
     });
-    const platform = { config, logger, dataSource };
+    events = new EventBus({ config, logger, dataSource });
+    const platform = { config, logger, dataSource, events: events.publisher };
     // Identity cannot import organizations (the dependency runs the other way), so the email rule is passed in late.
     let organizationsExports: OrganizationsExports | undefined;
     const identity = identityModule.build({
@@ -74,26 +84,31 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
       logger,
       schema,
       authenticate: (authorization) => identity.exports.identity.authenticate(authorization),
-      readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }],
+      readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...events.readinessChecks],
     });
+    events.start([...[identity, organizations, projects].flatMap((module) => module.consumers ?? []), ...(options.consumers ?? [])]);
 
     let stopping: Promise<void> | undefined;
+    const bus = events;
     return {
       http,
       dataSource,
       mailer,
+      events,
       stop() {
         stopping ??= (async () => {
           try {
             await http.close();
           } finally {
-            await dataSource.destroy();
+            // Handlers in flight finish while the database is still open.
+            await bus.stop().finally(() => dataSource.destroy());
           }
         })();
         return stopping;
       },
     };
   } catch (error) {
+    await events?.stop().catch(() => undefined);
     await dataSource.destroy().catch(() => undefined);
     throw error;
   }

@@ -18,6 +18,7 @@ import { parseDurationSeconds } from './duration';
 export type NodeEnv = 'development' | 'production' | 'test';
 export type LogFormat = 'json' | 'pretty';
 export type MailTransport = 'log' | 'smtp' | 'capture';
+export type EventsTransport = 'inline' | 'redis-streams';
 
 const DURATION = /^\d+\s*[smhd]?$/;
 const DURATION_MESSAGE = '$property must be a duration such as 900, 45s, 15m, 12h or 30d';
@@ -127,6 +128,42 @@ export class Config {
   @Matches(DURATION, { message: DURATION_MESSAGE })
   INVITATION_TTL = '7d';
 
+  /** redis://host:6379/0; set, domain events go through Redis Streams (and, later, rate limits through Redis). */
+  @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: '$property must be a redis:// or rediss:// URL' })
+  REDIS_URL: string | undefined = undefined;
+
+  /** Prefix of every Redis key this deployment uses, so several deployments (or test runs) can share one Redis. */
+  @IsString() @MinLength(1)
+  REDIS_KEY_PREFIX = 'groundwork:';
+
+  /** inline (in-process, from the outbox) or redis-streams. Default: redis-streams when REDIS_URL is set. */
+  @IsOptional() @IsIn(['inline', 'redis-streams'])
+  EVENTS_TRANSPORT: EventsTransport | undefined = undefined;
+
+  /** How often the relay looks at the outbox when no local commit woke it. */
+  @IsInt() @Min(10)
+  EVENTS_POLL_INTERVAL_MS = 1000;
+
+  /** Attempts per (consumer, event) before the event is dead-lettered. */
+  @IsInt() @Min(1) @Max(100)
+  EVENTS_MAX_ATTEMPTS = 5;
+
+  /** The first retry's delay; each next one doubles, up to EVENTS_CLAIM_IDLE_MS. */
+  @IsInt() @Min(1)
+  EVENTS_RETRY_BASE_MS = 1000;
+
+  /** A handler still running after this fails (and is retried). */
+  @IsInt() @Min(1)
+  EVENTS_HANDLER_TIMEOUT_MS = 30000;
+
+  /** Redis Streams: an entry pending this long (its instance died) is taken over by another; keep it above the handler timeout. */
+  @IsInt() @Min(100)
+  EVENTS_CLAIM_IDLE_MS = 60000;
+
+  /** Relayed events stay in the outbox this long (the audit log is the lasting record). */
+  @Matches(DURATION, { message: DURATION_MESSAGE })
+  EVENTS_OUTBOX_RETENTION = '7d';
+
   @IsInt() @Min(0)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
@@ -185,6 +222,14 @@ export class Config {
     return parseDurationSeconds(this.LOGIN_RATE_LIMIT_WINDOW)!;
   }
 
+  get eventsTransport(): EventsTransport {
+    return this.EVENTS_TRANSPORT ?? (this.REDIS_URL ? 'redis-streams' : 'inline');
+  }
+
+  get eventsOutboxRetentionSeconds(): number {
+    return parseDurationSeconds(this.EVENTS_OUTBOX_RETENTION)!;
+  }
+
   /** The JWT key; always set once loadConfig has returned. */
   get jwtSecret(): string {
     return this.JWT_SECRET!;
@@ -226,6 +271,10 @@ export function loadConfig(env: Environment = process.env): LoadedConfig {
   const warnings: string[] = [];
   checkJwtSecret(config, problems, warnings);
   if (config.MAIL_TRANSPORT === 'smtp' && !config.SMTP_URL) problems.push('SMTP_URL is required when MAIL_TRANSPORT=smtp');
+  if (config.EVENTS_TRANSPORT === 'redis-streams' && !config.REDIS_URL) problems.push('REDIS_URL is required when EVENTS_TRANSPORT=redis-streams');
+  if (config.EVENTS_HANDLER_TIMEOUT_MS >= config.EVENTS_CLAIM_IDLE_MS) {
+    warnings.push('EVENTS_HANDLER_TIMEOUT_MS is not below EVENTS_CLAIM_IDLE_MS: a slow handler\'s event may be taken over and run twice');
+  }
   if (config.isProduction && config.MAIL_TRANSPORT === 'log') {
     warnings.push('MAIL_TRANSPORT=log in production: mail is not delivered (set MAIL_TRANSPORT=smtp and SMTP_URL)');
   }

@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
+import type { EventConsumer } from './events/event';
+import type { EventPublisher } from './events/outbox';
 import type { Logger } from './logging/logger';
 
 /** What the platform hands every module's build(). Modules add what they need from other modules. */
@@ -7,6 +9,8 @@ export interface PlatformDeps {
   config: Config;
   logger: Logger;
   dataSource: DataSource;
+  /** Publishes domain events into the outbox, inside the caller's transaction; `events.typed<MyEvents>()` for type checks. */
+  events: EventPublisher;
 }
 
 export interface BuiltModule<TExports> {
@@ -14,6 +18,8 @@ export interface BuiltModule<TExports> {
   resolvers: object[];
   /** The services other modules may use, as named in the module's index.ts. */
   exports: TExports;
+  /** The module's event consumers (usually one, named after the module); each is a consumer group of its own. */
+  consumers?: EventConsumer[];
 }
 
 export interface ModuleDefinition<TDeps extends PlatformDeps, TExports> {

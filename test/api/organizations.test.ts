@@ -184,7 +184,7 @@ describe('me.memberships', () => {
     const own = await createOrganization(api, user, 'Own');
     const other = await createOrganization(api, owner, 'Other');
     await ok(api.gql(INVITE, { input: { organizationId: other.id, email: user.user.email, role: 'ADMIN' } }, { token: owner.accessToken }));
-    await ok(api.gql(ACCEPT, { token: invitationTokenFor(api, user.user.email) }, { token: user.accessToken }));
+    await ok(api.gql(ACCEPT, { token: await invitationTokenFor(api, user.user.email) }, { token: user.accessToken }));
 
     const data = await ok(api.gql('{ me { memberships { role organization { id name } } } }', {}, { token: user.accessToken }));
     expect(data.me.memberships).toEqual([
@@ -203,7 +203,7 @@ describe('invitations', () => {
     const expiresInDays = (new Date(invitation.inviteMember.expiresAt).getTime() - Date.now()) / 86400000;
     expect(expiresInDays).toBeGreaterThan(6.9);
 
-    const token = invitationTokenFor(api, invitee.user.email);
+    const token = await invitationTokenFor(api, invitee.user.email);
     const accepted = await ok(api.gql(ACCEPT, { token }, { token: invitee.accessToken }));
     expect(accepted.acceptInvitation).toMatchObject({ role: 'ADMIN', user: { id: invitee.user.id }, organization: { id: organization.id } });
 
@@ -224,15 +224,16 @@ describe('invitations', () => {
     const email = uniqueEmail('invited');
     await ok(api.gql(INVITE, { input: { organizationId: organization.id, email } }, { token: owner.accessToken }));
     const someoneElse = await signUp(api);
-    expect(codeOf(await api.gql(ACCEPT, { token: invitationTokenFor(api, email) }, { token: someoneElse.accessToken }))).toBe('FORBIDDEN');
+    expect(codeOf(await api.gql(ACCEPT, { token: await invitationTokenFor(api, email) }, { token: someoneElse.accessToken }))).toBe('FORBIDDEN');
   });
 
   it('refuses an expired invitation with BAD_USER_INPUT', async () => {
     const organization = await createOrganization(api, owner);
     const invitee = await signUp(api);
     await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitee.user.email } }, { token: owner.accessToken }));
+    const token = await invitationTokenFor(api, invitee.user.email);
     await api.app.dataSource.query(`UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE email = $1`, [invitee.user.email]);
-    const response = await api.gql(ACCEPT, { token: invitationTokenFor(api, invitee.user.email) }, { token: invitee.accessToken });
+    const response = await api.gql(ACCEPT, { token }, { token: invitee.accessToken });
     expect(response.body.errors![0]).toMatchObject({ message: expect.stringMatching(/expired/), extensions: { code: 'BAD_USER_INPUT' } });
   });
 
@@ -241,9 +242,9 @@ describe('invitations', () => {
     const invitee = await signUp(api);
     const invite = () => ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitee.user.email } }, { token: owner.accessToken }));
     await invite();
-    const oldToken = invitationTokenFor(api, invitee.user.email);
+    const oldToken = await invitationTokenFor(api, invitee.user.email);
     await invite();
-    const newToken = invitationTokenFor(api, invitee.user.email);
+    const newToken = await invitationTokenFor(api, invitee.user.email, { not: oldToken });
 
     const old = await api.gql(ACCEPT, { token: oldToken }, { token: invitee.accessToken });
     expect(old.body.errors![0]).toMatchObject({ message: expect.stringMatching(/replaced/), extensions: { code: 'BAD_USER_INPUT' } });
@@ -279,7 +280,7 @@ describe('invitations', () => {
     const organization = await createOrganization(api, owner);
     const invitee = await signUp(api);
     await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitee.user.email } }, { token: owner.accessToken }));
-    const token = invitationTokenFor(api, invitee.user.email);
+    const token = await invitationTokenFor(api, invitee.user.email);
     const results = await Promise.all([1, 2].map(() => api.gql(ACCEPT, { token }, { token: invitee.accessToken })));
     expect(results.map(codeOf).sort()).toEqual(['CONFLICT', undefined]);
     const rows = (await api.app.dataSource.query('SELECT count(*)::int AS n FROM memberships WHERE user_id = $1', [invitee.user.id])) as { n: number }[];

@@ -148,7 +148,7 @@ beforeAll(async () => {
   tenantA = {
     organizationId: organization.id,
     memberMembershipId: member.membershipId,
-    invitationToken: invitationTokenFor(api, invitedEmail),
+    invitationToken: await invitationTokenFor(api, invitedEmail),
     projectId: project.createProject.id,
     taskId: task.createTask.id,
   };

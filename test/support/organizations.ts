@@ -1,5 +1,6 @@
 import type { CaptureMailer } from '../../src/platform/mail/mailer';
 import { signUp, type SignedUp, type TestApp } from './test-app';
+import { waitFor } from './wait';
 
 export type Session = SignedUp & { password: string };
 
@@ -27,19 +28,24 @@ export async function createOrganization(api: TestApp, owner: Session, name = 'A
   return data.createOrganization as { id: string; name: string; slug: string; viewerRole: string };
 }
 
-/** The token of the last invitation mailed to `email`, read from the capture transport. */
-export function invitationTokenFor(api: TestApp, email: string): string {
-  const sent = (api.app.mailer as CaptureMailer).sent.filter((message) => message.to === email);
-  const match = /token=([A-Za-z0-9_-]{43})/.exec(sent.at(-1)?.text ?? '');
-  if (!match) throw new Error(`no invitation mailed to ${email}`);
-  return match[1];
+/**
+ * The token of the last invitation mailed to `email`, read from the capture
+ * transport; the mail goes out from an event handler, so this waits for it
+ * (and, with `not`, for a newer one than that token).
+ */
+export function invitationTokenFor(api: TestApp, email: string, options: { not?: string } = {}): Promise<string> {
+  return waitFor(() => {
+    const sent = (api.app.mailer as CaptureMailer).sent.filter((message) => message.to === email);
+    const token = /token=([A-Za-z0-9_-]{43})/.exec(sent.at(-1)?.text ?? '')?.[1];
+    return token !== options.not ? token : undefined;
+  }, `an invitation mailed to ${email}`);
 }
 
 /** A new user who joined the organization with `role`, through a real invitation; returns their session and membership id. */
 export async function addMember(api: TestApp, inviter: Session, organizationId: string, role: 'OWNER' | 'ADMIN' | 'MEMBER') {
   const member = await signUp(api);
   await ok(api.gql(INVITE, { input: { organizationId, email: member.user.email, role } }, { token: inviter.accessToken }));
-  const data = await ok(api.gql(ACCEPT, { token: invitationTokenFor(api, member.user.email) }, { token: member.accessToken }));
+  const data = await ok(api.gql(ACCEPT, { token: await invitationTokenFor(api, member.user.email) }, { token: member.accessToken }));
   return { ...member, membershipId: data.acceptInvitation.id as string };
 }
 

@@ -3,31 +3,26 @@ import { isUniqueViolation } from '../../platform/database/errors';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import type { Logger } from '../../platform/logging/logger';
-import type { Mailer } from '../../platform/mail/mailer';
-import { hashOpaqueToken, looksLikeOpaqueToken, newOpaqueToken } from '../../platform/opaque-tokens';
+import type { TypedPublisher } from '../../platform/events/outbox';
+import { hashOpaqueToken, looksLikeOpaqueToken } from '../../platform/opaque-tokens';
 import { normaliseEmail, type IdentityService } from '../identity';
+import { randomUUID } from 'node:crypto';
 import { InvitationEntity } from './invitation.entity';
+import type { InvitationTokens } from './invitation-mail';
 import { MembershipEntity } from './membership.entity';
+import type { OrganizationEvents } from './organization.events';
 import type { InviteMemberInput } from './organization.inputs';
 import type { OrganizationAccess } from './organization-access';
-import { OrganizationEntity } from './organization.entity';
 import { Role } from './role';
-
-export interface InvitationSettings {
-  ttlSeconds: number;
-  /** The frontend's base URL; the accept link is `<appUrl>/invitations/accept?token=...`. */
-  appUrl: string;
-}
 
 export class InvitationsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly access: OrganizationAccess,
     private readonly identity: IdentityService,
-    private readonly mailer: Mailer,
-    private readonly settings: InvitationSettings,
-    private readonly logger: Logger,
+    private readonly tokens: InvitationTokens,
+    private readonly ttlSeconds: number,
+    private readonly events: TypedPublisher<OrganizationEvents>,
   ) {}
 
   /** ADMIN+ (OWNER to invite an OWNER). A new invitation to the same email replaces the pending one. */
@@ -41,30 +36,36 @@ export class InvitationsService {
       throw new ConflictError(`${email} is already a member`);
     }
 
-    const token = newOpaqueToken();
-    const { invitation, organization } = await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
       await manager
         .createQueryBuilder()
         .update(InvitationEntity)
         .set({ revokedAt: () => 'now()' })
         .where('organization_id = :organizationId AND email = :email AND accepted_at IS NULL AND revoked_at IS NULL', { organizationId, email })
         .execute();
+      // The id is chosen here because the token is derived from it: the mail handler can then send it without it being stored or published.
+      const id = randomUUID();
       const created = manager.create(InvitationEntity, {
+        id,
         organizationId,
         email,
         role: input.role,
-        tokenHash: hashOpaqueToken(token),
+        tokenHash: hashOpaqueToken(this.tokens.tokenFor(id)),
         invitedByUserId: actor.userId,
-        expiresAt: new Date(Date.now() + this.settings.ttlSeconds * 1000),
+        expiresAt: new Date(Date.now() + this.ttlSeconds * 1000),
         acceptedAt: null,
         revokedAt: null,
       });
       await manager.insert(InvitationEntity, created);
-      return { invitation: created, organization: await manager.findOneByOrFail(OrganizationEntity, { id: organizationId }) };
+      // The mail goes out from this event's handler: a slow or failing mail server can neither roll back nor hold up the invitation.
+      await this.events.publish(manager, ctx, {
+        type: 'member.invited',
+        organizationId,
+        subject: { type: 'invitation', id },
+        data: { invitationId: id, email, role: input.role, expiresAt: created.expiresAt.toISOString() },
+      });
+      return created;
     });
-    // After the commit, and not awaited: a slow or failing mail server can neither roll back nor hold up the invitation.
-    this.mailInvitation(ctx, invitation, organization.name, token);
-    return invitation;
   }
 
   /** The viewer's email must be the invited one; a token works once. */
@@ -91,6 +92,12 @@ export class InvitationsService {
         if (spent.length === 0) throw new ConflictError('This invitation has already been accepted');
         const created = manager.create(MembershipEntity, { organizationId: invitation.organizationId, userId, role: invitation.role });
         await manager.insert(MembershipEntity, created);
+        await this.events.publish(manager, ctx, {
+          type: 'member.joined',
+          organizationId: invitation.organizationId,
+          subject: { type: 'membership', id: created.id },
+          data: { membershipId: created.id, userId, role: invitation.role, invitationId: invitation.id },
+        });
         return created;
       });
       this.access.forget(ctx, invitation.organizationId);
@@ -99,23 +106,5 @@ export class InvitationsService {
       if (isUniqueViolation(error)) throw new ConflictError('You are already a member of this organization');
       throw error;
     }
-  }
-
-  private mailInvitation(ctx: RequestContext, invitation: InvitationEntity, organizationName: string, token: string): void {
-    const link = `${this.settings.appUrl.replace(/\/+$/, '')}/invitations/accept?token=${token}`;
-    const message = {
-      to: invitation.email,
-      subject: `You are invited to join ${organizationName}`,
-      text: [
-        `You have been invited to join ${organizationName} as ${invitation.role}.`,
-        '',
-        `Accept the invitation: ${link}`,
-        '',
-        `The link works once and expires on ${invitation.expiresAt.toISOString()}.`,
-      ].join('\n'),
-    };
-    this.mailer.send(message).catch((error: unknown) => {
-      (ctx.logger ?? this.logger).error('invitation mail failed', { invitationId: invitation.id, error });
-    });
   }
 }

@@ -1,8 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
+import type { TypedPublisher } from '../../platform/events/outbox';
 import { parseId } from '../../platform/ids';
 import { MembershipEntity } from './membership.entity';
+import type { OrganizationEvents } from './organization.events';
 import type { ChangeMemberRoleInput } from './organization.inputs';
 import type { OrganizationAccess } from './organization-access';
 import { OrganizationEntity } from './organization.entity';
@@ -19,6 +21,7 @@ export class MembershipsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly access: OrganizationAccess,
+    private readonly events: TypedPublisher<OrganizationEvents>,
   ) {}
 
   /** ADMIN+; only an OWNER grants OWNER or changes an OWNER's role; the last OWNER stays one. */
@@ -32,8 +35,15 @@ export class MembershipsService {
       const current = await this.lockAndReload(manager, target);
       if (current.role === input.role) return current;
       if (current.role === Role.OWNER) await this.assertAnotherOwner(manager, current);
+      const previousRole = current.role;
       current.role = input.role;
       await manager.update(MembershipEntity, current.id, { role: input.role });
+      await this.events.publish(manager, ctx, {
+        type: 'member.role_changed',
+        organizationId: current.organizationId,
+        subject: { type: 'membership', id: current.id },
+        data: { membershipId: current.id, userId: current.userId, previousRole, role: input.role },
+      });
       return current;
     });
     this.access.forget(ctx, changed.organizationId);
@@ -54,6 +64,12 @@ export class MembershipsService {
       const current = await this.lockAndReload(manager, target);
       if (current.role === Role.OWNER) await this.assertAnotherOwner(manager, current);
       await manager.delete(MembershipEntity, current.id);
+      await this.events.publish(manager, ctx, {
+        type: 'member.removed',
+        organizationId: current.organizationId,
+        subject: { type: 'membership', id: current.id },
+        data: { membershipId: current.id, userId: current.userId, role: current.role, left: current.userId === viewerId },
+      });
     });
     this.access.forget(ctx, target.organizationId);
     return true;

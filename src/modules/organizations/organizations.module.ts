@@ -2,6 +2,7 @@ import type { Mailer } from '../../platform/mail/mailer';
 import { defineModule, type PlatformDeps } from '../../platform/module';
 import type { IdentityService } from '../identity';
 import { InvitationEntity } from './invitation.entity';
+import { invitationMailConsumer, InvitationTokens } from './invitation-mail';
 import { InvitationResolver } from './invitations.resolver';
 import { InvitationsService } from './invitations.service';
 import { MembershipEntity } from './membership.entity';
@@ -9,6 +10,7 @@ import { MembershipResolver, UserMembershipsResolver } from './memberships.resol
 import { MembershipsService } from './memberships.service';
 import { OrganizationAccess } from './organization-access';
 import { OrganizationEntity } from './organization.entity';
+import type { OrganizationEvents } from './organization.events';
 import { OrganizationResolver } from './organizations.resolver';
 import { OrganizationsService } from './organizations.service';
 
@@ -27,18 +29,13 @@ export const organizationsModule = defineModule<OrganizationsDeps, Organizations
   name: 'organizations',
   entities: [OrganizationEntity, MembershipEntity, InvitationEntity],
   resolvers: [OrganizationResolver, MembershipResolver, UserMembershipsResolver, InvitationResolver],
-  build({ config, dataSource, logger, identity, mailer }) {
+  build({ config, dataSource, events, identity, mailer }) {
+    const publisher = events.typed<OrganizationEvents>();
     const access = new OrganizationAccess(dataSource);
-    const organizations = new OrganizationsService(dataSource, access);
-    const memberships = new MembershipsService(dataSource, access);
-    const invitations = new InvitationsService(
-      dataSource,
-      access,
-      identity,
-      mailer,
-      { ttlSeconds: config.invitationTtlSeconds, appUrl: config.APP_URL },
-      logger,
-    );
+    const organizations = new OrganizationsService(dataSource, access, publisher);
+    const memberships = new MembershipsService(dataSource, access, publisher);
+    const tokens = new InvitationTokens(config.jwtSecret);
+    const invitations = new InvitationsService(dataSource, access, identity, tokens, config.invitationTtlSeconds, publisher);
     return {
       resolvers: [
         new OrganizationResolver(organizations),
@@ -47,6 +44,7 @@ export const organizationsModule = defineModule<OrganizationsDeps, Organizations
         new InvitationResolver(invitations, organizations),
       ],
       exports: { access, organizations },
+      consumers: [invitationMailConsumer(dataSource, mailer, tokens, { appUrl: config.APP_URL })],
     };
   },
 });

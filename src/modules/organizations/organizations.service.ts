@@ -4,9 +4,11 @@ import type { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../platform/database/errors';
 import { ConflictError, NotFoundError } from '../../platform/errors';
 import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
+import type { TypedPublisher } from '../../platform/events/outbox';
 import { parseId } from '../../platform/ids';
 import { ChildPageLoader, connectionsByParent, decodeCursor, pageSize, type ChildPageRow, type Connection, type PageRequest } from '../../platform/pagination';
 import { MembershipEntity } from './membership.entity';
+import type { OrganizationEvents } from './organization.events';
 import type { CreateOrganizationInput } from './organization.inputs';
 import type { OrganizationAccess } from './organization-access';
 import { OrganizationEntity } from './organization.entity';
@@ -25,6 +27,7 @@ export class OrganizationsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly access: OrganizationAccess,
+    private readonly events: TypedPublisher<OrganizationEvents>,
   ) {
     this.byId = new LoaderKey('organizations.byId', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, OrganizationEntity, ids)));
     this.memberPages = new LoaderKey('organizations.memberPages', () => new ChildPageLoader((ids, page) => this.loadMemberPages(ids, page)));
@@ -42,6 +45,12 @@ export class OrganizationsService {
           const organization = manager.create(OrganizationEntity, { name, slug });
           await manager.insert(OrganizationEntity, organization);
           await manager.insert(MembershipEntity, { organizationId: organization.id, userId, role: Role.OWNER });
+          await this.events.publish(manager, ctx, {
+            type: 'organization.created',
+            organizationId: organization.id,
+            subject: { type: 'organization', id: organization.id },
+            data: { name, slug },
+          });
           return organization;
         });
       } catch (error) {

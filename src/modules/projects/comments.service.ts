@@ -1,8 +1,10 @@
 import type { DataSource } from 'typeorm';
+import type { TypedPublisher } from '../../platform/events/outbox';
 import { requireUserId, LoaderKey, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import { ChildPageLoader, connectionsByParent, decodeCursor, pageSize, type ChildPageRow, type Connection, type PageRequest } from '../../platform/pagination';
 import { CommentEntity } from './comment.entity';
+import type { ProjectEvents } from './project.events';
 import type { AddCommentInput } from './project.inputs';
 import type { ProjectsService } from './projects.service';
 import type { TasksService } from './tasks.service';
@@ -16,6 +18,7 @@ export class CommentsService {
     private readonly dataSource: DataSource,
     private readonly tasks: TasksService,
     private readonly projects: ProjectsService,
+    private readonly events: TypedPublisher<ProjectEvents>,
   ) {
     this.pages = new LoaderKey('comments.pages', () => new ChildPageLoader((ids, page) => this.loadPages(ids, page)));
   }
@@ -25,11 +28,18 @@ export class CommentsService {
     const authorId = requireUserId(ctx);
     const task = await this.tasks.require(ctx, parseId(input.taskId, 'taskId'));
     await this.projects.requireWritableProject(ctx, task.projectId);
-    const repository = this.dataSource.getRepository(CommentEntity);
-    const comment = repository.create({ taskId: task.id, organizationId: task.organizationId, authorId, body: input.body.trim() });
-    // insert, not save: one INSERT ... RETURNING fills id and createdAt, without save's transaction around a single row.
-    await repository.insert(comment);
-    return comment;
+    return this.dataSource.transaction(async (manager) => {
+      const comment = manager.create(CommentEntity, { taskId: task.id, organizationId: task.organizationId, authorId, body: input.body.trim() });
+      // insert, not save: one INSERT ... RETURNING fills id and createdAt.
+      await manager.insert(CommentEntity, comment);
+      await this.events.publish(manager, ctx, {
+        type: 'comment.added',
+        organizationId: comment.organizationId,
+        subject: { type: 'comment', id: comment.id },
+        data: { taskId: task.id, projectId: task.projectId, authorId, body: comment.body },
+      });
+      return comment;
+    });
   }
 
   /** Oldest first; the comments of every task in one response load in one statement. */

@@ -2,3 +2,4 @@ export { projectsModule, type ProjectsDeps, type ProjectsExports } from './proje
 export type { ProjectsService } from './projects.service';
 export type { TasksService } from './tasks.service';
 export { Project, Task, Comment, ProjectStatus, TaskStatus } from './project.types';
+export { PROJECT_EVENT_TYPES, type ProjectEvents, type Change } from './project.events';

@@ -4,6 +4,7 @@ import type { OrganizationAccess, OrganizationsService } from '../organizations'
 import { CommentEntity } from './comment.entity';
 import { CommentsService } from './comments.service';
 import { ProjectEntity } from './project.entity';
+import type { ProjectEvents } from './project.events';
 import { ProjectResolver } from './projects.resolver';
 import { ProjectsService } from './projects.service';
 import { TaskEntity } from './task.entity';
@@ -25,10 +26,11 @@ export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
   name: 'projects',
   entities: [ProjectEntity, TaskEntity, CommentEntity],
   resolvers: [ProjectResolver, TaskResolver, CommentResolver],
-  build({ dataSource, identity, access, organizations }) {
-    const projects = new ProjectsService(dataSource, access);
-    const tasks = new TasksService(dataSource, projects, access);
-    const comments = new CommentsService(dataSource, tasks, projects);
+  build({ dataSource, events, identity, access, organizations }) {
+    const publisher = events.typed<ProjectEvents>();
+    const projects = new ProjectsService(dataSource, access, publisher);
+    const tasks = new TasksService(dataSource, projects, access, publisher);
+    const comments = new CommentsService(dataSource, tasks, projects, publisher);
     return {
       resolvers: [
         new ProjectResolver(projects, tasks, organizations),

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { loadByIds } from '../../platform/database/load-by-ids';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { TypedPublisher } from '../../platform/events/outbox';
 import { likePattern } from '../../platform/database/sql';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
@@ -9,6 +10,7 @@ import { decodeCursor, pageSize, toConnection, type Connection } from '../../pla
 import { atLeast, Role, type OrganizationAccess } from '../organizations';
 import type { CreateProjectInput, ProjectFilter, UpdateProjectInput } from './project.inputs';
 import { ProjectEntity, ProjectStatus } from './project.entity';
+import type { Change, ProjectEvents } from './project.events';
 
 type ProjectRow = ProjectEntity & { createdAtKey: string; total: number };
 
@@ -19,6 +21,7 @@ export class ProjectsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly access: OrganizationAccess,
+    private readonly events: TypedPublisher<ProjectEvents>,
   ) {
     this.byId = new LoaderKey('projects.byId', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, ProjectEntity, ids)));
   }
@@ -86,34 +89,71 @@ export class ProjectsService {
   async create(ctx: RequestContext, input: CreateProjectInput): Promise<ProjectEntity> {
     const organizationId = parseId(input.organizationId, 'organizationId');
     await this.access.require(ctx, organizationId);
-    const project = this.dataSource.getRepository(ProjectEntity).create({
-      organizationId,
-      name: input.name.trim(),
-      description: input.description?.trim() || null,
-      status: ProjectStatus.ACTIVE,
+    return this.dataSource.transaction(async (manager) => {
+      const project = manager.create(ProjectEntity, {
+        organizationId,
+        name: input.name.trim(),
+        description: input.description?.trim() || null,
+        status: ProjectStatus.ACTIVE,
+      });
+      await manager.insert(ProjectEntity, project);
+      await this.events.publish(manager, ctx, {
+        type: 'project.created',
+        organizationId,
+        subject: { type: 'project', id: project.id },
+        data: { name: project.name, description: project.description },
+      });
+      return project;
     });
-    await this.dataSource.getRepository(ProjectEntity).insert(project);
-    return project;
   }
 
   async update(ctx: RequestContext, input: UpdateProjectInput): Promise<ProjectEntity> {
     const project = await this.requireProject(ctx, parseId(input.id, 'id'));
-    const changes: Partial<ProjectEntity> = {};
-    if (input.name !== undefined && input.name !== null) changes.name = input.name.trim();
-    if (input.description !== undefined) changes.description = input.description?.trim() || null;
-    return this.save(ctx, project, changes);
+    const changes: ProjectEvents['project.updated']['changes'] = {};
+    const name = input.name?.trim();
+    if (name != null && name !== project.name) changes.name = { from: project.name, to: name };
+    if (input.description !== undefined) {
+      const description = input.description?.trim() || null;
+      if (description !== project.description) changes.description = { from: project.description, to: description };
+    }
+    if (Object.keys(changes).length === 0) return project;
+    return this.save(ctx, project, changes, (manager, saved) =>
+      this.events.publish(manager, ctx, {
+        type: 'project.updated',
+        organizationId: saved.organizationId,
+        subject: { type: 'project', id: saved.id },
+        data: { changes },
+      }),
+    );
   }
 
   /** ADMIN+; archiving an archived project changes nothing. */
   async archive(ctx: RequestContext, id: string): Promise<ProjectEntity> {
     const project = await this.requireProject(ctx, parseId(id, 'id'), Role.ADMIN);
     if (project.status === ProjectStatus.ARCHIVED) return project;
-    return this.save(ctx, project, { status: ProjectStatus.ARCHIVED });
+    return this.save(ctx, project, { status: { from: project.status, to: ProjectStatus.ARCHIVED } }, (manager, saved) =>
+      this.events.publish(manager, ctx, {
+        type: 'project.archived',
+        organizationId: saved.organizationId,
+        subject: { type: 'project', id: saved.id },
+        data: { name: saved.name, previousStatus: project.status },
+      }),
+    );
   }
 
-  private async save(ctx: RequestContext, project: ProjectEntity, changes: Partial<ProjectEntity>): Promise<ProjectEntity> {
-    if (Object.keys(changes).length === 0) return project;
-    const saved = await this.dataSource.getRepository(ProjectEntity).save({ ...project, ...changes });
+  /** Applies the changes and publishes their event in one transaction. */
+  private async save(
+    ctx: RequestContext,
+    project: ProjectEntity,
+    changes: Partial<Record<'name' | 'description' | 'status', Change<unknown>>>,
+    publish: (manager: EntityManager, saved: ProjectEntity) => Promise<unknown>,
+  ): Promise<ProjectEntity> {
+    const values = Object.fromEntries(Object.entries(changes).map(([field, change]) => [field, change!.to])) as Partial<ProjectEntity>;
+    const saved = await this.dataSource.transaction(async (manager) => {
+      const result = await manager.save(ProjectEntity, { ...project, ...values });
+      await publish(manager, result);
+      return result;
+    });
     ctx.loaders.get(this.byId).clear(project.id).prime(project.id, saved);
     return saved;
   }

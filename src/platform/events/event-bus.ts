@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type Redis from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../../config/config';
+import type { ReadinessCheck } from '../http/readiness';
+import type { Logger } from '../logging/logger';
+import { StreamDeadLetters, TableDeadLetters, type DeadLetters } from './dead-letters';
+import type { EventConsumer } from './event';
+import { HandlerRunner } from './handler-runner';
+import { InlineRelay } from './inline-relay';
+import { EventMetrics } from './metrics';
+import { EventPublisher, OutboxCommitSubscriber } from './outbox';
+import { createRedisClient, streamKeys, type StreamKeys } from './redis';
+import { GroupWorker, trimAcknowledged } from './redis-consumers';
+import { RedisRelay } from './redis-relay';
+
+const HOUSEKEEPING_INTERVAL_MS = 30_000;
+
+export interface EventBusOptions {
+  config: Config;
+  logger: Logger;
+  dataSource: DataSource;
+}
+
+interface Transport {
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * The event bus of one process: the publisher services write with, and the
+ * transport that carries committed events to every consumer (inline, or
+ * Redis Streams when configured). Built before the modules (they publish),
+ * started after them (their consumers are known then).
+ */
+export class EventBus {
+  readonly publisher = new EventPublisher();
+  readonly metrics = new EventMetrics();
+  readonly deadLetters: DeadLetters;
+  /** This process within consumer groups and the inline lease: host, pid and a random part (pids repeat in containers). */
+  readonly instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly redis: Redis | undefined;
+  private readonly keys: StreamKeys;
+  private transport: Transport | undefined;
+  private housekeeping: NodeJS.Timeout | undefined;
+  private housekeepingRun: Promise<void> = Promise.resolve();
+  private consumers: EventConsumer[] = [];
+
+  constructor(private readonly options: EventBusOptions) {
+    const { config, logger, dataSource } = options;
+    this.keys = streamKeys(config.REDIS_KEY_PREFIX);
+    if (config.eventsTransport === 'redis-streams') {
+      this.redis = createRedisClient(config.REDIS_URL!, logger, `${this.instanceId}:events`);
+      this.deadLetters = new StreamDeadLetters(this.redis, this.keys);
+    } else {
+      this.deadLetters = new TableDeadLetters(dataSource);
+    }
+    dataSource.subscribers.push(new OutboxCommitSubscriber(this.metrics, () => this.transport?.wake()));
+  }
+
+  get transportName(): 'inline' | 'redis-streams' {
+    return this.redis ? 'redis-streams' : 'inline';
+  }
+
+  /** What /readyz asks besides the database. */
+  get readinessChecks(): ReadinessCheck[] {
+    const redis = this.redis;
+    return redis ? [{ name: 'redis', check: () => redis.ping() }] : [];
+  }
+
+  /** Starts relaying and consuming; each consumer's name must be unique. */
+  start(consumers: EventConsumer[]): void {
+    const names = consumers.map((consumer) => consumer.name);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate) throw new Error(`Two event consumers are named ${duplicate}`);
+    this.consumers = consumers;
+    const { config, logger, dataSource } = this.options;
+    const runner = new HandlerRunner(dataSource, logger, this.metrics, config.EVENTS_HANDLER_TIMEOUT_MS);
+    const retry = { maxAttempts: config.EVENTS_MAX_ATTEMPTS, retryBaseMs: config.EVENTS_RETRY_BASE_MS };
+    if (this.redis) {
+      const relay = new RedisRelay({ dataSource, redis: this.redis, keys: this.keys, logger, metrics: this.metrics, pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+      const workers = consumers.map(
+        (consumer) =>
+          new GroupWorker({
+            redis: this.redis!,
+            keys: this.keys,
+            consumer,
+            consumerName: this.instanceId,
+            runner,
+            metrics: this.metrics,
+            logger,
+            ...retry,
+            claimIdleMs: config.EVENTS_CLAIM_IDLE_MS,
+          }),
+      );
+      relay.start();
+      for (const worker of workers) worker.start();
+      this.transport = {
+        wake: () => relay.wake(),
+        stop: async () => {
+          await relay.stop();
+          await Promise.all(workers.map((worker) => worker.stop()));
+        },
+      };
+    } else {
+      const relay = new InlineRelay({
+        dataSource,
+        logger,
+        metrics: this.metrics,
+        runner,
+        consumers,
+        instanceId: this.instanceId,
+        pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
+        ...retry,
+        retryCapMs: config.EVENTS_CLAIM_IDLE_MS,
+        leaseMs: Math.max(30_000, 2 * config.EVENTS_HANDLER_TIMEOUT_MS),
+      });
+      relay.start();
+      this.transport = relay;
+    }
+    this.housekeeping = setInterval(() => {
+      this.housekeepingRun = this.housekeep().catch((error: unknown) => {
+        logger.warn('event housekeeping failed', { error });
+      });
+    }, HOUSEKEEPING_INTERVAL_MS);
+    this.housekeeping.unref();
+    logger.info('event bus started', { transport: this.transportName, consumers: names, instance: this.instanceId });
+  }
+
+  /** Stops relaying and consuming; handlers in flight finish, unacknowledged events stay for others. */
+  async stop(): Promise<void> {
+    clearInterval(this.housekeeping);
+    await this.transport?.stop();
+    this.transport = undefined;
+    await this.housekeepingRun;
+    this.redis?.disconnect();
+  }
+
+  /** Forgets what is past retention, and trims what every consumer group has acknowledged. */
+  async housekeep(): Promise<void> {
+    const { dataSource, config } = this.options;
+    const retention = config.eventsOutboxRetentionSeconds;
+    await dataSource.query(
+      `DELETE FROM outbox o WHERE relayed_at < now() - $1 * interval '1 second'
+          AND NOT EXISTS (SELECT 1 FROM event_failures f WHERE f.event_id = o.id)`,
+      [retention],
+    );
+    await dataSource.query(`DELETE FROM event_consumptions WHERE handled_at < now() - $1 * interval '1 second'`, [retention]);
+    if (this.redis) await trimAcknowledged(this.redis, this.keys, this.consumers.map((consumer) => consumer.name));
+  }
+}

@@ -1,0 +1,90 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Logger } from '../logging/logger';
+import type { DomainEvent, EventConsumer, EventHandler, HandlerContext } from './event';
+import type { EventMetrics } from './metrics';
+
+export type HandlerOutcome = 'handled' | 'duplicate' | 'not-subscribed';
+
+export class HandlerTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`handler did not finish within ${timeoutMs} ms`);
+    this.name = 'HandlerTimeoutError';
+  }
+}
+
+/** Thrown inside HandlerContext.transaction when another run recorded the event first; the runner treats it as done. */
+class AlreadyHandled extends Error {}
+
+/**
+ * Runs one consumer's handler for one event, at most once per (consumer,
+ * event id) as far as the database can tell: a handled event is skipped, a
+ * run is recorded when it succeeds, and a handler that writes through
+ * ctx.transaction commits its writes and the record together.
+ */
+export class HandlerRunner {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly logger: Logger,
+    private readonly metrics: EventMetrics,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Resolves with what happened; rejects with the handler's error (or HandlerTimeoutError) for the transport to retry. */
+  async run(consumer: EventConsumer, event: DomainEvent): Promise<HandlerOutcome> {
+    const handler = consumer.handlers[event.type] as EventHandler | undefined;
+    if (!handler) return 'not-subscribed';
+    if (await this.isHandled(consumer.name, event.id)) return 'duplicate';
+
+    const logger = this.logger.child({ requestId: event.requestId ?? undefined, eventId: event.id, eventType: event.type, consumer: consumer.name });
+    const controller = new AbortController();
+    let recorded = false;
+    const ctx: HandlerContext = {
+      logger,
+      signal: controller.signal,
+      transaction: (work) =>
+        this.dataSource.transaction(async (manager) => {
+          if (!(await this.record(manager, consumer.name, event.id))) throw new AlreadyHandled();
+          const result = await work(manager);
+          recorded = true;
+          return result;
+        }),
+    };
+
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new HandlerTimeoutError(this.timeoutMs));
+      }, this.timeoutMs);
+    });
+    try {
+      await Promise.race([handler(event, ctx), timeout]);
+      if (!recorded) await this.record(this.dataSource.manager, consumer.name, event.id);
+    } catch (error) {
+      if (error instanceof AlreadyHandled) return 'duplicate';
+      this.metrics.failed += 1;
+      logger.warn('event handler failed', { error, durationMs: Math.round(performance.now() - started) });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.metrics.delivered += 1;
+    logger.debug('event handled', { durationMs: Math.round(performance.now() - started) });
+    return 'handled';
+  }
+
+  private async isHandled(consumer: string, eventId: string): Promise<boolean> {
+    const rows = (await this.dataSource.query(`SELECT 1 FROM event_consumptions WHERE event_id = $1 AND consumer = $2`, [eventId, consumer])) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** false when the event was already recorded for this consumer. */
+  private async record(manager: EntityManager, consumer: string, eventId: string): Promise<boolean> {
+    const rows = (await manager.query(
+      `INSERT INTO event_consumptions (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+      [consumer, eventId],
+    )) as unknown[];
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * A background loop that runs `step` again at once while it reports more
+ * work, otherwise after `intervalMs` or as soon as someone calls wake().
+ * A step that throws is reported and retried after the interval.
+ */
+export class WakeableLoop {
+  private running = false;
+  private woken = false;
+  private wakeSleeper: (() => void) | undefined;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly step: () => Promise<boolean>,
+    private readonly intervalMs: number,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.done = this.run();
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeSleeper?.();
+  }
+
+  /** Lets the step in progress finish; no new step starts. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeSleeper?.();
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.woken = false;
+      let more = false;
+      try {
+        more = await this.step();
+      } catch (error) {
+        this.onError(error);
+      }
+      if (!this.running) break;
+      if (!more && !this.woken) await this.sleep();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, this.intervalMs);
+      const self = this;
+      function finish(): void {
+        clearTimeout(timer);
+        self.wakeSleeper = undefined;
+        resolve();
+      }
+      this.wakeSleeper = finish;
+    });
+  }
+}
+
+/** Exponential backoff with ±20% jitter: base, 2 base, 4 base, ... never above `capMs`. */
+export function retryDelayMs(attempt: number, baseMs: number, capMs: number): number {
+  const exponential = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(Math.min(capMs, exponential * (0.8 + Math.random() * 0.4)));
+}
+
+/** Logs the first failure of a streak and the recovery, not every retry of an outage. */
+export class FailureStreak {
+  private failing = false;
+
+  constructor(
+    private readonly onFirstFailure: (error: unknown) => void,
+    private readonly onRecovery: () => void,
+  ) {}
+
+  failed(error: unknown): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.onFirstFailure(error);
+  }
+
+  succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.onRecovery();
+  }
+}

@@ -1,0 +1,227 @@
+import type Redis from 'ioredis';
+import type { Logger } from '../logging/logger';
+import { errorMessage } from './errors';
+import type { EventConsumer } from './event';
+import type { HandlerRunner } from './handler-runner';
+import { FailureStreak, retryDelayMs } from './loop';
+import type { EventMetrics } from './metrics';
+import { deserializeEvent } from './outbox';
+import { entryFields, isNoGroupError, type StreamKeys } from './redis';
+
+export interface GroupWorkerOptions {
+  /** For commands; the worker makes its own connection for blocking reads. */
+  redis: Redis;
+  keys: StreamKeys;
+  consumer: EventConsumer;
+  /** This instance's name within every group. */
+  consumerName: string;
+  runner: HandlerRunner;
+  metrics: EventMetrics;
+  logger: Logger;
+  maxAttempts: number;
+  retryBaseMs: number;
+  claimIdleMs: number;
+  readBlockMs?: number;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * One consuming module's consumer group, as seen from one instance: reads
+ * new entries, runs the handler, acknowledges it. A failed entry stays
+ * pending and is retried here after an exponential backoff (XCLAIM to
+ * ourselves, which counts the delivery); an entry left pending by a dead
+ * instance is taken over with XAUTOCLAIM once idle for claimIdleMs. After
+ * maxAttempts deliveries the event goes to the dead-letter stream.
+ * Entries are handled one at a time per group and instance.
+ */
+export class GroupWorker {
+  private running = false;
+  private readonly blocking: Redis;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private queue: Promise<void> = Promise.resolve();
+  private reading: Promise<void> | undefined;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private readonly streak: FailureStreak;
+
+  constructor(private readonly options: GroupWorkerOptions) {
+    this.blocking = options.redis.duplicate({ connectionName: `${options.consumerName}:${options.consumer.name}` });
+    this.blocking.on('error', () => undefined);
+    this.streak = new FailureStreak(
+      (error) => options.logger.warn('event consumer cannot read from redis; retrying', { consumer: options.consumer.name, error }),
+      () => options.logger.info('event consumer reading from redis again', { consumer: options.consumer.name }),
+    );
+  }
+
+  private get group(): string {
+    return this.options.consumer.name;
+  }
+
+  start(): void {
+    this.running = true;
+    this.reading = this.readLoop();
+    const every = Math.max(100, Math.min(5000, Math.floor(this.options.claimIdleMs / 2)));
+    this.claimTimer = setInterval(() => this.enqueue(() => this.claimAbandoned()), every);
+  }
+
+  /** Stops reading, finishes the entry in hand; what is unacknowledged stays pending for another instance. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.claimTimer);
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.blocking.disconnect();
+    await this.reading;
+    await this.queue;
+  }
+
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.options.redis.xgroup('CREATE', this.options.keys.events, this.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    let groupReady = false;
+    while (this.running) {
+      try {
+        if (!groupReady) {
+          await this.ensureGroup();
+          groupReady = true;
+        }
+        const reply = (await this.blocking.xreadgroup(
+          'GROUP', this.group, this.options.consumerName,
+          'COUNT', 10, 'BLOCK', this.options.readBlockMs ?? 1000,
+          'STREAMS', this.options.keys.events, '>',
+        )) as [string, StreamEntry[]][] | null;
+        this.streak.succeeded();
+        for (const [, entries] of reply ?? []) {
+          for (const entry of entries) await this.enqueue(() => this.process(entry));
+        }
+      } catch (error) {
+        if (!this.running) break;
+        if (isNoGroupError(error)) groupReady = false;
+        else this.streak.failed(error);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  /** One entry at a time per group: reads, retries and take-overs share this queue. */
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(() => (this.running ? work() : undefined)).catch((error: unknown) => {
+      if (this.running) this.options.logger.warn('event consumer step failed', { consumer: this.group, error });
+    });
+    this.queue = next;
+    return next;
+  }
+
+  private async process([id, flat]: StreamEntry): Promise<void> {
+    const { redis, keys, runner, consumer } = this.options;
+    const fields = entryFields(flat);
+    const onlyFor = fields.get('onlyFor');
+    if (onlyFor && onlyFor !== this.group) {
+      await redis.xack(keys.events, this.group, id);
+      return;
+    }
+    let event;
+    try {
+      event = deserializeEvent(fields.get('event') ?? '');
+    } catch (error) {
+      await this.deadLetter(id, fields.get('event') ?? '', 'unknown', 1, error);
+      return;
+    }
+    try {
+      await runner.run(consumer, event);
+      await redis.xack(keys.events, this.group, id);
+    } catch (error) {
+      if (!this.running) return;
+      const deliveries = await this.deliveries(id);
+      if (deliveries >= this.options.maxAttempts) {
+        await this.deadLetter(id, fields.get('event')!, event.id, deliveries, error);
+      } else {
+        this.scheduleRetry(id, retryDelayMs(deliveries, this.options.retryBaseMs, this.options.claimIdleMs));
+      }
+    }
+  }
+
+  /** How many times the group has delivered this entry (1 on the first run). */
+  private async deliveries(id: string): Promise<number> {
+    const pending = (await this.options.redis.xpending(this.options.keys.events, this.group, id, id, 1)) as [string, string, number, number][];
+    return pending[0]?.[3] ?? 1;
+  }
+
+  private scheduleRetry(id: string, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      void this.enqueue(async () => {
+        // Only if nobody took it over meanwhile (their claim would have reset its idle time).
+        const claimed = (await this.options.redis.xclaim(
+          this.options.keys.events, this.group, this.options.consumerName, Math.max(0, delayMs - 50), id,
+        )) as StreamEntry[];
+        for (const entry of claimed) if (entry) await this.process(entry);
+      });
+    }, delayMs);
+    this.retryTimers.add(timer);
+  }
+
+  /** Takes over entries another instance left pending (it died or hung) once they have been idle claimIdleMs. */
+  private async claimAbandoned(): Promise<void> {
+    const { redis, keys, consumerName, claimIdleMs } = this.options;
+    let cursor = '0-0';
+    try {
+      do {
+        const [next, entries] = (await redis.xautoclaim(keys.events, this.group, consumerName, claimIdleMs, cursor, 'COUNT', 10)) as [string, StreamEntry[]];
+        for (const entry of entries) {
+          if (!this.running) return;
+          if (entry) await this.process(entry);
+        }
+        cursor = next;
+      } while (cursor !== '0-0' && this.running);
+    } catch (error) {
+      if (!isNoGroupError(error)) throw error;
+    }
+  }
+
+  private async deadLetter(id: string, eventJson: string, eventId: string, attempts: number, error: unknown): Promise<void> {
+    const { redis, keys, metrics, logger } = this.options;
+    await redis
+      .multi()
+      .xadd(keys.deadLetters, '*',
+        'consumer', this.group, 'eventId', eventId, 'event', eventJson, 'error', errorMessage(error),
+        'attempts', String(attempts), 'failedAt', new Date().toISOString(), 'streamId', id)
+      .xack(keys.events, this.group, id)
+      .exec();
+    metrics.deadLettered += 1;
+    logger.error('event dead-lettered', { consumer: this.group, eventId, attempts, error });
+  }
+}
+
+/**
+ * Trims the stream up to the oldest entry some group still needs (pending,
+ * or not yet delivered): entries every group has acknowledged go.
+ */
+export async function trimAcknowledged(redis: Redis, keys: StreamKeys, groups: string[]): Promise<void> {
+  const infos = (await redis.xinfo('GROUPS', keys.events).catch(() => [])) as (string | number)[][];
+  const byName = new Map(infos.map((info) => [String(info[info.indexOf('name') + 1]), info]));
+  let keepFrom: string | undefined;
+  for (const group of groups) {
+    const info = byName.get(group);
+    if (!info) return;
+    const summary = (await redis.xpending(keys.events, group)) as [number, string | null, string | null, unknown];
+    const oldestNeeded = summary[0] > 0 && summary[1] ? summary[1] : String(info[info.indexOf('last-delivered-id') + 1]);
+    if (keepFrom === undefined || compareIds(oldestNeeded, keepFrom) < 0) keepFrom = oldestNeeded;
+  }
+  // last-delivered-id itself was acknowledged when nothing is pending, but keeping one entry costs nothing.
+  if (keepFrom && keepFrom !== '0-0') await redis.xtrim(keys.events, 'MINID', keepFrom);
+}
+
+function compareIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(BigInt);
+  const [bMs, bSeq] = b.split('-').map(BigInt);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
+  return 0;
+}

@@ -1,0 +1,47 @@
+import Redis from 'ioredis';
+import type { Logger } from '../logging/logger';
+import { FailureStreak } from './loop';
+
+/** The keys of one deployment's streams. */
+export interface StreamKeys {
+  events: string;
+  deadLetters: string;
+}
+
+export function streamKeys(prefix: string): StreamKeys {
+  return { events: `${prefix}events`, deadLetters: `${prefix}events:dead` };
+}
+
+/**
+ * A client that fails a command at once while Redis is unreachable (no
+ * offline queue), so a Redis outage never holds up a request or the relay's
+ * transaction; it keeps reconnecting in the background.
+ */
+export function createRedisClient(url: string, logger: Logger, name: string): Redis {
+  const client = new Redis(url, {
+    connectionName: name,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+    lazyConnect: true,
+  });
+  const streak = new FailureStreak(
+    (error) => logger.warn('redis unreachable; retrying', { connection: name, error }),
+    () => logger.info('redis reachable again', { connection: name }),
+  );
+  client.on('error', (error: Error) => streak.failed(error));
+  client.on('ready', () => streak.succeeded());
+  client.connect().catch(() => undefined);
+  return client;
+}
+
+export function isNoGroupError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOGROUP');
+}
+
+/** Fields of a stream entry, from Redis's flat [name, value, ...] list. */
+export function entryFields(flat: string[]): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (let index = 0; index + 1 < flat.length; index += 2) fields.set(flat[index], flat[index + 1]);
+  return fields;
+}

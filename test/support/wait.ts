@@ -1,0 +1,10 @@
+/** Polls `probe` until it returns something other than undefined (or false); fails after `timeoutMs` saying what it waited for. */
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what = 'a condition', timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
