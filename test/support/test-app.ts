@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { createApp, type App } from '../../src/app';
+import { createApp, type App, type AppOptions } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config/config';
 import { createLogger } from '../../src/platform/logging/logger';
 import { MemoryTransport } from './memory-transport';
@@ -35,7 +35,7 @@ export interface TestApp {
  * The real app on a random port against a database of its own, logging into
  * memory at debug level. Settings default to fast test values; `env` overrides them.
  */
-export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase, options: AppOptions = {}): Promise<TestApp> {
   const db = database ?? (await createTestDatabase());
   const { config } = loadConfig({
     NODE_ENV: 'test',
@@ -54,7 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
   const logger = createLogger({ level: config.LOG_LEVEL, format: config.logFormat, transports: [logs] });
   let app: App;
   try {
-    app = await createApp(config, logger);
+    app = await createApp(config, logger, options);
   } catch (error) {
     if (!database) await db.drop();
     throw error;

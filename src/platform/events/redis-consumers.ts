@@ -6,7 +6,7 @@ import type { HandlerRunner } from './handler-runner';
 import { FailureStreak, retryDelayMs } from './loop';
 import type { EventMetrics } from './metrics';
 import { deserializeEvent } from './outbox';
-import { entryFields, isNoGroupError, type StreamKeys } from './redis';
+import { entryFields, isNoGroupError, untilReady, type StreamKeys } from './redis';
 
 export interface GroupWorkerOptions {
   /** For commands; the worker makes its own connection for blocking reads. */
@@ -47,6 +47,7 @@ export class GroupWorker {
   constructor(private readonly options: GroupWorkerOptions) {
     this.blocking = options.redis.duplicate({ connectionName: `${options.consumerName}:${options.consumer.name}` });
     this.blocking.on('error', () => undefined);
+    this.blocking.connect().catch(() => undefined);
     this.streak = new FailureStreak(
       (error) => options.logger.warn('event consumer cannot read from redis; retrying', { consumer: options.consumer.name, error }),
       () => options.logger.info('event consumer reading from redis again', { consumer: options.consumer.name }),
@@ -102,9 +103,18 @@ export class GroupWorker {
         }
       } catch (error) {
         if (!this.running) break;
-        if (isNoGroupError(error)) groupReady = false;
-        else this.streak.failed(error);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (isNoGroupError(error)) {
+          // Redis lost its data (a restart without persistence): make the group again and carry on.
+          groupReady = false;
+          continue;
+        }
+        this.streak.failed(error);
+        if (this.blocking.status === 'ready' && this.options.redis.status === 'ready') {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        } else {
+          await untilReady(this.blocking, 1000);
+          await untilReady(this.options.redis, 1000);
+        }
       }
     }
   }

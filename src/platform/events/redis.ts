@@ -45,3 +45,17 @@ export function entryFields(flat: string[]): Map<string, string> {
   for (let index = 0; index + 1 < flat.length; index += 2) fields.set(flat[index], flat[index + 1]);
   return fields;
 }
+
+/** Resolves once the client is connected, or after `timeoutMs` whichever comes first. */
+export function untilReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    client.on('ready', done);
+  });
+}
