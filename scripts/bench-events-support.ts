@@ -68,12 +68,15 @@ function benchRedis(url: string): Redis {
 /** undefined when Redis answers PING, otherwise why not. */
 export async function probeRedis(url: string): Promise<string | undefined> {
   const client = benchRedis(url);
+  // A refused connection rejects connect() with only "Connection is closed."; the socket's error says why.
+  let socketError: unknown;
+  client.on('error', (error: unknown) => (socketError ??= error));
   try {
     await client.connect();
     await client.ping();
     return undefined;
   } catch (error) {
-    return reason(error);
+    return reason(socketError ?? error);
   } finally {
     client.disconnect();
   }

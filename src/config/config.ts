@@ -156,7 +156,7 @@ export class Config {
   @IsInt() @Min(1)
   EVENTS_HANDLER_TIMEOUT_MS = 30000;
 
-  /** Redis Streams: an entry pending this long (its instance died) is taken over by another; keep it above the handler timeout. */
+  /** Another instance takes over after this long the work of one that stopped answering (Redis pending entries, the inline relay's lease); keep it above the handler timeout. */
   @IsInt() @Min(100)
   EVENTS_CLAIM_IDLE_MS = 60000;
 

@@ -216,3 +216,41 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
     expect(row.n).toBe(60);
   });
 });
+
+describe.each(transports)('stopping a $name instance', ({ name, setup }) => {
+  it('finishes the handler in flight and records it before the database closes', async () => {
+    const draining = new TestConsumer('draining', ['test.ping']);
+    let started = false;
+    draining.behaviour = async () => {
+      started = true;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    };
+    const transport = setup();
+    const database = await createTestDatabase();
+    const api = await startTestApp({ ...FAST_EVENTS, ...transport.env }, database, { consumers: [draining.consumer] });
+    try {
+      const event = await publishTestEvent(api, 'test.ping');
+      await waitFor(() => started, 'the handler to start');
+      const consumptions: unknown[] = [];
+      // Look at the record from inside the shutdown, just before the database closes.
+      const destroy = api.app.dataSource.destroy.bind(api.app.dataSource);
+      api.app.dataSource.destroy = async () => {
+        consumptions.push(...((await api.app.dataSource.query('SELECT consumer FROM event_consumptions WHERE event_id = $1', [event.id])) as unknown[]));
+        return destroy();
+      };
+      await api.app.stop();
+      expect(draining.timesHandled(event.id)).toBe(1);
+      expect(consumptions).toEqual([{ consumer: 'draining' }]);
+      if (name === 'redis-streams') {
+        const redis = new Redis(api.config.REDIS_URL!);
+        const [pending] = (await redis.xpending(streamKeys(api.config.REDIS_KEY_PREFIX).events, 'draining')) as [number];
+        redis.disconnect();
+        expect(pending).toBe(0);
+      }
+    } finally {
+      await api.app.stop();
+      await database.drop();
+      await transport.cleanup();
+    }
+  });
+});

@@ -12,9 +12,9 @@ export interface AppProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs src/main.ts as `npm run dev` does (without --watch), with only the environment given (plus PATH and HOME). */
-export function spawnApp(env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
+/** Runs src/main.ts (or another entry point) as `npm run dev` does (without --watch), with only the environment given (plus PATH and HOME). */
+export function spawnApp(env: Record<string, string>, script = 'src/main.ts'): AppProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', script], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -37,10 +37,10 @@ export function spawnApp(env: Record<string, string>): AppProcess {
   return { child, output: () => output, ready, exited };
 }
 
-export async function postQuery(url: string, query: string, variables?: Record<string, unknown>) {
+export async function postQuery(url: string, query: string, variables?: Record<string, unknown>, token?: string) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data?: Record<string, any> | null; errors?: unknown[] };

@@ -114,7 +114,7 @@ export class EventBus {
         pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
         ...retry,
         retryCapMs: config.EVENTS_CLAIM_IDLE_MS,
-        leaseMs: Math.max(30_000, 2 * config.EVENTS_HANDLER_TIMEOUT_MS),
+        leaseMs: config.EVENTS_CLAIM_IDLE_MS,
       });
       relay.start();
       this.transport = relay;

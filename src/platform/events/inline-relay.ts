@@ -19,6 +19,7 @@ export interface InlineRelayOptions {
   maxAttempts: number;
   retryBaseMs: number;
   retryCapMs: number;
+  /** How long the lease lasts unrenewed: another instance takes over this long after this one stopped answering. */
   leaseMs: number;
   batchSize?: number;
 }
@@ -146,6 +147,8 @@ export class InlineRelay {
         unfinished.add(row.id);
         continue;
       }
+      // Renewed before each handler (a no-op when fresh), so the lease outlasts any run that the handler timeout allows.
+      if (!(await this.holdLease())) break;
       progressed = true;
       try {
         await this.options.runner.run(consumer, eventFromRow(row));

@@ -86,6 +86,9 @@ export class GroupWorker {
 
   private async readLoop(): Promise<void> {
     let groupReady = false;
+    // At start the clients are still connecting; without an offline queue a command now would fail (and warn) for nothing.
+    await untilReady(this.options.redis, 2000);
+    await untilReady(this.blocking, 2000);
     while (this.running) {
       try {
         if (!groupReady) {
