@@ -100,6 +100,30 @@ describe('loadConfig', () => {
     expect(loadConfig({ MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example.com:587' }).config.SMTP_URL).toBe('smtp://mail.example.com:587');
   });
 
+  describe('events', () => {
+    it('relays inline without Redis, and through Redis Streams once REDIS_URL is set', () => {
+      expect(loadConfig({}).config.eventsTransport).toBe('inline');
+      expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2' }).config.eventsTransport).toBe('redis-streams');
+      expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2', EVENTS_TRANSPORT: 'inline' }).config.eventsTransport).toBe('inline');
+    });
+
+    it('requires REDIS_URL for the redis-streams transport, and a redis:// URL', () => {
+      expect(problemsOf({ EVENTS_TRANSPORT: 'redis-streams' })).toEqual(['REDIS_URL is required when EVENTS_TRANSPORT=redis-streams']);
+      expect(problemsOf({ REDIS_URL: 'http://cache' })).toEqual(['REDIS_URL must be a redis:// or rediss:// URL']);
+      expect(problemsOf({ EVENTS_TRANSPORT: 'kafka' })).toEqual([expect.stringContaining('EVENTS_TRANSPORT')]);
+    });
+
+    it('warns when a handler may outlive the take-over delay', () => {
+      const { warnings } = loadConfig({ EVENTS_HANDLER_TIMEOUT_MS: '60000', EVENTS_CLAIM_IDLE_MS: '60000' });
+      expect(warnings).toContainEqual(expect.stringContaining('EVENTS_HANDLER_TIMEOUT_MS is not below EVENTS_CLAIM_IDLE_MS'));
+    });
+
+    it('reads the outbox retention as a duration', () => {
+      expect(loadConfig({ EVENTS_OUTBOX_RETENTION: '36h' }).config.eventsOutboxRetentionSeconds).toBe(36 * 3600);
+      expect(problemsOf({ EVENTS_OUTBOX_RETENTION: 'a while' })).toEqual([expect.stringContaining('EVENTS_OUTBOX_RETENTION')]);
+    });
+  });
+
   it('warns that production mail on the log transport is never delivered', () => {
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).warnings).toEqual([
       expect.stringContaining('MAIL_TRANSPORT=log in production'),

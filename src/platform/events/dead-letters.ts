@@ -50,6 +50,7 @@ export class StreamDeadLetters implements DeadLetters {
   }
 
   async replay(id: string): Promise<boolean> {
+    if (!/^\d+-\d+$/.test(id)) return false;
     const [entry] = (await this.redis.xrange(this.keys.deadLetters, id, id)) as [string, string[]][];
     if (!entry) return false;
     const fields = entryFields(entry[1]);
