@@ -24,7 +24,8 @@ import {
  * PostgreSQL with the inline relay, PostgreSQL with Redis Streams. Writers
  * publish one event per transaction, as services do; a bench consumer notes
  * when each handler starts. Options: --events <n> (2000), --concurrency <n>
- * writers (8), --warmup <n> events not measured (200), --timeout <s> (120).
+ * writers (8), --warmup <n> events not measured (200), --timeout <s> (120),
+ * --paced-events <n> (500) at --rate <n> events/s (100) for latency without a backlog.
  * BENCH_DATABASE_URL names the PostgreSQL server (an admin URL; default
  * postgres://postgres@127.0.0.1:5432/postgres), where each run gets a database
  * of its own, dropped after. BENCH_REDIS_URL names Redis (default
@@ -39,6 +40,8 @@ const EVENTS = option('events', 2000);
 const CONCURRENCY = option('concurrency', 8);
 const WARMUP = option('warmup', 200);
 const TIMEOUT_MS = option('timeout', 120) * 1000;
+const PACED_RATE = option('rate', 100);
+const PACED_EVENTS = option('paced-events', 500);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 const EVENT_TYPE = 'bench.ping';
@@ -52,8 +55,16 @@ interface Transport {
   env(database: ThrowawayDatabase | undefined, redisPrefix: string): Record<string, string>;
 }
 
+interface Latencies {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
 interface Measurement {
   eventsPerSecond: number;
+  /** Commit to handler start with one writer at PACED_RATE events/s, below what the bus can take: latency without a queue. */
+  paced: Latencies;
   /** How fast the writers committed: above eventsPerSecond, the outbox backs up and latency is mostly queueing. */
   commitsPerSecond: number;
   p50: number;
@@ -106,6 +117,19 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, writer));
   };
+
+  /** `count` events from one writer, one every 1/rate s; resolves when all committed. */
+  const publishPaced = async (count: number, rate: number): Promise<void> => {
+    const start = now();
+    for (let index = 0; index < count; index += 1) {
+      const wait = start + (index * 1000) / rate - now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const event = await app.dataSource.transaction((manager) =>
+        app.events.publisher.publish(manager, origin, { type: EVENT_TYPE, organizationId: null, subject: { type: 'bench', id: randomUUID() }, data: { sentAt: now() } }),
+      );
+      commits.set(event.id, now());
+    }
+  };
   const progress = () => `bus metrics ${JSON.stringify(app.events.metrics.snapshot())}`;
 
   let timings: Omit<Measurement, 'metrics'>;
@@ -117,7 +141,13 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
     await publish(EVENTS);
     const lastCommit = now();
     await waitForHandled(handlerStarts, WARMUP + EVENTS, TIMEOUT_MS, progress);
-    timings = { ...summarize(commits, handlerStarts, firstCommitStart), commitsPerSecond: EVENTS / ((lastCommit - firstCommitStart) / 1000) };
+    const burst = { ...summarize(commits, handlerStarts, firstCommitStart), commitsPerSecond: EVENTS / ((lastCommit - firstCommitStart) / 1000) };
+    commits.clear();
+    const pacedStart = now();
+    await publishPaced(PACED_EVENTS, PACED_RATE);
+    await waitForHandled(handlerStarts, WARMUP + EVENTS + PACED_EVENTS, TIMEOUT_MS, progress);
+    const { p50, p99, max } = summarize(commits, handlerStarts, pacedStart);
+    timings = { ...burst, paced: { p50, p99, max } };
   } finally {
     await app.stop();
   }
@@ -125,7 +155,7 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
   return { ...timings, metrics: app.events.metrics.snapshot() };
 }
 
-function summarize(commits: Map<string, number>, handlerStarts: Map<string, number>, firstCommitStart: number): Omit<Measurement, 'metrics' | 'commitsPerSecond'> {
+function summarize(commits: Map<string, number>, handlerStarts: Map<string, number>, firstCommitStart: number): Latencies & { eventsPerSecond: number } {
   const latencies: number[] = [];
   let lastHandlerStart = firstCommitStart;
   for (const [id, committedAt] of commits) {
@@ -166,14 +196,16 @@ async function run(transport: Transport): Promise<Measurement> {
 const ms = (value: number) => value.toFixed(1);
 
 async function main(): Promise<void> {
-  if (![EVENTS, CONCURRENCY, WARMUP, TIMEOUT_MS].every((value) => Number.isInteger(value) && value >= 0) || EVENTS < 1 || CONCURRENCY < 1) {
-    throw new Error('--events and --concurrency take a whole number of at least 1, --warmup and --timeout one of at least 0');
+  const counts = [EVENTS, CONCURRENCY, WARMUP, TIMEOUT_MS, PACED_EVENTS, PACED_RATE];
+  if (!counts.every((value) => Number.isInteger(value) && value >= 0) || EVENTS < 1 || CONCURRENCY < 1 || PACED_RATE < 1) {
+    throw new Error('--events, --concurrency and --rate take a whole number of at least 1; --warmup, --paced-events and --timeout one of at least 0');
   }
   const cpu = cpus();
   process.stdout.write(
     `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), node ${process.version}, ${platform()} ${release()}\n` +
       `${EVENTS} events from ${CONCURRENCY} writers, one transaction each, after ${WARMUP} warm-up events; ` +
-      'latency is commit (the transaction resolved) to handler start\n',
+      'latency is commit (the transaction resolved) to handler start; the burst backs the outbox up, so its latency is mostly queueing;\n' +
+      `then ${PACED_EVENTS} events from one writer at ${PACED_RATE} events/s (--paced-events, --rate): the latency of an unloaded bus\n`,
   );
 
   const reachable = new Map<'postgres' | 'redis', string | undefined>();
@@ -189,7 +221,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${transport.name}...\n`);
     try {
       const result = await run(transport);
-      rows.push(`| ${transport.name} | ${EVENTS} | ${CONCURRENCY} | ${Math.round(result.eventsPerSecond)} | ${ms(result.p50)} | ${ms(result.p99)} | ${ms(result.max)} |`);
+      rows.push(
+        `| ${transport.name} | ${Math.round(result.eventsPerSecond)} | ${ms(result.p50)} | ${ms(result.p99)} | ${ms(result.paced.p50)} | ${ms(result.paced.p99)} | ${ms(result.paced.max)} |`,
+      );
       notes.push(
         `${transport.name}: writers committed ${Math.round(result.commitsPerSecond)} events/s; bus metrics (warm-up included) ${JSON.stringify(result.metrics)}`,
       );
@@ -200,7 +234,7 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(
-    '\n| transport | events | writers | events/s | p50 ms | p99 ms | max ms |\n' +
+    `\n| transport | burst events/s | burst p50 ms | burst p99 ms | paced (${PACED_RATE}/s) p50 ms | paced p99 ms | paced max ms |\n` +
       '|---|---|---|---|---|---|---|\n' +
       `${rows.join('\n')}\n\n` +
       `${notes.map((note) => `- ${note}`).join('\n')}\n`,

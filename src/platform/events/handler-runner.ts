@@ -29,11 +29,15 @@ export class HandlerRunner {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Resolves with what happened; rejects with the handler's error (or HandlerTimeoutError) for the transport to retry. */
-  async run(consumer: EventConsumer, event: DomainEvent): Promise<HandlerOutcome> {
+  /**
+   * Resolves with what happened; `checkedUnhandled` when the caller has just
+   * read the handled records itself (the inline relay does, per batch).
+   * Rejects with the handler's error (or HandlerTimeoutError) for the transport to retry.
+   */
+  async run(consumer: EventConsumer, event: DomainEvent, options: { checkedUnhandled?: boolean } = {}): Promise<HandlerOutcome> {
     const handler = consumer.handlers[event.type] as EventHandler | undefined;
     if (!handler) return 'not-subscribed';
-    if (await this.isHandled(consumer.name, event.id)) return 'duplicate';
+    if (!options.checkedUnhandled && (await this.isHandled(consumer.name, event.id))) return 'duplicate';
 
     const logger = this.logger.child({ requestId: event.requestId ?? undefined, eventId: event.id, eventType: event.type, consumer: consumer.name });
     const controller = new AbortController();

@@ -151,7 +151,7 @@ export class InlineRelay {
       if (!(await this.holdLease())) break;
       progressed = true;
       try {
-        await this.options.runner.run(consumer, eventFromRow(row));
+        await this.options.runner.run(consumer, eventFromRow(row), { checkedUnhandled: true });
       } catch (error) {
         if (!(await this.recordFailure(consumer.name, row.id, (failure?.attempts ?? 0) + 1, error))) {
           heldBack.add(lane);
