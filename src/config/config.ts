@@ -146,7 +146,7 @@ export class Config {
 
   /** Attempts per (consumer, event) before the event is dead-lettered. */
   @IsInt() @Min(1) @Max(100)
-  EVENTS_MAX_ATTEMPTS = 5;
+  EVENTS_MAX_ATTEMPTS = 10;
 
   /** The first retry's delay; each next one doubles, up to EVENTS_CLAIM_IDLE_MS. */
   @IsInt() @Min(1)

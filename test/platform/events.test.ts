@@ -1,8 +1,9 @@
 import Redis from 'ioredis';
+import type { DomainEvent } from '../../src/platform/events/event';
 import { HandlerTimeoutError } from '../../src/platform/events/handler-runner';
 import { streamKeys } from '../../src/platform/events/redis';
 import { FAST_EVENTS, publishTestEvent, redisStreamsEnv, redisUrl, TestConsumer } from '../support/events';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { startTestApp, withTableMissing, type TestApp } from '../support/test-app';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
 
@@ -250,6 +251,32 @@ describe.each(transports)('stopping a $name instance', ({ name, setup }) => {
     } finally {
       await api.app.stop();
       await database.drop();
+      await transport.cleanup();
+    }
+  });
+});
+
+describe.each(transports)('the $name transport while the database cannot record handling', ({ setup }) => {
+  it('retries without counting attempts, so the outage dead-letters nothing', async () => {
+    const patient = new TestConsumer('patient', ['test.ping']);
+    const transport = setup();
+    const api = await startTestApp({ ...FAST_EVENTS, ...transport.env }, undefined, { consumers: [patient.consumer] });
+    try {
+      let event: DomainEvent | undefined;
+      await withTableMissing(api, 'event_consumptions', async () => {
+        event = await publishTestEvent(api, 'test.ping');
+        // Well past EVENTS_MAX_ATTEMPTS (3) retries' worth of time.
+        await waitFor(() => api.logs.find(/could not read or record|relay failing/).length >= 1, 'the failure to be reported');
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      });
+      await waitFor(async () => {
+        const rows = (await api.app.dataSource.query(`SELECT 1 FROM event_consumptions WHERE consumer = 'patient' AND event_id = $1`, [event!.id])) as unknown[];
+        return rows.length === 1;
+      }, 'the event to be recorded once the table is back', 15_000);
+      expect(await api.app.events.deadLetters.list()).toEqual([]);
+      expect(api.app.events.metrics.deadLettered).toBe(0);
+    } finally {
+      await api.stop();
       await transport.cleanup();
     }
   });

@@ -12,6 +12,18 @@ export class HandlerTimeoutError extends Error {
   }
 }
 
+/**
+ * The runner's own reads and writes failed (the database is away), not the
+ * handler: the transport retries without counting it as an attempt, so an
+ * outage does not dead-letter events.
+ */
+export class EventBookkeepingError extends Error {
+  constructor(cause: unknown) {
+    super(`could not read or record the event's handled state: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'EventBookkeepingError';
+  }
+}
+
 /** Thrown inside HandlerContext.transaction when another run recorded the event first; the runner treats it as done. */
 class AlreadyHandled extends Error {}
 
@@ -37,7 +49,7 @@ export class HandlerRunner {
   async run(consumer: EventConsumer, event: DomainEvent, options: { checkedUnhandled?: boolean } = {}): Promise<HandlerOutcome> {
     const handler = consumer.handlers[event.type] as EventHandler | undefined;
     if (!handler) return 'not-subscribed';
-    if (!options.checkedUnhandled && (await this.isHandled(consumer.name, event.id))) return 'duplicate';
+    if (!options.checkedUnhandled && (await bookkeeping(this.isHandled(consumer.name, event.id)))) return 'duplicate';
 
     const logger = this.logger.child({ requestId: event.requestId ?? undefined, eventId: event.id, eventType: event.type, consumer: consumer.name });
     const controller = new AbortController();
@@ -64,7 +76,6 @@ export class HandlerRunner {
     });
     try {
       await Promise.race([handler(event, ctx), timeout]);
-      if (!recorded) await this.record(this.dataSource.manager, consumer.name, event.id);
     } catch (error) {
       if (error instanceof AlreadyHandled) return 'duplicate';
       this.metrics.failed += 1;
@@ -73,6 +84,8 @@ export class HandlerRunner {
     } finally {
       clearTimeout(timer);
     }
+    // Handled but not recorded (the database went away just now): the retry runs it again; handlers dedupe by event id.
+    if (!recorded) await bookkeeping(this.record(this.dataSource.manager, consumer.name, event.id));
     this.metrics.delivered += 1;
     logger.debug('event handled', { durationMs: Math.round(performance.now() - started) });
     return 'handled';
@@ -90,5 +103,13 @@ export class HandlerRunner {
       [consumer, eventId],
     )) as unknown[];
     return rows.length > 0;
+  }
+}
+
+async function bookkeeping<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw new EventBookkeepingError(error);
   }
 }

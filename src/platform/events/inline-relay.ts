@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from '../logging/logger';
 import { errorMessage } from './errors';
 import type { EventConsumer } from './event';
-import type { HandlerRunner } from './handler-runner';
+import { EventBookkeepingError, type HandlerRunner } from './handler-runner';
 import { FailureStreak, retryDelayMs, WakeableLoop } from './loop';
 import type { EventMetrics } from './metrics';
 import { eventFromRow, OUTBOX_COLUMNS, type OutboxRow } from './outbox';
@@ -114,7 +114,10 @@ export class InlineRelay {
     );
 
     // Consumers run side by side, so one slow handler (a hanging mail server) holds up only its own consumer.
-    const outcomes = await Promise.all(consumers.map((consumer) => this.consume(consumer, rows, handled, failures)));
+    const settled = await Promise.allSettled(consumers.map((consumer) => this.consume(consumer, rows, handled, failures)));
+    const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const outcomes = settled.map((result) => (result as PromiseFulfilledResult<Awaited<ReturnType<InlineRelay['consume']>>>).value);
     const unfinished = new Set(outcomes.flatMap((outcome) => [...outcome.unfinished]));
     const progressed = outcomes.some((outcome) => outcome.progressed);
     const relayed = rows.filter((row) => !unfinished.has(row.id)).map((row) => row.position);
@@ -153,6 +156,8 @@ export class InlineRelay {
       try {
         await this.options.runner.run(consumer, eventFromRow(row), { checkedUnhandled: true });
       } catch (error) {
+        // The database, not the handler, failed: no attempt is counted; the whole step is retried at the next poll.
+        if (error instanceof EventBookkeepingError) throw error;
         if (!(await this.recordFailure(consumer.name, row.id, (failure?.attempts ?? 0) + 1, error))) {
           heldBack.add(lane);
           unfinished.add(row.id);

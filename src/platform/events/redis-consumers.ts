@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { Logger } from '../logging/logger';
 import { errorMessage } from './errors';
 import type { EventConsumer } from './event';
-import type { HandlerRunner } from './handler-runner';
+import { EventBookkeepingError, type HandlerRunner } from './handler-runner';
 import { FailureStreak, retryDelayMs } from './loop';
 import type { EventMetrics } from './metrics';
 import { deserializeEvent } from './outbox';
@@ -151,8 +151,18 @@ export class GroupWorker {
       await redis.xack(keys.events, this.group, id);
     } catch (error) {
       if (!this.running) return;
-      const deliveries = await this.deliveries(id);
-      if (deliveries >= this.options.maxAttempts) {
+      let deliveries = await this.deliveries(id);
+      if (error instanceof EventBookkeepingError) {
+        // Not the handler's fault: give the delivery back to the count, and try again later.
+        this.options.logger.warn('event consumer could not read or record handling; retrying without counting the attempt', {
+          consumer: this.group,
+          eventId: event.id,
+          error,
+        });
+        deliveries -= 1;
+        await redis.xclaim(keys.events, this.group, this.options.consumerName, 0, id, 'RETRYCOUNT', deliveries, 'JUSTID');
+        this.scheduleRetry(id, retryDelayMs(Math.max(1, deliveries), this.options.retryBaseMs, this.options.claimIdleMs));
+      } else if (deliveries >= this.options.maxAttempts) {
         await this.deadLetter(id, fields.get('event')!, event.id, deliveries, error);
       } else {
         this.scheduleRetry(id, retryDelayMs(deliveries, this.options.retryBaseMs, this.options.claimIdleMs));
