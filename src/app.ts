@@ -4,7 +4,10 @@ import type { Config } from './config/config';
 import { migrations } from './migrations';
 import { identityModule } from './modules/identity';
 import { organizationsModule, type OrganizationsExports } from './modules/organizations';
+import { auditModule } from './modules/audit';
+import { notificationsModule } from './modules/notifications';
 import { projectsModule } from './modules/projects';
+import { webhooksModule } from './modules/webhooks';
 import { createDataSource } from './platform/database/data-source';
 import { runMigrations } from './platform/database/migrate';
 import type { EventConsumer } from './platform/events/event';
@@ -15,7 +18,7 @@ import { createMailer, type Mailer } from './platform/mail/mailer';
 import type { Logger } from './platform/logging/logger';
 
 /** Every module, in build order: a module may use the exports of those before it. */
-export const modules = [identityModule, organizationsModule, projectsModule];
+export const modules = [identityModule, organizationsModule, projectsModule, auditModule, notificationsModule, webhooksModule];
 
 export const entities = modules.flatMap((module) => module.entities);
 
@@ -77,8 +80,12 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const organizations = organizationsModule.build({ ...platform, identity: identity.exports.identity, mailer });
     organizationsExports = organizations.exports;
     const projects = projectsModule.build({ ...platform, identity: identity.exports.identity, ...organizations.exports });
+    const audit = auditModule.build({ ...platform, identity: identity.exports.identity, access: organizations.exports.access });
+    const notifications = notificationsModule.build({ ...platform, tasks: projects.exports.tasks });
+    const webhooks = webhooksModule.build({ ...platform, access: organizations.exports.access });
+    const built = [identity, organizations, projects, audit, notifications, webhooks];
 
-    const schema = await buildApiSchema([...identity.resolvers, ...organizations.resolvers, ...projects.resolvers]);
+    const schema = await buildApiSchema(built.flatMap((module) => module.resolvers));
     const http = await createHttpServer({
       config,
       logger,
@@ -86,7 +93,9 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       authenticate: (authorization) => identity.exports.identity.authenticate(authorization),
       readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...events.readinessChecks],
     });
-    events.start([...[identity, organizations, projects].flatMap((module) => module.consumers ?? []), ...(options.consumers ?? [])]);
+    events.start([...built.flatMap((module) => module.consumers ?? []), ...(options.consumers ?? [])]);
+    const workers = built.flatMap((module) => module.workers ?? []);
+    for (const worker of workers) worker.start();
 
     let stopping: Promise<void> | undefined;
     const bus = events;
@@ -100,8 +109,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
           try {
             await http.close();
           } finally {
-            // Handlers in flight finish while the database is still open.
-            await bus.stop().finally(() => dataSource.destroy());
+            // Handlers and deliveries in flight finish while the database is still open.
+            await Promise.allSettled(workers.map((worker) => worker.stop()))
+              .then(() => bus.stop())
+              .finally(() => dataSource.destroy());
           }
         })();
         return stopping;

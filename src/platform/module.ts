@@ -20,6 +20,14 @@ export interface BuiltModule<TExports> {
   exports: TExports;
   /** The module's event consumers (usually one, named after the module); each is a consumer group of its own. */
   consumers?: EventConsumer[];
+  /** Background loops of the module (a sender of scheduled deliveries, say): started once the app serves, stopped before the database closes. */
+  workers?: ModuleWorker[];
+}
+
+export interface ModuleWorker {
+  start(): void;
+  /** Finishes the work in flight. */
+  stop(): Promise<void>;
 }
 
 export interface ModuleDefinition<TDeps extends PlatformDeps, TExports> {

@@ -3,6 +3,7 @@ import { getNamedType, isInputObjectType, type GraphQLArgument, type GraphQLInpu
 import { buildApiSchema } from '../../src/app';
 import { addMember, createOrganization, invitationTokenFor, INVITE, ok, type Session } from '../support/organizations';
 import { signUp, startTestApp, uniqueEmail, type TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 /**
  * Every operation that reaches organization-owned data, called for a resource
@@ -18,6 +19,8 @@ interface TenantA {
   invitationToken: string;
   projectId: string;
   taskId: string;
+  webhookEndpointId: string;
+  webhookDeliveryId: string;
 }
 
 interface IsolationCase {
@@ -119,19 +122,59 @@ const CASES: IsolationCase[] = [
     variables: (a) => ({ input: { taskId: a.taskId, body: 'Intruder' } }),
     outsider: 'NOT_FOUND',
   },
+  {
+    operation: 'auditEvents',
+    document: 'query($id: ID!) { auditEvents(organizationId: $id) { totalCount } }',
+    variables: (a) => ({ id: a.organizationId }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'webhookEndpoints',
+    document: 'query($id: ID!) { webhookEndpoints(organizationId: $id) { id } }',
+    variables: (a) => ({ id: a.organizationId }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'createWebhookEndpoint',
+    document: 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }',
+    variables: (a) => ({ input: { organizationId: a.organizationId, url: 'https://example.com/hook', eventTypes: ['task.created'] } }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'deleteWebhookEndpoint',
+    document: 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }',
+    variables: (a) => ({ id: a.webhookEndpointId }),
+    outsider: 'NOT_FOUND',
+  },
+  {
+    operation: 'redeliverWebhook',
+    document: 'mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }',
+    variables: (a) => ({ id: a.webhookDeliveryId }),
+    outsider: 'NOT_FOUND',
+  },
 ];
 
 /** Operations that take an ID but reach nothing organization-owned, each with the reason. */
-const NOT_ORGANIZATION_SCOPED: Record<string, string> = {};
+const NOT_ORGANIZATION_SCOPED: Record<string, string> = {
+  markNotificationsRead: "the viewer's own notifications only; others' ids are ignored (test/api/notifications.test.ts)",
+};
 
 let api: TestApp;
 let tenantA: TenantA;
 let outsider: Session;
 
 beforeAll(async () => {
-  api = await startTestApp();
+  // The webhook points at a closed local port and fails once for good, so nothing changes in the background afterwards.
+  api = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_HTTP_HOSTS: '127.0.0.1', WEBHOOK_MAX_ATTEMPTS: '1' });
   const ownerA = await signUp(api);
   const organization = await createOrganization(api, ownerA, 'Tenant A');
+  const endpoint = await ok(
+    api.gql(
+      'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }',
+      { input: { organizationId: organization.id, url: 'http://127.0.0.1:9/hook', eventTypes: ['task.created'] } },
+      { token: ownerA.accessToken },
+    ),
+  );
   const member = await addMember(api, ownerA, organization.id, 'MEMBER');
   const invitedEmail = uniqueEmail('pending');
   await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitedEmail } }, { token: ownerA.accessToken }));
@@ -151,10 +194,17 @@ beforeAll(async () => {
     invitationToken: await invitationTokenFor(api, invitedEmail),
     projectId: project.createProject.id,
     taskId: task.createTask.id,
+    webhookEndpointId: endpoint.createWebhookEndpoint.endpoint.id,
+    webhookDeliveryId: await waitFor(async () => {
+      const [row] = (await api.app.dataSource.query(`SELECT id FROM webhook_deliveries WHERE status = 'FAILED'`)) as { id: string }[];
+      return row?.id;
+    }, 'the webhook delivery to fail for good'),
   };
 
   outsider = await signUp(api);
   await createOrganization(api, outsider, 'Tenant B');
+  // Every event handled, so the consumers write nothing while the tests compare fingerprints.
+  await waitFor(async () => (await api.app.dataSource.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL')).length === 0, 'the events to be handled');
 });
 
 afterAll(async () => {

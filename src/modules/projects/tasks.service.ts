@@ -64,6 +64,15 @@ export class TasksService {
     return ctx.loaders.get(this.byId).load(id);
   }
 
+  /** Who a task concerns, without authorization: for event handlers, which act for no viewer. */
+  async participants(taskId: string): Promise<Pick<TaskEntity, 'title' | 'assigneeId' | 'createdById' | 'organizationId'> | undefined> {
+    const task = await this.dataSource.getRepository(TaskEntity).findOne({
+      where: { id: taskId },
+      select: { title: true, assigneeId: true, createdById: true, organizationId: true },
+    });
+    return task ?? undefined;
+  }
+
   /** A page of a project's tasks; the tasks of every project in one response load in one statement per page shape. */
   page(
     ctx: RequestContext,

@@ -1,0 +1,36 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** One domain event as the audit log keeps it: append-only (a trigger refuses UPDATE and DELETE); its id is the event's. */
+@Entity('audit_events')
+@Index('audit_events_organization_id_occurred_at_id_idx', ['organizationId', 'occurredAt', 'id'])
+export class AuditEventEntity {
+  @PrimaryColumn('uuid', { primaryKeyConstraintName: 'audit_events_pkey' })
+  id: string;
+
+  @Column('uuid', { name: 'organization_id' })
+  organizationId: string;
+
+  @Column('text')
+  type: string;
+
+  @Column('uuid', { name: 'actor_id', nullable: true })
+  actorId: string | null;
+
+  @Column('text', { name: 'subject_type' })
+  subjectType: string;
+
+  @Column('uuid', { name: 'subject_id' })
+  subjectId: string;
+
+  @Column('jsonb')
+  data: unknown;
+
+  @Column('text', { name: 'request_id', nullable: true })
+  requestId: string | null;
+
+  @Column('timestamptz', { name: 'occurred_at' })
+  occurredAt: Date;
+
+  @Column('timestamptz', { name: 'recorded_at', default: () => 'now()' })
+  recordedAt: Date;
+}

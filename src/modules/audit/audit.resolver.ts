@@ -1,0 +1,30 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../platform/graphql/context';
+import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { User, type IdentityService } from '../identity';
+import { AuditEvent, AuditEventConnection, AuditEventFilter } from './audit-event.types';
+import type { AuditService } from './audit.service';
+
+@Resolver(() => AuditEvent)
+export class AuditEventResolver {
+  constructor(
+    private readonly audit: AuditService,
+    private readonly identity: IdentityService,
+  ) {}
+
+  @Query(() => AuditEventConnection, { description: 'ADMIN+. Newest first; `first` is 1 to 100.' })
+  auditEvents(
+    @Ctx() ctx: RequestContext,
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
+  ): Promise<Connection<AuditEvent>> {
+    return this.audit.list(ctx, organizationId, first, after, filter);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'Who caused it; null for the system.' })
+  async actor(@Root() event: AuditEvent, @Ctx() ctx: RequestContext): Promise<User | null> {
+    return event.actorId ? ((await this.identity.findById(ctx, event.actorId)) ?? null) : null;
+  }
+}

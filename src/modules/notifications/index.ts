@@ -1,0 +1,2 @@
+export { notificationsModule, type NotificationsDeps } from './notifications.module';
+export { Notification } from './notification.types';

@@ -1,0 +1,20 @@
+import { defineModule, type PlatformDeps } from '../../platform/module';
+import type { TasksService } from '../projects';
+import { NotificationEntity } from './notification.entity';
+import { NotificationResolver } from './notifications.resolver';
+import { NotificationsService } from './notifications.service';
+
+export interface NotificationsDeps extends PlatformDeps {
+  tasks: TasksService;
+}
+
+/** In-app notifications, made from task.assigned and comment.added. */
+export const notificationsModule = defineModule<NotificationsDeps, Record<string, never>>({
+  name: 'notifications',
+  entities: [NotificationEntity],
+  resolvers: [NotificationResolver],
+  build({ dataSource, tasks }) {
+    const notifications = new NotificationsService(dataSource, tasks);
+    return { resolvers: [new NotificationResolver(notifications, tasks)], exports: {}, consumers: [notifications.consumer()] };
+  },
+});

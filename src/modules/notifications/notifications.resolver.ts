@@ -1,0 +1,43 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { NotFoundError } from '../../platform/errors';
+import type { RequestContext } from '../../platform/graphql/context';
+import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { Task, type TasksService } from '../projects';
+import { Notification, NotificationConnection } from './notification.types';
+import type { NotificationsService } from './notifications.service';
+
+@Resolver(() => Notification)
+export class NotificationResolver {
+  constructor(
+    private readonly notificationsService: NotificationsService,
+    private readonly tasks: TasksService,
+  ) {}
+
+  @Authorized()
+  @Query(() => NotificationConnection, { description: "The viewer's own, newest first; `first` is 1 to 100." })
+  notifications(
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('unreadOnly', () => Boolean, { nullable: true, defaultValue: false }) unreadOnly: boolean,
+  ): Promise<Connection<Notification>> {
+    return this.notificationsService.list(ctx, first, after, unreadOnly);
+  }
+
+  @Authorized()
+  @Mutation(() => Int, { description: "How many were marked; ids of others' notifications, or already read ones, are ignored. At most 100 ids." })
+  markNotificationsRead(@Ctx() ctx: RequestContext, @Arg('ids', () => [ID]) ids: string[]): Promise<number> {
+    return this.notificationsService.markRead(ctx, ids);
+  }
+
+  @FieldResolver(() => Task, { nullable: true, description: 'Null once the task is deleted or the viewer left its organization.' })
+  async task(@Root() notification: Notification, @Ctx() ctx: RequestContext): Promise<Task | null> {
+    if (!notification.taskId) return null;
+    try {
+      return await this.tasks.require(ctx, notification.taskId);
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+}

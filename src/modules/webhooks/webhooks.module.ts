@@ -1,0 +1,47 @@
+import { defineModule, type PlatformDeps } from '../../platform/module';
+import type { OrganizationAccess } from '../organizations';
+import { SecretBox } from './secret-box';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.entities';
+import { WebhookEndpointResolver } from './webhooks.resolver';
+import { WebhooksService } from './webhooks.service';
+
+export interface WebhooksDeps extends PlatformDeps {
+  access: OrganizationAccess;
+}
+
+/** Signed, retried HTTP deliveries of domain events to the endpoints organizations register. */
+export const webhooksModule = defineModule<WebhooksDeps, Record<string, never>>({
+  name: 'webhooks',
+  entities: [WebhookEndpointEntity, WebhookDeliveryEntity],
+  resolvers: [WebhookEndpointResolver],
+  build({ config, dataSource, logger, access }) {
+    const secrets = new SecretBox(config.jwtSecret);
+    const dispatcher = new WebhookDispatcher(
+      dataSource,
+      secrets,
+      {
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+        scheduleMs: config.webhookRetryScheduleMs,
+        allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+        pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+        concurrency: config.WEBHOOK_CONCURRENCY,
+      },
+      logger,
+    );
+    const webhooks = new WebhooksService(
+      dataSource,
+      access,
+      secrets,
+      { allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, httpHosts: config.webhookHttpHosts },
+      () => dispatcher.wake(),
+    );
+    return {
+      resolvers: [new WebhookEndpointResolver(webhooks)],
+      exports: {},
+      consumers: [webhooks.consumer()],
+      workers: [dispatcher],
+    };
+  },
+});
