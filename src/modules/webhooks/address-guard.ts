@@ -8,28 +8,30 @@ import { BlockList, isIP } from 'node:net';
  * -compatible IPv6 (refused whole). Numeric spellings (2130706433, 0x7f.1) never reach here:
  * the URL parser turns them into dotted quads.
  */
-const BLOCKED = new BlockList();
+// Two lists: a BlockList also matches IPv4 addresses against IPv6 rules as IPv4-mapped, which ::ffff:0:0/96 would turn into "all of IPv4".
+const BLOCKED_V4 = new BlockList();
+const BLOCKED_V6 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv4');
+  BLOCKED_V4.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
   ['::', 96], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
   ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv6');
+  BLOCKED_V6.addSubnet(network, prefix, 'ipv6');
 }
 
 /** True for an address a webhook must not connect to (and for anything that is not an IP address). */
 export function isForbiddenAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '');
   const family = isIP(bare);
-  if (family === 4) return BLOCKED.check(bare, 'ipv4');
+  if (family === 4) return BLOCKED_V4.check(bare, 'ipv4');
   // IPv4-mapped (::ffff:0:0/96) and -compatible (::/96) addresses are refused whole, whatever IPv4 address they carry.
-  if (family === 6) return BLOCKED.check(bare, 'ipv6');
+  if (family === 6) return BLOCKED_V6.check(bare, 'ipv6');
   return true;
 }
 
