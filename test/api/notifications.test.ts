@@ -1,0 +1,125 @@
+import { addMember, createOrganization, ok, type Session } from '../support/organizations';
+import { ADD_COMMENT, createProject, createTask, UPDATE_TASK } from '../support/projects';
+import { signUp, startTestApp, type TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
+
+const NOTIFICATIONS = `query($first: Int, $after: String, $unreadOnly: Boolean) {
+  notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { id type message readAt createdAt task { id title } } } } }`;
+const MARK_READ = `mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }`;
+
+interface NotificationNode {
+  id: string;
+  type: string;
+  message: string;
+  readAt: string | null;
+  task: { id: string; title: string } | null;
+}
+
+const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) => response.body.errors?.[0]?.extensions.code;
+
+let api: TestApp;
+let owner: Session;
+let alice: Session;
+let bob: Session;
+let projectId: string;
+
+beforeAll(async () => {
+  api = await startTestApp();
+  owner = await signUp(api);
+  const organization = await createOrganization(api, owner, 'Notified');
+  alice = await addMember(api, owner, organization.id, 'MEMBER');
+  bob = await addMember(api, owner, organization.id, 'MEMBER');
+  projectId = (await createProject(api, owner, organization.id)).id;
+});
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+async function drained(): Promise<void> {
+  await waitFor(async () => (await api.app.dataSource.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL')).length === 0, 'every event to be handled');
+}
+
+async function notificationsOf(session: Session, variables: Record<string, unknown> = {}) {
+  await drained();
+  const data = await ok(api.gql(NOTIFICATIONS, { first: 100, ...variables }, { token: session.accessToken }));
+  return data.notifications as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: NotificationNode }[] };
+}
+
+const nodes = async (session: Session, variables: Record<string, unknown> = {}) => (await notificationsOf(session, variables)).edges.map((edge) => edge.node);
+
+describe('notifications', () => {
+  it('tell the new assignee about task.assigned, on create and on update, and never the actor who assigned themself', async () => {
+    const before = (await nodes(alice)).length;
+    const created = await createTask(api, owner, projectId, { title: 'For Alice', assigneeId: alice.user.id });
+    const aliceNow = await nodes(alice);
+    expect(aliceNow).toHaveLength(before + 1);
+    expect(aliceNow[0]).toMatchObject({ type: 'task.assigned', message: 'You were assigned the task "For Alice"', readAt: null, task: { id: created.id, title: 'For Alice' } });
+
+    const bobBefore = (await nodes(bob)).length;
+    await ok(api.gql(UPDATE_TASK, { input: { id: created.id, assigneeId: bob.user.id } }, { token: alice.accessToken }));
+    expect((await nodes(bob))[0]).toMatchObject({ type: 'task.assigned', task: { id: created.id } });
+    expect(await nodes(bob)).toHaveLength(bobBefore + 1);
+
+    const ownerBefore = (await nodes(owner)).length;
+    await createTask(api, owner, projectId, { title: 'Mine', assigneeId: owner.user.id });
+    expect(await nodes(owner)).toHaveLength(ownerBefore);
+  });
+
+  it("tell the task's assignee and creator about comment.added, never its author", async () => {
+    const task = await createTask(api, owner, projectId, { title: 'Discussed', assigneeId: alice.user.id });
+    const counts = async () => Promise.all([owner, alice, bob].map(async (session) => (await nodes(session)).length));
+    const [ownerBefore, aliceBefore, bobBefore] = await counts();
+
+    await ok(api.gql(ADD_COMMENT, { input: { taskId: task.id, body: 'From Bob' } }, { token: bob.accessToken }));
+    expect(await counts()).toEqual([ownerBefore + 1, aliceBefore + 1, bobBefore]);
+    expect((await nodes(owner))[0]).toMatchObject({ type: 'comment.added', message: 'New comment on the task "Discussed"', task: { id: task.id } });
+
+    await ok(api.gql(ADD_COMMENT, { input: { taskId: task.id, body: 'From Alice' } }, { token: alice.accessToken }));
+    expect(await counts()).toEqual([ownerBefore + 2, aliceBefore + 1, bobBefore]);
+  });
+
+  it('list only the unread with unreadOnly, and markNotificationsRead marks only the viewer’s own', async () => {
+    await createTask(api, owner, projectId, { title: 'Read me', assigneeId: bob.user.id });
+    const unread = await nodes(bob, { unreadOnly: true });
+    expect(unread.length).toBeGreaterThan(0);
+    const aliceIds = (await nodes(alice)).map((node) => node.id);
+
+    const marked = await ok(api.gql(MARK_READ, { ids: [...unread.map((node) => node.id), ...aliceIds] }, { token: bob.accessToken }));
+    expect(marked.markNotificationsRead).toBe(unread.length);
+    expect(await nodes(bob, { unreadOnly: true })).toEqual([]);
+    expect((await nodes(bob)).every((node) => node.readAt !== null)).toBe(true);
+    expect((await nodes(alice)).filter((node) => node.readAt !== null)).toEqual([]);
+
+    const again = await ok(api.gql(MARK_READ, { ids: unread.map((node) => node.id) }, { token: bob.accessToken }));
+    expect(again.markNotificationsRead).toBe(0);
+  });
+
+  it('page newest first with a cursor', async () => {
+    for (const title of ['One', 'Two', 'Three']) await createTask(api, owner, projectId, { title, assigneeId: alice.user.id });
+    const all = await nodes(alice);
+    const first = await notificationsOf(alice, { first: 2 });
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const rest = await notificationsOf(alice, { first: 100, after: first.pageInfo.endCursor });
+    expect([...first.edges, ...rest.edges].map((edge) => edge.node.id)).toEqual(all.map((node) => node.id));
+    expect(all.slice(0, 3).map((node) => node.task?.title)).toEqual(['Three', 'Two', 'One']);
+  });
+
+  it('show a deleted task as null', async () => {
+    const task = await createTask(api, owner, projectId, { title: 'Doomed', assigneeId: alice.user.id });
+    await drained();
+    await ok(api.gql(`mutation($id: ID!) { deleteTask(id: $id) }`, { id: task.id }, { token: owner.accessToken }));
+    const doomed = (await nodes(alice)).find((node) => node.message.includes('"Doomed"'));
+    expect(doomed).toMatchObject({ task: null });
+  });
+
+  it('refuse anonymous clients, malformed ids and more than 100 ids', async () => {
+    expect(codeOf(await api.gql(NOTIFICATIONS, {}))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await api.gql(MARK_READ, { ids: [] }))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await api.gql(MARK_READ, { ids: ['nope'] }, { token: alice.accessToken }))).toBe('BAD_USER_INPUT');
+    const tooMany = Array.from({ length: 101 }, () => '00000000-0000-4000-8000-000000000000');
+    expect(codeOf(await api.gql(MARK_READ, { ids: tooMany }, { token: alice.accessToken }))).toBe('BAD_USER_INPUT');
+    expect(await ok(api.gql(MARK_READ, { ids: [] }, { token: alice.accessToken }))).toEqual({ markNotificationsRead: 0 });
+  });
+});
