@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { entryFields, type StreamKeys } from './redis';
+import { entryFields, untilReady, type StreamKeys } from './redis';
 
 export interface DeadLetter {
   /** What `--replay` takes. */
@@ -28,6 +28,8 @@ export class StreamDeadLetters implements DeadLetters {
   ) {}
 
   async list(limit = 100): Promise<DeadLetter[]> {
+    // The client has no offline queue: right after start it may still be connecting.
+    await untilReady(this.redis, 5000);
     const entries = (await this.redis.xrange(this.keys.deadLetters, '-', '+', 'COUNT', limit)) as [string, string[]][];
     return entries.map(([id, flat]) => {
       const fields = entryFields(flat);
@@ -51,6 +53,7 @@ export class StreamDeadLetters implements DeadLetters {
 
   async replay(id: string): Promise<boolean> {
     if (!/^\d+-\d+$/.test(id)) return false;
+    await untilReady(this.redis, 5000);
     const [entry] = (await this.redis.xrange(this.keys.deadLetters, id, id)) as [string, string[]][];
     if (!entry) return false;
     const fields = entryFields(entry[1]);
