@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { FailureStreak, WakeableLoop } from '../../platform/events/loop';
+import { WakeableLoop } from '../../platform/events/loop';
 import type { Logger } from '../../platform/logging/logger';
 import type { SecretBox } from './secret-box';
 import { signWebhook } from './signature';
@@ -35,8 +35,8 @@ const RETRIED_WITH_RETRY_AFTER = new Set([429, 502, 503, 504]);
  * database, not in timers.
  */
 export class WebhookDispatcher {
-  private readonly loop: WakeableLoop;
-  private readonly streak: FailureStreak;
+  /** A module worker: started with the app, woken when deliveries are created or rescheduled, stopped after the ones in flight. */
+  readonly loop: WakeableLoop;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -44,31 +44,17 @@ export class WebhookDispatcher {
     private readonly settings: DispatcherSettings,
     private readonly logger: Logger,
   ) {
-    this.streak = new FailureStreak(
-      (error) => logger.error('webhook sender failing; deliveries wait', { error }),
-      () => logger.info('webhook sender recovered'),
-    );
-    this.loop = new WakeableLoop(() => this.step(), settings.pollIntervalMs, (error) => this.streak.failed(error));
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  /** Deliveries were created or rescheduled: look now rather than at the next poll. */
-  wake(): void {
-    this.loop.wake();
-  }
-
-  /** Finishes the deliveries in flight. */
-  stop(): Promise<void> {
-    return this.loop.stop();
+    this.loop = new WakeableLoop(() => this.step(), {
+      intervalMs: settings.pollIntervalMs,
+      logger,
+      failing: 'webhook sender failing; deliveries wait',
+      recovered: 'webhook sender recovered',
+    });
   }
 
   private async step(): Promise<boolean> {
     const due = await this.claim();
     await Promise.all(due.map((delivery) => this.attempt(delivery)));
-    this.streak.succeeded();
     return due.length === this.settings.concurrency;
   }
 

@@ -35,13 +35,13 @@ export const webhooksModule = defineModule<WebhooksDeps, Record<string, never>>(
       access,
       secrets,
       { allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, httpHosts: config.webhookHttpHosts },
-      () => dispatcher.wake(),
+      () => dispatcher.loop.wake(),
     );
     return {
       resolvers: [new WebhookEndpointResolver(webhooks)],
       exports: {},
       consumers: [webhooks.consumer()],
-      workers: [dispatcher],
+      workers: [dispatcher.loop],
     };
   },
 });

@@ -94,12 +94,12 @@ export class EventBus {
             claimIdleMs: config.EVENTS_CLAIM_IDLE_MS,
           }),
       );
-      relay.start();
+      relay.loop.start();
       for (const worker of workers) worker.start();
       this.transport = {
-        wake: () => relay.wake(),
+        wake: () => relay.loop.wake(),
         stop: async () => {
-          await relay.stop();
+          await relay.loop.stop();
           await Promise.all(workers.map((worker) => worker.stop()));
         },
       };

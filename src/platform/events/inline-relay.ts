@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger';
 import { errorMessage } from './errors';
 import type { EventConsumer } from './event';
 import { EventBookkeepingError, type HandlerRunner } from './handler-runner';
-import { FailureStreak, retryDelayMs, WakeableLoop } from './loop';
+import { retryDelayMs, WakeableLoop } from './loop';
 import type { EventMetrics } from './metrics';
 import { eventFromRow, OUTBOX_COLUMNS, type OutboxRow } from './outbox';
 
@@ -42,15 +42,15 @@ interface FailureRow {
  */
 export class InlineRelay {
   private readonly loop: WakeableLoop;
-  private readonly streak: FailureStreak;
   private leaseRenewedAt = 0;
 
   constructor(private readonly options: InlineRelayOptions) {
-    this.streak = new FailureStreak(
-      (error) => options.logger.error('inline event relay failing; events wait in the outbox', { error }),
-      () => options.logger.info('inline event relay recovered'),
-    );
-    this.loop = new WakeableLoop(() => this.step(), options.pollIntervalMs, (error) => this.streak.failed(error));
+    this.loop = new WakeableLoop(() => this.step(), {
+      intervalMs: options.pollIntervalMs,
+      logger: options.logger,
+      failing: 'inline event relay failing; events wait in the outbox',
+      recovered: 'inline event relay recovered',
+    });
   }
 
   start(): void {
@@ -69,10 +69,7 @@ export class InlineRelay {
   }
 
   private async step(): Promise<boolean> {
-    if (!(await this.holdLease())) return false;
-    const more = await this.relayBatch();
-    this.streak.succeeded();
-    return more;
+    return (await this.holdLease()) && this.relayBatch();
   }
 
   /** Only the lease holder relays; the lease is renewed well before it runs out, and a dead holder's lapses. */

@@ -1,19 +1,37 @@
+import type { Logger } from '../logging/logger';
+
+export interface LoopOptions {
+  intervalMs: number;
+  logger: Logger;
+  /** Logged (error) at the first failure of a streak, with the error. */
+  failing: string;
+  /** Logged (info) when a step succeeds again. */
+  recovered: string;
+}
+
 /**
  * A background loop that runs `step` again at once while it reports more
  * work, otherwise after `intervalMs` or as soon as someone calls wake().
- * A step that throws is reported and retried after the interval.
+ * A step that throws is logged (once per streak of failures) and retried
+ * after the interval. Relays and senders are built on it; as a ModuleWorker
+ * it can be handed to the app as it is.
  */
 export class WakeableLoop {
   private running = false;
   private woken = false;
   private wakeSleeper: (() => void) | undefined;
   private done: Promise<void> | undefined;
+  private readonly streak: FailureStreak;
 
   constructor(
     private readonly step: () => Promise<boolean>,
-    private readonly intervalMs: number,
-    private readonly onError: (error: unknown) => void,
-  ) {}
+    private readonly options: LoopOptions,
+  ) {
+    this.streak = new FailureStreak(
+      (error) => options.logger.error(options.failing, { error }),
+      () => options.logger.info(options.recovered),
+    );
+  }
 
   start(): void {
     if (this.running) return;
@@ -39,8 +57,9 @@ export class WakeableLoop {
       let more = false;
       try {
         more = await this.step();
+        this.streak.succeeded();
       } catch (error) {
-        this.onError(error);
+        this.streak.failed(error);
       }
       if (!this.running) break;
       if (!more && !this.woken) await this.sleep();
@@ -49,7 +68,7 @@ export class WakeableLoop {
 
   private sleep(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(finish, this.intervalMs);
+      const timer = setTimeout(finish, this.options.intervalMs);
       const self = this;
       function finish(): void {
         clearTimeout(timer);

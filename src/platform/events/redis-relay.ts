@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../logging/logger';
-import { FailureStreak, WakeableLoop } from './loop';
+import { WakeableLoop } from './loop';
 import type { EventMetrics } from './metrics';
 import { eventFromRow, OUTBOX_COLUMNS, serializeEvent, type OutboxRow } from './outbox';
 import type { StreamKeys } from './redis';
@@ -30,33 +30,16 @@ export interface RedisRelayOptions {
  * records absorb.
  */
 export class RedisRelay {
-  private readonly loop: WakeableLoop;
-  private readonly streak: FailureStreak;
+  /** Start, wake and stop the relay through its loop. */
+  readonly loop: WakeableLoop;
 
   constructor(private readonly options: RedisRelayOptions) {
-    this.streak = new FailureStreak(
-      (error) => options.logger.error('event relay to redis failing; events wait in the outbox', { error }),
-      () => options.logger.info('event relay to redis recovered'),
-    );
-    this.loop = new WakeableLoop(() => this.step(), options.pollIntervalMs, (error) => this.streak.failed(error));
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  wake(): void {
-    this.loop.wake();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  private async step(): Promise<boolean> {
-    const more = await this.relayBatch();
-    this.streak.succeeded();
-    return more;
+    this.loop = new WakeableLoop(() => this.relayBatch(), {
+      intervalMs: options.pollIntervalMs,
+      logger: options.logger,
+      failing: 'event relay to redis failing; events wait in the outbox',
+      recovered: 'event relay to redis recovered',
+    });
   }
 
   private async relayBatch(): Promise<boolean> {
