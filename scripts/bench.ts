@@ -36,8 +36,11 @@ interface Measurement {
   requestsPerSecond: number;
   p50: number;
   p99: number;
+  /** Including the SQL of the event handlers the requests caused. */
   statementsPerRequest: number;
   errors: number;
+  /** How long after the load the last event it raised was handled. */
+  drainSeconds: number;
 }
 
 function databaseUrl(name: string): string {
@@ -107,8 +110,26 @@ async function post(url: string, body: string, headers: Record<string, string> =
   return json;
 }
 
-async function measure(url: string, body: string, headers: Record<string, string>, counter: StatementCounter): Promise<Measurement> {
+/**
+ * Waits until the outbox is drained (every event the load caused handled by
+ * every consumer), read straight from PostgreSQL, not through the counter;
+ * answers how long that took after the load ended, in seconds.
+ */
+async function drainEvents(): Promise<number> {
+  const started = Date.now();
+  await withClient(databaseUrl(DATABASE), async (client) => {
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL');
+      if (rows[0].n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+  return Math.round((Date.now() - started) / 100) / 10;
+}
+
+async function measure(url: string, body: string, headers: Record<string, string>, counter: StatementCounter, drain?: () => Promise<number>): Promise<Measurement> {
   await post(url, body, headers);
+  await drain?.();
   counter.reset();
   const result = await autocannon({
     url,
@@ -118,6 +139,8 @@ async function measure(url: string, body: string, headers: Record<string, string
     headers: { 'content-type': 'application/json', ...headers },
     body,
   });
+  // The events the requests raised are part of their cost: their SQL counts, and the next measurement starts after them.
+  const drainSeconds = (await drain?.()) ?? 0;
   const completed = result.requests.total || 1;
   return {
     requestsPerSecond: Math.round(result.requests.average),
@@ -125,6 +148,7 @@ async function measure(url: string, body: string, headers: Record<string, string
     p99: result.latency.p99,
     statementsPerRequest: Math.round((counter.statements / completed) * 100) / 100,
     errors: result.errors + result.non2xx,
+    drainSeconds,
   };
 }
 
@@ -200,10 +224,11 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round += 1) {
       const rows: string[] = [];
       for (const scenario of scenarios) {
-        const ours = await measure(graphqlUrl, scenario.groundwork.body, scenario.groundwork.headers, counter);
+        const ours = await measure(graphqlUrl, scenario.groundwork.body, scenario.groundwork.headers, counter, drainEvents);
         const floor = await measure(`${referenceUrl}${scenario.reference.path}`, scenario.reference.body, {}, counter);
         rows.push(
           `| ${scenario.name} | ${ours.requestsPerSecond} | ${ours.p50} | ${ours.p99} | ${ours.statementsPerRequest} | ${floor.requestsPerSecond} | ${floor.p50} | ${floor.p99} | ${floor.statementsPerRequest} | ${(ours.requestsPerSecond / floor.requestsPerSecond).toFixed(2)} |` +
+            (ours.drainSeconds > 0 ? ` events handled ${ours.drainSeconds} s after the load` : '') +
             (ours.errors + floor.errors > 0 ? ` errors: ${ours.errors}/${floor.errors}` : ''),
         );
       }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createApp, type App, type AppOptions } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config/config';
 import { createLogger } from '../../src/platform/logging/logger';
+import { redisStreamsEnv } from './events';
 import { MemoryTransport } from './memory-transport';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
@@ -37,6 +38,8 @@ export interface TestApp {
  */
 export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase, options: AppOptions = {}): Promise<TestApp> {
   const db = database ?? (await createTestDatabase());
+  // With TEST_REDIS_URL (CI's second pass) every app runs its events through Redis Streams, unless the test chose a transport.
+  const redis = process.env.TEST_REDIS_URL && !env.REDIS_URL && !env.EVENTS_TRANSPORT ? redisStreamsEnv(process.env.TEST_REDIS_URL) : undefined;
   const { config } = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -48,6 +51,7 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     SHUTDOWN_TIMEOUT_MS: '5000',
     MAIL_TRANSPORT: 'capture',
     ...db.env,
+    ...redis?.env,
     ...env,
   });
   const logs = new MemoryTransport();
@@ -83,6 +87,7 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     async stop() {
       await app.stop();
       if (!database) await db.drop();
+      await redis?.cleanup();
     },
   };
 }
