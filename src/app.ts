@@ -93,6 +93,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       authenticate: (authorization) => identity.exports.identity.authenticate(authorization),
       readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...events.readinessChecks],
     });
+    await events.connected(config.READINESS_TIMEOUT_MS);
     events.start([...built.flatMap((module) => module.consumers ?? []), ...(options.consumers ?? [])]);
     const workers = built.flatMap((module) => module.workers ?? []);
     for (const worker of workers) worker.start();

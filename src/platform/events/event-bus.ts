@@ -11,7 +11,7 @@ import { HandlerRunner } from './handler-runner';
 import { InlineRelay } from './inline-relay';
 import { EventMetrics } from './metrics';
 import { EventPublisher, OutboxCommitSubscriber } from './outbox';
-import { createRedisClient, streamKeys, type StreamKeys } from './redis';
+import { createRedisClient, streamKeys, untilReady, type StreamKeys } from './redis';
 import { GroupWorker, trimAcknowledged } from './redis-consumers';
 import { RedisRelay } from './redis-relay';
 
@@ -66,7 +66,13 @@ export class EventBus {
   /** What /readyz asks besides the database. */
   get readinessChecks(): ReadinessCheck[] {
     const redis = this.redis;
-    return redis ? [{ name: 'redis', check: () => redis.ping() }] : [];
+    // A client that is (re)connecting gets a moment: no offline queue means a command now would fail at once.
+    return redis ? [{ name: 'redis', check: () => untilReady(redis, 1000).then(() => redis.ping()) }] : [];
+  }
+
+  /** Resolves once Redis is connected, or after `timeoutMs` (a Redis that is down does not stop the app: events wait in the outbox). */
+  async connected(timeoutMs: number): Promise<void> {
+    if (this.redis) await untilReady(this.redis, timeoutMs);
   }
 
   /** Starts relaying and consuming; each consumer's name must be unique. */
