@@ -2,7 +2,7 @@ import { buildApiSchema } from '../../src/app';
 import { ACCEPT, createOrganization, invitationTokenFor, INVITE, ok, type Session } from '../support/organizations';
 import { ADD_COMMENT, CREATE_PROJECT, CREATE_TASK, UPDATE_TASK } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
-import { waitFor } from '../support/wait';
+import { eventsHandled, waitFor } from '../support/wait';
 
 const AUDIT = `query($id: ID!, $first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(organizationId: $id, first: $first, after: $after, filter: $filter) {
@@ -37,8 +37,8 @@ async function auditOf(session: Session, organizationId: string, variables: Reco
   return data.auditEvents as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: AuditNode }[] };
 }
 
-async function drained(): Promise<void> {
-  await waitFor(async () => (await api.app.dataSource.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL')).length === 0, 'every event to be handled');
+function drained(): Promise<void> {
+  return eventsHandled(api);
 }
 
 describe('the audit log', () => {

@@ -1,7 +1,7 @@
 import { addMember, createOrganization, ok, type Session } from '../support/organizations';
 import { ADD_COMMENT, createProject, createTask, UPDATE_TASK } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
-import { waitFor } from '../support/wait';
+import { eventsHandled, waitFor } from '../support/wait';
 
 const NOTIFICATIONS = `query($first: Int, $after: String, $unreadOnly: Boolean) {
   notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {
@@ -37,8 +37,8 @@ afterAll(async () => {
   await api?.stop();
 });
 
-async function drained(): Promise<void> {
-  await waitFor(async () => (await api.app.dataSource.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL')).length === 0, 'every event to be handled');
+function drained(): Promise<void> {
+  return eventsHandled(api);
 }
 
 async function notificationsOf(session: Session, variables: Record<string, unknown> = {}) {

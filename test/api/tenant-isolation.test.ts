@@ -3,7 +3,7 @@ import { getNamedType, isInputObjectType, type GraphQLArgument, type GraphQLInpu
 import { buildApiSchema } from '../../src/app';
 import { addMember, createOrganization, invitationTokenFor, INVITE, ok, type Session } from '../support/organizations';
 import { signUp, startTestApp, uniqueEmail, type TestApp } from '../support/test-app';
-import { waitFor } from '../support/wait';
+import { eventsHandled, waitFor } from '../support/wait';
 
 /**
  * Every operation that reaches organization-owned data, called for a resource
@@ -204,7 +204,7 @@ beforeAll(async () => {
   outsider = await signUp(api);
   await createOrganization(api, outsider, 'Tenant B');
   // Every event handled, so the consumers write nothing while the tests compare fingerprints.
-  await waitFor(async () => (await api.app.dataSource.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL')).length === 0, 'the events to be handled');
+  await eventsHandled(api);
 });
 
 afterAll(async () => {

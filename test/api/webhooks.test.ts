@@ -7,7 +7,7 @@ import { addMember, createOrganization, ok, type Session } from '../support/orga
 import { CREATE_TASK, createProject } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/test-database';
-import { waitFor } from '../support/wait';
+import { eventsHandled, waitFor } from '../support/wait';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 const CREATE_ENDPOINT = `mutation($input: CreateWebhookEndpointInput!) {
@@ -220,7 +220,7 @@ describe('webhook delivery', () => {
       const listed = await ok(api.gql(`query($id: ID!) { webhookEndpoints(organizationId: $id) { active } }`, { id: organization.id }, { token: owner.accessToken }));
       expect(listed.webhookEndpoints).toEqual([{ active: false }]);
       const later = await createTask(project.id);
-      await waitFor(async () => (await api.app.dataSource.query('SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NOT NULL', [later.eventId])).length === 1, 'the later event');
+      await eventsHandled(api);
       expect(await api.app.dataSource.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1', [later.eventId])).toEqual([]);
     } finally {
       receiver.reply = () => ({ status: 200 });
@@ -230,7 +230,7 @@ describe('webhook delivery', () => {
   it('sends only the event types the endpoint asked for', async () => {
     const { organization, project, endpoint } = await setUp(['comment.added']);
     const { eventId } = await createTask(project.id);
-    await waitFor(async () => (await api.app.dataSource.query('SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NOT NULL', [eventId])).length === 1, 'the event');
+    await eventsHandled(api);
     expect(await deliveriesOf(organization.id, endpoint.id)).toEqual([]);
   });
 });

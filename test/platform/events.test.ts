@@ -105,7 +105,9 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
       if (attempt <= 2) throw new Error(`flaky attempt ${attempt}`);
     };
     const event = await publishTestEvent(api, 'test.flaky');
+    expect(await api.app.events.backlog()).toBeGreaterThanOrEqual(1);
     await waitFor(() => flaky.timesHandled(event.id) === 1, 'the third attempt to succeed');
+    await waitFor(async () => (await api.app.events.backlog()) === 0, 'the backlog to be empty');
     expect(flaky.attempts(event.id)).toBe(3);
     expect(await countRows(api, 'SELECT 1 FROM event_consumptions WHERE event_id = $1 AND consumer = $2', [event.id, 'flaky'])).toBe(1);
     const failures = api.logs.find('event handler failed').filter((entry) => entry.eventId === event.id);

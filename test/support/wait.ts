@@ -8,3 +8,8 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** Waits until every consumer of the app has handled every event in its outbox (on either transport). */
+export async function eventsHandled(api: { app: { events: { backlog(): Promise<number> } } }, timeoutMs = 10_000): Promise<void> {
+  await waitFor(async () => (await api.app.events.backlog()) === 0, 'every event to be handled', timeoutMs);
+}

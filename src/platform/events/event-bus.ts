@@ -134,6 +134,23 @@ export class EventBus {
     logger.info('event bus started', { transport: this.transportName, consumers: names, instance: this.instanceId });
   }
 
+  /**
+   * How many (event, consumer) pairs are still to be handled among the events
+   * in the outbox: neither handled nor dead-lettered inline. 0 means every
+   * consumer has caught up (a Redis dead letter counts until it is replayed).
+   */
+  async backlog(): Promise<number> {
+    const pairs = this.consumers.flatMap((consumer) => Object.keys(consumer.handlers).map((type) => [consumer.name, type] as const));
+    const [row] = (await this.options.dataSource.query(
+      `SELECT count(*)::int AS n
+         FROM outbox o JOIN unnest($1::text[], $2::text[]) AS s(consumer, type) ON s.type = o.type
+        WHERE NOT EXISTS (SELECT 1 FROM event_consumptions c WHERE c.event_id = o.id AND c.consumer = s.consumer)
+          AND NOT EXISTS (SELECT 1 FROM event_failures f WHERE f.event_id = o.id AND f.consumer = s.consumer AND f.dead_lettered_at IS NOT NULL)`,
+      [pairs.map(([consumer]) => consumer), pairs.map(([, type]) => type)],
+    )) as [{ n: number }];
+    return row.n;
+  }
+
   /** Stops relaying and consuming; handlers in flight finish, unacknowledged events stay for others. */
   async stop(): Promise<void> {
     clearInterval(this.housekeeping);
