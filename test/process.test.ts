@@ -48,7 +48,7 @@ describe('the process', () => {
     async (signal) => {
       const app = start(serving());
       const url = await app.ready;
-      expect(await postQuery(url, '{ me { id } }')).toEqual({ data: { me: null } });
+      expect(await postQuery(url, '{ me { id } }')).toMatchObject({ data: { me: null } });
 
       app.child.kill(signal);
       expect(await app.exited).toEqual({ code: 0, signal: null });
@@ -71,7 +71,7 @@ describe('the process', () => {
 
       // SIGKILL left the pid file behind; its process is gone, so the next start takes the directory over.
       const third = start(serving({ DATABASE_EMBEDDED_PATH: dir }));
-      expect(await postQuery(await third.ready, '{ me { id } }')).toEqual({ data: { me: null } });
+      expect(await postQuery(await third.ready, '{ me { id } }')).toMatchObject({ data: { me: null } });
       third.child.kill('SIGTERM');
       expect((await third.exited).code).toBe(0);
     } finally {

@@ -106,6 +106,29 @@ export class Config {
   @IsOptional() @IsString()
   CORS_ORIGINS: string | undefined = undefined;
 
+  /** Query limits, checked before any resolver runs (QUERY_TOO_COMPLEX naming the limit): depth of nested fields. */
+  @IsInt() @Min(1)
+  GRAPHQL_MAX_DEPTH = 15;
+
+  /** Aliased fields per operation (__typename is free). */
+  @IsInt() @Min(0)
+  GRAPHQL_MAX_ALIASES = 15;
+
+  @IsInt() @Min(0)
+  GRAPHQL_MAX_DIRECTIVES = 50;
+
+  /** Lexical tokens per document: the parser stops there. */
+  @IsInt() @Min(10)
+  GRAPHQL_MAX_TOKENS = 2000;
+
+  /** Nodes a query could touch: a connection multiplies what it selects by `first`. */
+  @IsInt() @Min(1)
+  GRAPHQL_MAX_COST = 50000;
+
+  /** Request bodies above this many bytes get 413. */
+  @IsInt() @Min(1024)
+  HTTP_BODY_LIMIT_BYTES = 1048576;
+
   /** Trust X-Forwarded-For from a proxy in front (true, or a comma-separated list of proxy addresses). */
   @IsString()
   TRUST_PROXY = 'false';

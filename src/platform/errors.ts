@@ -93,7 +93,22 @@ export class RateLimitedError extends AppError {
   }
 }
 
+export type QueryLimitName = 'depth' | 'aliases' | 'directives' | 'tokens' | 'cost';
+
+/** A query over one of the limits of src/platform/graphql/query-limits.ts, refused before any resolver runs. */
 export class QueryTooComplexError extends AppError {
   readonly code = 'QUERY_TOO_COMPLEX';
   override readonly logLevel = 'warn';
+
+  constructor(
+    readonly limit: QueryLimitName,
+    readonly max: number,
+    readonly found?: number,
+  ) {
+    super(`The query exceeds the ${limit} limit of ${max}${found === undefined ? '' : ` (it has ${found})`}`);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { limit: this.limit, max: this.max, ...(this.found === undefined ? {} : { found: this.found }) };
+  }
 }

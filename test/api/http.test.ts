@@ -79,7 +79,7 @@ describe('CSRF prevention', () => {
       headers: { 'apollo-require-preflight': 'true' },
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ data: { me: null } });
+    expect(await response.json()).toEqual({ data: { me: null }, extensions: { cost: { requested: 2, limit: 50000 } } });
   });
 
   it('refuses a text/plain POST, which a cross-site form could send', async () => {

@@ -281,6 +281,6 @@ describe('access tokens', () => {
 describe('me', () => {
   it('is null for an anonymous request', async () => {
     const response = await api.gql(ME);
-    expect(response.body).toEqual({ data: { me: null } });
+    expect(response.body).toMatchObject({ data: { me: null } });
   });
 });

@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { ValidationError } from 'class-validator';
 import { ArgumentValidationError } from 'type-graphql';
 import { AppError, type ErrorCode, type FieldError } from '../errors';
+import { tokenLimitError } from './query-limits';
 
 export const INTERNAL_MESSAGE = 'Internal server error';
 
@@ -20,6 +21,8 @@ export function classifyError(error: unknown): ErrorKind {
     const details = (cause.extensions.validationErrors ?? []) as ValidationError[];
     return { kind: 'validation', validationErrors: flattenValidationErrors(details) };
   }
+  const tooManyTokens = error instanceof GraphQLError ? tokenLimitError(error) : undefined;
+  if (tooManyTokens) return { kind: 'app', error: tooManyTokens };
   const code = error instanceof GraphQLError ? error.extensions.code : undefined;
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return { kind: 'request', code };
   return { kind: 'unexpected', error: cause };

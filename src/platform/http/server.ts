@@ -18,6 +18,7 @@ import { UnauthenticatedError } from '../errors';
 import { Loaders, type RequestContext, type Viewer } from '../graphql/context';
 import { createErrorFormatter, INTERNAL_MESSAGE } from '../graphql/format-error';
 import { operationPlugin } from '../graphql/operation-plugin';
+import { queryCostPlugin, queryLimitRules } from '../graphql/query-limits';
 import { requestScope, type Logger, type RequestScope } from '../logging/logger';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 
@@ -53,6 +54,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
     },
     forceCloseConnections: 'idle',
+    bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
   });
 
   fastify.addHook('onRequest', async (request, reply) => {
@@ -84,6 +86,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
 
+  const limits = {
+    maxDepth: config.GRAPHQL_MAX_DEPTH,
+    maxAliases: config.GRAPHQL_MAX_ALIASES,
+    maxDirectives: config.GRAPHQL_MAX_DIRECTIVES,
+    maxTokens: config.GRAPHQL_MAX_TOKENS,
+    maxCost: config.GRAPHQL_MAX_COST,
+  };
   const apollo = new ApolloServer<RequestContext>({
     schema: options.schema,
     introspection: config.introspectionEnabled,
@@ -92,7 +101,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     includeStacktraceInErrorResponses: config.isDevelopment,
     formatError: createErrorFormatter({ exposeInternalErrors: config.isDevelopment }),
     stopOnTerminationSignals: false,
-    plugins: [...lightweightPlugins(config), operationPlugin()],
+    // A JSON array of operations is refused (400): batching would multiply every limit below by the batch's length.
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
+    validationRules: queryLimitRules(limits),
+    plugins: [...lightweightPlugins(config), operationPlugin(), queryCostPlugin(options.schema, limits.maxCost)],
   });
   await apollo.start();
 

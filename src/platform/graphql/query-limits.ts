@@ -1,0 +1,98 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { getNamedType, GraphQLError, isObjectType, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { QueryTooComplexError, type QueryLimitName } from '../errors';
+import { DEFAULT_PAGE_SIZE } from '../pagination';
+import type { RequestContext } from './context';
+
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  /** Nodes a query could touch: a connection multiplies what it selects by `first` (GitHub's node limit). */
+  maxCost: number;
+}
+
+/** The found value graphql-armor puts in its messages ("…exceeded, found 16."). */
+function foundIn(message: string): number | undefined {
+  const match = /found (\d+)/.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** graphql-armor's rules, reporting QUERY_TOO_COMPLEX (limit, max, found) instead of a syntax error. */
+function armorRule(limit: QueryLimitName, max: number, make: (onReject: (context: ValidationContext | null, error: GraphQLError) => void) => ValidationRule): ValidationRule {
+  return make((context, error) => {
+    context?.reportError(new GraphQLError(error.message, { originalError: new QueryTooComplexError(limit, max, foundIn(error.message)) }));
+  });
+}
+
+/** Validation rules: they run once per distinct document (Apollo caches validated documents). */
+export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
+  const common = { exposeLimits: true, propagateOnRejection: false };
+  return [
+    armorRule('depth', limits.maxDepth, (onReject) => maxDepthRule({ ...common, n: limits.maxDepth, ignoreIntrospection: true, onReject: [onReject] })),
+    // __typename is free; aliases inside fragments count where the fragment is spread.
+    armorRule('aliases', limits.maxAliases, (onReject) => maxAliasesRule({ ...common, n: limits.maxAliases, allowList: ['__typename'], onReject: [onReject] })),
+    armorRule('directives', limits.maxDirectives, (onReject) => maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [onReject] })),
+  ];
+}
+
+// graphql-js 16 spells it "more that"; both spellings are accepted in case a release fixes it.
+const TOKEN_LIMIT = /^Syntax Error: Document contains more (?:than|that) (\d+) tokens/;
+
+/** graphql-js's own parser stops at `maxTokens` (Apollo's parseOptions); its syntax error becomes QUERY_TOO_COMPLEX here. */
+export function tokenLimitError(error: GraphQLError): QueryTooComplexError | undefined {
+  const match = TOKEN_LIMIT.exec(error.message);
+  return match ? new QueryTooComplexError('tokens', Number(match[1])) : undefined;
+}
+
+/**
+ * Every field costs 1; a connection (a field returning `…Connection` with a
+ * `first` argument) costs 1 + first × what it selects, so nested pages
+ * multiply as they do in the database.
+ */
+const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const named = getNamedType(field.type);
+  if (isObjectType(named) && named.name.endsWith('Connection') && field.args.some((arg) => arg.name === 'first')) {
+    const first = typeof args.first === 'number' && args.first > 0 ? args.first : DEFAULT_PAGE_SIZE;
+    return 1 + first * childComplexity;
+  }
+  return 1 + childComplexity;
+};
+
+/**
+ * Computes each operation's cost once its variables are known, refuses one
+ * above `maxCost` before any resolver (or SQL) runs, and reports the cost in
+ * every response's `extensions.cost` (`{ requested, limit }`).
+ */
+export function queryCostPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      let requested: number | undefined;
+      return {
+        async didResolveOperation({ request, document, operationName }) {
+          try {
+            requested = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [connectionEstimator] });
+          } catch {
+            // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs.
+            return;
+          }
+          if (requested > maxCost) {
+            throw new GraphQLError(`The query exceeds the cost limit of ${maxCost} (it has ${requested})`, {
+              originalError: new QueryTooComplexError('cost', maxCost, requested),
+              extensions: { http: { status: 400 } },
+            });
+          }
+        },
+        async willSendResponse({ response }) {
+          if (requested === undefined || response.body.kind !== 'single') return;
+          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: { requested, limit: maxCost } };
+        },
+      };
+    },
+  };
+}
