@@ -13,6 +13,13 @@ describe('in development', () => {
     await api?.stop();
   });
 
+  it('sends no content security policy or HSTS, so the Sandbox page can load its scripts over http', async () => {
+    const response = await fetch(`${api.baseUrl}/healthz`);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('content-security-policy')).toBeNull();
+    expect(response.headers.get('strict-transport-security')).toBeNull();
+  });
+
   it('shows the Apollo Sandbox landing page to a browser on GET /graphql', async () => {
     const response = await fetch(`${api.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
@@ -57,6 +64,29 @@ describe('in production', () => {
   it('shows no landing page', async () => {
     const response = await fetch(`${api.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
     expect(await response.text()).not.toMatch(/sandbox/i);
+  });
+
+  it('sends the security headers of a JSON API on every response, HSTS included', async () => {
+    for (const response of [
+      await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' }),
+      await fetch(`${api.baseUrl}/healthz`),
+      await fetch(`${api.baseUrl}/nowhere`),
+    ]) {
+      expect(Object.fromEntries(['x-content-type-options', 'x-frame-options', 'referrer-policy', 'content-security-policy', 'strict-transport-security'].map((name) => [name, response.headers.get(name)]))).toEqual({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      });
+    }
+  });
+
+  it('keeps CSRF prevention on: a GET query without a preflight header and a text/plain POST get 400', async () => {
+    const get = await fetch(`${api.baseUrl}/graphql?query=${encodeURIComponent('{ me { id } }')}`);
+    expect(get.status).toBe(400);
+    const plain = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ me { id } }"}' });
+    expect(plain.status).toBe(400);
   });
 
   it('puts the request id on every kind of error response', async () => {

@@ -57,8 +57,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
   });
 
+  const securityHeaders = jsonApiSecurityHeaders(config);
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    reply.headers(securityHeaders);
   });
 
   const corsOrigins = config.corsOrigins;
@@ -187,6 +189,22 @@ function withRequestId(payload: string, requestId: string): string {
   } catch {
     return payload;
   }
+}
+
+/**
+ * The headers that matter for a JSON API (OWASP REST Security Cheat Sheet):
+ * no sniffing, no framing, no referrer, and nothing loaded by a page that
+ * is not there: the Sandbox landing page, where enabled, needs its scripts,
+ * so the content security policy applies only without it. HSTS in production.
+ */
+function jsonApiSecurityHeaders(config: Config): Record<string, string> {
+  return {
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    ...(config.sandboxEnabled ? {} : { 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" }),
+    ...(config.isProduction ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
 }
 
 /** The lean request path of ARCHITECTURE.md: no per-field plugins, no reporting. */
