@@ -14,6 +14,7 @@ import type { EventConsumer } from './platform/events/event';
 import { EventBus } from './platform/events/event-bus';
 import { buildGraphQLSchema } from './platform/graphql/schema';
 import { createHttpServer, type HttpServer } from './platform/http/server';
+import { AppMetrics } from './platform/metrics/metrics';
 import { createMailer, type Mailer } from './platform/mail/mailer';
 import type { Logger } from './platform/logging/logger';
 
@@ -86,12 +87,16 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const built = [identity, organizations, projects, audit, notifications, webhooks];
 
     const schema = await buildApiSchema(built.flatMap((module) => module.resolvers));
+    const metrics = new AppMetrics();
+    metrics.watchDatabase(dataSource);
+    metrics.watchEvents(events.metrics);
     const http = await createHttpServer({
       config,
       logger,
       schema,
       authenticate: (authorization) => identity.exports.identity.authenticate(authorization),
       readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...events.readinessChecks],
+      metrics,
     });
     await events.connected(config.READINESS_TIMEOUT_MS);
     events.start([...built.flatMap((module) => module.consumers ?? []), ...(options.consumers ?? [])]);

@@ -215,6 +215,10 @@ export class Config {
   @IsInt() @Min(1) @Max(256)
   WEBHOOK_CONCURRENCY = 8;
 
+  /** Set, GET /metrics is served on this port (on HOST) instead of the public one. 0 picks a free port. */
+  @IsOptional() @IsInt() @Min(0) @Max(65535)
+  METRICS_PORT: number | undefined = undefined;
+
   @IsInt() @Min(0)
   SHUTDOWN_TIMEOUT_MS = 10000;
 

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '
 import type { GraphQLError } from 'graphql';
 import type { LogLevel } from '../errors';
 import { requestScope } from '../logging/logger';
+import type { AppMetrics } from '../metrics/metrics';
 import type { RequestContext } from './context';
 import { classifyError, codeOf } from './format-error';
 
@@ -11,17 +12,19 @@ import { classifyError, codeOf } from './format-error';
  * writes one line per operation, and turns RATE_LIMITED into a Retry-After
  * header. Nothing here runs per field.
  */
-export function operationPlugin(): ApolloServerPlugin<RequestContext> {
+export function operationPlugin(metrics: AppMetrics): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
       const startedAt = performance.now();
       const errorCodes = new Set<string>();
       let retryAfterSeconds = 0;
       let level: LogLevel = 'info';
+      let operationLabel = 'unparsed';
 
       return {
         async didResolveOperation({ operationName, operation }) {
           const name = operationName ?? `anonymous ${operation?.operation ?? 'operation'}`;
+          operationLabel = metrics.operationLabel(name);
           contextValue.logger = contextValue.logger.child({ operationName: name });
           const scope = requestScope.getStore();
           if (scope) scope.logger = contextValue.logger;
@@ -51,6 +54,7 @@ export function operationPlugin(): ApolloServerPlugin<RequestContext> {
           if (retryAfterSeconds > 0) requestContext.response.http.headers.set('retry-after', String(retryAfterSeconds));
           const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
           const outcome = errorCodes.size === 0 ? 'ok' : 'error';
+          metrics.graphqlOperations.observe({ operation: operationLabel, outcome: errorCodes.size === 0 ? 'ok' : [...errorCodes][0] }, durationMs / 1000);
           const logger = requestContext.contextValue.logger;
           logger.log(level, 'graphql operation', {
             durationMs,

@@ -20,6 +20,7 @@ import { createErrorFormatter, INTERNAL_MESSAGE } from '../graphql/format-error'
 import { operationPlugin } from '../graphql/operation-plugin';
 import { queryCostPlugin, queryLimitRules } from '../graphql/query-limits';
 import { requestScope, type Logger, type RequestScope } from '../logging/logger';
+import { startMetricsServer, type AppMetrics } from '../metrics/metrics';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 
 export interface HttpServerOptions {
@@ -29,12 +30,15 @@ export interface HttpServerOptions {
   /** Turns the Authorization header into a viewer; throws UnauthenticatedError for a bad token. */
   authenticate(authorization: string | undefined): Promise<Viewer>;
   readinessChecks: ReadinessCheck[];
+  metrics: AppMetrics;
 }
 
 export interface HttpServer {
   readonly fastify: FastifyInstance;
-  /** Listens on HOST:PORT and returns the GraphQL URL. */
+  /** Listens on HOST:PORT (and METRICS_PORT when set) and returns the GraphQL URL. */
   listen(): Promise<string>;
+  /** Where /metrics is served, once listening. */
+  readonly metricsUrl: string | undefined;
   /** Stops accepting, lets requests in flight finish (bounded by SHUTDOWN_TIMEOUT_MS), stops Apollo. */
   close(): Promise<void>;
 }
@@ -81,7 +85,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     void reply.code(status).send(errorBody(error.message, 'BAD_REQUEST', request.id));
   });
 
+  const { metrics } = options;
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
   fastify.get('/healthz', async () => ({ status: 'ok' }));
+  // With METRICS_PORT, /metrics lives on its own listener: the public port does not serve it.
+  if (config.METRICS_PORT === undefined) {
+    fastify.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.render()));
+  }
   fastify.get('/readyz', async (_request, reply) => {
     if (shuttingDown) return reply.code(503).send({ status: 'shutting down', checks: {} });
     const report = await runReadinessChecks(options.readinessChecks, config.READINESS_TIMEOUT_MS);
@@ -107,7 +119,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
     validationRules: queryLimitRules(limits),
-    plugins: [...lightweightPlugins(config), operationPlugin(), queryCostPlugin(options.schema, limits.maxCost)],
+    plugins: [...lightweightPlugins(config), operationPlugin(metrics), queryCostPlugin(options.schema, limits.maxCost)],
   });
   await apollo.start();
 
@@ -143,17 +155,25 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     return withRequestId(payload, request.id);
   });
 
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  let publicOrigin: string | undefined;
   return {
     fastify,
+    get metricsUrl() {
+      return metricsServer?.url ?? (publicOrigin ? `${publicOrigin}/metrics` : undefined);
+    },
     async listen() {
       await fastify.listen({ host: config.HOST, port: config.PORT });
       const { port } = fastify.server.address() as AddressInfo;
       const wildcard = config.HOST === '0.0.0.0' || config.HOST === '::';
       const host = wildcard ? 'localhost' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
-      return `http://${host}:${port}/graphql`;
+      publicOrigin = `http://${host}:${port}`;
+      if (config.METRICS_PORT !== undefined) metricsServer = await startMetricsServer(metrics, config.HOST, config.METRICS_PORT);
+      return `${publicOrigin}/graphql`;
     },
     async close() {
       shuttingDown = true;
+      await metricsServer?.close();
       const forceClose = setTimeout(() => fastify.server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
       try {
         await fastify.close();

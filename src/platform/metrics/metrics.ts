@@ -1,0 +1,126 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DataSource, EntitySubscriberInterface } from 'typeorm';
+import type { EventMetrics } from '../events/metrics';
+
+const MAX_OPERATION_NAMES = 200;
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The pg pool behind a TypeORM data source, as far as its gauges need it. */
+interface PoolLike {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+/**
+ * The process's Prometheus metrics (prom-client): HTTP requests, GraphQL
+ * operations with durations, SQL durations, the database pool, the event
+ * bus, and Node's own process metrics. Built once by the composition root.
+ */
+export class AppMetrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route and status.', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
+  readonly graphqlOperations = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'GraphQL operations by name and outcome (ok or the first error code), with their durations.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  readonly sqlDuration = new Histogram({ name: 'sql_query_duration_seconds', help: 'SQL statements by outcome.', labelNames: ['outcome'] as const, buckets: SECONDS, registers: [this.registry] });
+  private readonly operationNames = new Set<string>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Client-chosen operation names are labels: past a bound, new ones count as "other" so a client cannot explode the series. */
+  operationLabel(name: string): string {
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    this.operationNames.add(name);
+    return name;
+  }
+
+  /** SQL durations from TypeORM's afterQuery events, and the pool's connections in use, idle and waited for. */
+  watchDatabase(dataSource: DataSource): void {
+    const sqlDuration = this.sqlDuration;
+    const subscriber: EntitySubscriberInterface = {
+      afterQuery(event) {
+        if (event.executionTime !== undefined) sqlDuration.observe({ outcome: event.success ? 'ok' : 'error' }, event.executionTime / 1000);
+      },
+    };
+    dataSource.subscribers.push(subscriber);
+    const pool = () => (dataSource.driver as unknown as { master?: PoolLike }).master;
+    const gauge = (name: string, help: string, read: (pool: PoolLike) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const current = pool();
+          if (current) this.set(read(current));
+        },
+      });
+    gauge('db_pool_connections_in_use', 'Pool connections checked out.', (current) => current.totalCount - current.idleCount);
+    gauge('db_pool_connections_idle', 'Pool connections idle.', (current) => current.idleCount);
+    gauge('db_pool_waiting_requests', 'Queries waiting for a pool connection.', (current) => current.waitingCount);
+  }
+
+  /** The event bus's counters, read at each scrape. */
+  watchEvents(events: EventMetrics): void {
+    const counter = (name: string, help: string, read: () => number) => {
+      let seen = 0;
+      return new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const current = read();
+          if (current > seen) this.inc(current - seen);
+          seen = current;
+        },
+      });
+    };
+    counter('events_published_total', 'Domain events committed to the outbox.', () => events.published);
+    counter('events_relayed_total', 'Domain events handed from the outbox to the transport.', () => events.relayed);
+    counter('events_delivered_total', 'Event handler runs that succeeded.', () => events.delivered);
+    counter('events_failed_total', 'Event handler runs that failed or timed out.', () => events.failed);
+    counter('events_dead_lettered_total', 'Events a consumer gave up on.', () => events.deadLettered);
+    new Gauge({
+      name: 'events_relay_lag_seconds',
+      help: 'Age of the oldest event not yet relayed, as of the relay’s last look.',
+      registers: [this.registry],
+      collect() {
+        this.set(events.relayLagMs / 1000);
+      },
+    });
+  }
+
+  /** The Prometheus text of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** A separate listener for /metrics (METRICS_PORT), so the public port need not serve it. */
+export async function startMetricsServer(metrics: AppMetrics, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    metrics.render().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed'),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, () => resolve()));
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/metrics`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
