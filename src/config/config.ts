@@ -79,6 +79,10 @@ export class Config {
   @Matches(DURATION, { message: DURATION_MESSAGE })
   REFRESH_TOKEN_TTL = '30d';
 
+  /** A refresh token presented again this soon after it was spent (a double-clicking client) gets a new pair instead of revoking its family; 0 turns the grace off. */
+  @IsInt() @Min(0) @Max(300)
+  REFRESH_REUSE_GRACE_SECONDS = 10;
+
   /** log2 of scrypt's cost N; 17 is OWASP's recommendation (N=2^17, r=8, p=1). */
   @IsInt() @Min(10) @Max(20)
   PASSWORD_HASH_COST = 17;

@@ -31,7 +31,7 @@ export const identityModule = defineModule<IdentityDeps, IdentityExports>({
       audience: config.JWT_AUDIENCE,
       ttlSeconds: config.accessTokenTtlSeconds,
     });
-    const sessions = new SessionsService(dataSource, accessTokens, config.refreshTokenTtlSeconds);
+    const sessions = new SessionsService(dataSource, accessTokens, config.refreshTokenTtlSeconds, config.REFRESH_REUSE_GRACE_SECONDS);
     const throttle = new LoginThrottle({
       perEmail: config.LOGIN_RATE_LIMIT_PER_EMAIL,
       perIp: config.LOGIN_RATE_LIMIT_PER_IP,

@@ -19,13 +19,15 @@ const INVALID_REFRESH_TOKEN = 'Invalid or expired refresh token';
  * Sessions are an access JWT plus a chain of single-use refresh tokens (a
  * family). Refreshing spends the presented token and issues the next one;
  * presenting a spent token means it was stolen or replayed, so the whole
- * family is revoked.
+ * family is revoked, unless it comes within REFRESH_REUSE_GRACE_SECONDS of
+ * the spending (a double-submitting client), which gets a pair of its own.
  */
 export class SessionsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly accessTokens: AccessTokens,
     private readonly refreshTtlSeconds: number,
+    private readonly reuseGraceSeconds: number,
   ) {}
 
   /** Starts a new family; runs in the caller's transaction when given one. */
@@ -39,7 +41,7 @@ export class SessionsService {
     const tokenHash = hashOpaqueToken(refreshToken);
 
     const rotated = await this.dataSource.transaction(async (manager) => {
-      // Spending is one conditional UPDATE, so two concurrent refreshes cannot both succeed.
+      // Spending is one conditional UPDATE, so of two concurrent refreshes exactly one spends the token.
       const [rows] = (await manager.query(
         `UPDATE refresh_tokens SET used_at = now()
           WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
@@ -47,7 +49,14 @@ export class SessionsService {
         [tokenHash],
       )) as [{ user_id: string; family_id: string }[], number];
       const spent = rows[0];
-      return spent ? this.issue(manager, spent.user_id, spent.family_id) : undefined;
+      if (spent) return this.issue(manager, spent.user_id, spent.family_id);
+      // The other one (a double-click, a retried request) is not a thief if it comes within the grace window: it gets a pair of its own.
+      const recent = (await manager.query(
+        `SELECT user_id, family_id FROM refresh_tokens
+          WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() AND used_at > now() - $2 * interval '1 second'`,
+        [tokenHash, this.reuseGraceSeconds],
+      )) as { user_id: string; family_id: string }[];
+      return recent[0] ? this.issue(manager, recent[0].user_id, recent[0].family_id) : undefined;
     });
     if (rotated) return rotated;
 
