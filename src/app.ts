@@ -1,4 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
+import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config/config';
 import { migrations } from './migrations';
@@ -12,6 +13,8 @@ import { createDataSource } from './platform/database/data-source';
 import { runMigrations } from './platform/database/migrate';
 import type { EventConsumer } from './platform/events/event';
 import { EventBus } from './platform/events/event-bus';
+import { createRedisClient } from './platform/events/redis';
+import { RateLimits } from './platform/rate-limit';
 import { buildGraphQLSchema } from './platform/graphql/schema';
 import { createHttpServer, type HttpServer } from './platform/http/server';
 import { AppMetrics } from './platform/metrics/metrics';
@@ -56,6 +59,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     migrations,
   });
   let events: EventBus | undefined;
+  let redis: Redis | undefined;
   try {
     await dataSource.initialize();
     if (config.DATABASE_MIGRATE_ON_START) {
@@ -70,8 +74,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       withholdBodies: config.isProduction,
       logger,
     });
-    events = new EventBus({ config, logger, dataSource });
-    const platform = { config, logger, dataSource, events: events.publisher };
+    redis = config.REDIS_URL ? createRedisClient(config.REDIS_URL, logger, `groundwork-${process.pid}`) : undefined;
+    events = new EventBus({ config, logger, dataSource, redis });
+    const rateLimits = new RateLimits(redis, config.REDIS_KEY_PREFIX);
+    const platform = { config, logger, dataSource, events: events.publisher, rateLimits };
     // Identity cannot import organizations (the dependency runs the other way), so the email rule is passed in late.
     let organizationsExports: OrganizationsExports | undefined;
     const identity = identityModule.build({
@@ -97,6 +103,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       authenticate: (authorization) => identity.exports.identity.authenticate(authorization),
       readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...events.readinessChecks],
       metrics,
+      rateLimits,
     });
     await events.connected(config.READINESS_TIMEOUT_MS);
     events.start([...built.flatMap((module) => module.consumers ?? []), ...(options.consumers ?? [])]);
@@ -105,6 +112,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
 
     let stopping: Promise<void> | undefined;
     const bus = events;
+    const redisClient = redis;
     return {
       http,
       dataSource,
@@ -118,7 +126,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
             // Handlers and deliveries in flight finish while the database is still open.
             await Promise.allSettled(workers.map((worker) => worker.stop()))
               .then(() => bus.stop())
-              .finally(() => dataSource.destroy());
+              .finally(() => {
+                redisClient?.disconnect();
+                return dataSource.destroy();
+              });
           }
         })();
         return stopping;
@@ -126,6 +137,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     };
   } catch (error) {
     await events?.stop().catch(() => undefined);
+    redis?.disconnect();
     await dataSource.destroy().catch(() => undefined);
     throw error;
   }

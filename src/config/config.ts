@@ -129,6 +129,14 @@ export class Config {
   @IsInt() @Min(1)
   GRAPHQL_MAX_COST = 50000;
 
+  /** Cost points (see GRAPHQL_MAX_COST) a signed-in user may spend per minute; past it, RATE_LIMITED. */
+  @IsInt() @Min(1)
+  API_BUDGET_PER_USER_PER_MINUTE = 200000;
+
+  /** Cost points one client address may spend per minute, signed in or not. */
+  @IsInt() @Min(1)
+  API_BUDGET_PER_IP_PER_MINUTE = 500000;
+
   /** Request bodies above this many bytes get 413. */
   @IsInt() @Min(1024)
   HTTP_BODY_LIMIT_BYTES = 1048576;

@@ -3,6 +3,7 @@ import type { Config } from '../config/config';
 import type { EventConsumer } from './events/event';
 import type { EventPublisher } from './events/outbox';
 import type { Logger } from './logging/logger';
+import type { RateLimits } from './rate-limit';
 
 /** What the platform hands every module's build(). Modules add what they need from other modules. */
 export interface PlatformDeps {
@@ -11,6 +12,8 @@ export interface PlatformDeps {
   dataSource: DataSource;
   /** Publishes domain events into the outbox, inside the caller's transaction; `events.typed<MyEvents>()` for type checks. */
   events: EventPublisher;
+  /** Rate limiters on Redis when REDIS_URL is set (shared by every instance), in memory otherwise. */
+  rateLimits: RateLimits;
 }
 
 export interface BuiltModule<TExports> {

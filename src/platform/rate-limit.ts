@@ -1,4 +1,5 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type Redis from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimitedError } from './errors';
 
 export type RateLimiter = RateLimiterAbstract;
@@ -10,9 +11,34 @@ export interface RateLimiterOptions {
   durationSeconds: number;
 }
 
-/** In memory for now: limits hold per instance. Redis-backed limits arrive with REDIS_URL. */
-export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  return new RateLimiterMemory({ keyPrefix: options.keyPrefix, points: options.points, duration: options.durationSeconds });
+/**
+ * Makes the process's rate limiters: on Redis when REDIS_URL is set, so a
+ * limit holds across every instance, with an in-memory stand-in while Redis
+ * does not answer (limits then hold per instance rather than not at all);
+ * in memory otherwise.
+ */
+export class RateLimits {
+  constructor(
+    private readonly redis?: Redis,
+    private readonly keyPrefix = 'groundwork:',
+  ) {}
+
+  get shared(): boolean {
+    return this.redis !== undefined;
+  }
+
+  create(options: RateLimiterOptions): RateLimiter {
+    const memory = new RateLimiterMemory({ keyPrefix: options.keyPrefix, points: options.points, duration: options.durationSeconds });
+    if (!this.redis) return memory;
+    return new RateLimiterRedis({
+      storeClient: this.redis,
+      keyPrefix: `${this.keyPrefix}rate:${options.keyPrefix}`,
+      points: options.points,
+      duration: options.durationSeconds,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
+  }
 }
 
 /** Spends points for `key`; RATE_LIMITED with the seconds until the window frees up when there are none left. */
@@ -25,7 +51,7 @@ export async function spend(limiter: RateLimiter, key: string, points = 1): Prom
   }
 }
 
-/** RATE_LIMITED if `key` has already spent every point, without spending one. */
+/** RATE_LIMITED if `key` has already spent every point (or is blocked), without spending one. */
 export async function assertNotExhausted(limiter: RateLimiter, key: string): Promise<void> {
   const state = await limiter.get(key);
   if (state && state.consumedPoints >= limiter.points) throw new RateLimitedError(retryAfterSeconds(state));

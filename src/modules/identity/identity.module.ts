@@ -24,7 +24,7 @@ export const identityModule = defineModule<IdentityDeps, IdentityExports>({
   name: 'identity',
   entities: [UserEntity, RefreshTokenEntity],
   resolvers: [AuthResolver, UserResolver],
-  build({ config, dataSource, canSeeEmail }) {
+  build({ config, dataSource, canSeeEmail, rateLimits }) {
     const accessTokens = new AccessTokens({
       secret: config.jwtSecret,
       issuer: config.JWT_ISSUER,
@@ -32,7 +32,7 @@ export const identityModule = defineModule<IdentityDeps, IdentityExports>({
       ttlSeconds: config.accessTokenTtlSeconds,
     });
     const sessions = new SessionsService(dataSource, accessTokens, config.refreshTokenTtlSeconds, config.REFRESH_REUSE_GRACE_SECONDS);
-    const throttle = new LoginThrottle({
+    const throttle = new LoginThrottle(rateLimits, {
       perEmail: config.LOGIN_RATE_LIMIT_PER_EMAIL,
       perIp: config.LOGIN_RATE_LIMIT_PER_IP,
       windowSeconds: config.loginRateLimitWindowSeconds,

@@ -11,7 +11,7 @@ import { HandlerRunner } from './handler-runner';
 import { InlineRelay } from './inline-relay';
 import { EventMetrics } from './metrics';
 import { EventPublisher, OutboxCommitSubscriber } from './outbox';
-import { createRedisClient, streamKeys, untilReady, type StreamKeys } from './redis';
+import { streamKeys, untilReady, type StreamKeys } from './redis';
 import { GroupWorker, trimAcknowledged } from './redis-consumers';
 import { RedisRelay } from './redis-relay';
 
@@ -21,6 +21,8 @@ export interface EventBusOptions {
   config: Config;
   logger: Logger;
   dataSource: DataSource;
+  /** The process's Redis client (REDIS_URL); required by the redis-streams transport. Its owner disconnects it. */
+  redis?: Redis;
 }
 
 interface Transport {
@@ -48,10 +50,11 @@ export class EventBus {
   private consumers: EventConsumer[] = [];
 
   constructor(private readonly options: EventBusOptions) {
-    const { config, logger, dataSource } = options;
+    const { config, dataSource } = options;
     this.keys = streamKeys(config.REDIS_KEY_PREFIX);
     if (config.eventsTransport === 'redis-streams') {
-      this.redis = createRedisClient(config.REDIS_URL!, logger, `${this.instanceId}:events`);
+      if (!options.redis) throw new Error('The redis-streams transport needs a Redis client (REDIS_URL)');
+      this.redis = options.redis;
       this.deadLetters = new StreamDeadLetters(this.redis, this.keys);
     } else {
       this.deadLetters = new TableDeadLetters(dataSource);
@@ -157,7 +160,6 @@ export class EventBus {
     await this.transport?.stop();
     this.transport = undefined;
     await this.housekeepingRun;
-    this.redis?.disconnect();
   }
 
   /** Forgets what is past retention, and trims what every consumer group has acknowledged. */

@@ -4,7 +4,8 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { getNamedType, GraphQLError, isObjectType, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
-import { QueryTooComplexError, type QueryLimitName } from '../errors';
+import { QueryTooComplexError, RateLimitedError, type QueryLimitName } from '../errors';
+import { spend, type RateLimiter } from '../rate-limit';
 import { DEFAULT_PAGE_SIZE } from '../pagination';
 import type { RequestContext } from './context';
 
@@ -64,17 +65,25 @@ const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity
   return 1 + childComplexity;
 };
 
+/** Cost points per minute, GitHub-style: per signed-in user, and per client address. */
+export interface ApiBudget {
+  perUser: RateLimiter;
+  perIp: RateLimiter;
+}
+
 /**
  * Computes each operation's cost once its variables are known, refuses one
- * above `maxCost` before any resolver (or SQL) runs, and reports the cost in
- * every response's `extensions.cost` (`{ requested, limit }`).
+ * above `maxCost` before any resolver (or SQL) runs, spends it from the
+ * viewer's and the address's budgets (RATE_LIMITED, HTTP 429, once spent),
+ * and reports the cost in every response's `extensions.cost`
+ * (`{ requested, limit }`).
  */
-export function queryCostPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<RequestContext> {
+export function queryCostPlugin(schema: GraphQLSchema, maxCost: number, budget: ApiBudget): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       let requested: number | undefined;
       return {
-        async didResolveOperation({ request, document, operationName }) {
+        async didResolveOperation({ request, document, operationName, contextValue }) {
           try {
             requested = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [connectionEstimator] });
           } catch {
@@ -86,6 +95,13 @@ export function queryCostPlugin(schema: GraphQLSchema, maxCost: number): ApolloS
               originalError: new QueryTooComplexError('cost', maxCost, requested),
               extensions: { http: { status: 400 } },
             });
+          }
+          try {
+            if (contextValue.viewer.kind === 'user') await spend(budget.perUser, contextValue.viewer.userId, requested);
+            await spend(budget.perIp, contextValue.ip, requested);
+          } catch (error) {
+            if (!(error instanceof RateLimitedError)) throw error;
+            throw new GraphQLError('The API budget for this minute is spent; try again later', { originalError: error, extensions: { http: { status: 429 } } });
           }
         },
         async willSendResponse({ response }) {

@@ -21,6 +21,7 @@ import { operationPlugin } from '../graphql/operation-plugin';
 import { queryCostPlugin, queryLimitRules } from '../graphql/query-limits';
 import { requestScope, type Logger, type RequestScope } from '../logging/logger';
 import { startMetricsServer, type AppMetrics } from '../metrics/metrics';
+import type { RateLimits } from '../rate-limit';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 
 export interface HttpServerOptions {
@@ -31,6 +32,7 @@ export interface HttpServerOptions {
   authenticate(authorization: string | undefined): Promise<Viewer>;
   readinessChecks: ReadinessCheck[];
   metrics: AppMetrics;
+  rateLimits: RateLimits;
 }
 
 export interface HttpServer {
@@ -119,7 +121,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
     validationRules: queryLimitRules(limits),
-    plugins: [...lightweightPlugins(config), operationPlugin(metrics), queryCostPlugin(options.schema, limits.maxCost)],
+    plugins: [...lightweightPlugins(config), operationPlugin(metrics), queryCostPlugin(options.schema, limits.maxCost, {
+      perUser: options.rateLimits.create({ keyPrefix: 'api-budget-user', points: config.API_BUDGET_PER_USER_PER_MINUTE, durationSeconds: 60 }),
+      perIp: options.rateLimits.create({ keyPrefix: 'api-budget-ip', points: config.API_BUDGET_PER_IP_PER_MINUTE, durationSeconds: 60 }),
+    })],
   });
   await apollo.start();
 
