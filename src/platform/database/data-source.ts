@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 import type { Logger } from '../logging/logger';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
@@ -14,13 +15,42 @@ export interface DatabaseOptions {
   migrations: MixedList<Function | string>;
 }
 
-/** A DataSource that also stops the embedded database it talks to. */
-class EmbeddedDataSource extends DataSource {
+/**
+ * pg-pool takes its error listener off a client while the client is checked
+ * out, and TypeORM adds none: a server ending the session then (a restart,
+ * pg_terminate_backend) would emit an unhandled 'error' and crash the
+ * process. Every client of the pool gets a listener of ours; the query in
+ * flight still fails, and the broken client is dropped when released.
+ */
+class GuardedDataSource extends DataSource {
   constructor(
     options: DataSourceOptions,
-    private readonly embedded: EmbeddedPostgres,
+    private readonly onClientError: (error: Error) => void,
   ) {
     super(options);
+  }
+
+  override async initialize(): Promise<this> {
+    await super.initialize();
+    // `_clients` is pg-pool's list of the clients it made before this point (the ones TypeORM used to start).
+    const pool = (this.driver as unknown as { master?: EventEmitter & { _clients?: EventEmitter[] } }).master;
+    const guard = (client: EventEmitter) => {
+      if (!client.listeners('error').includes(this.onClientError)) client.on('error', this.onClientError);
+    };
+    pool?.on('connect', guard);
+    for (const client of pool?._clients ?? []) guard(client);
+    return this;
+  }
+}
+
+/** A DataSource that also stops the embedded database it talks to. */
+class EmbeddedDataSource extends GuardedDataSource {
+  constructor(
+    options: DataSourceOptions,
+    onClientError: (error: Error) => void,
+    private readonly embedded: EmbeddedPostgres,
+  ) {
+    super(options, onClientError);
   }
 
   override async destroy(): Promise<void> {
@@ -53,14 +83,15 @@ export async function createDataSource(options: DatabaseOptions): Promise<DataSo
     maxQueryExecutionTime: options.slowQueryMs,
     poolErrorHandler: (error: Error) => options.logger.warn('database pool error', { error: error.message }),
   };
+  const onClientError = (error: Error) => options.logger.warn('database connection lost', { error: error.message });
 
   if (options.url) {
-    return new DataSource({
+    return new GuardedDataSource({
       ...common,
       url: options.url,
       poolSize: options.poolMax,
       extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
-    });
+    }, onClientError);
   }
 
   const embedded = await startEmbeddedPostgres(options.embeddedPath);
@@ -74,6 +105,7 @@ export async function createDataSource(options: DatabaseOptions): Promise<DataSo
       poolSize: 1,
       extra: { connectionTimeoutMillis: 5000 },
     },
+    onClientError,
     embedded,
   );
 }
