@@ -1,9 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
+import { peakRssMiB, root, startProcess, withClient } from './process-support';
 import { startStatementCounter, type StatementCounter } from './statement-counter';
 
 /**
@@ -14,7 +12,6 @@ import { startStatementCounter, type StatementCounter } from './statement-counte
  * PostgreSQL server (an admin URL; default postgres://postgres@127.0.0.1:5432/postgres);
  * the benchmark uses its own database, groundwork_bench, seeding it once.
  */
-const root = resolve(__dirname, '..');
 const option = (name: string, fallback: number) => {
   const index = process.argv.indexOf(`--${name}`);
   return index >= 0 ? Number(process.argv[index + 1]) : fallback;
@@ -49,16 +46,6 @@ function databaseUrl(name: string): string {
   return url.toString();
 }
 
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 async function prepareDatabase(): Promise<void> {
   const exists = await withClient(ADMIN_URL, async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rowCount);
   if (!exists) await withClient(ADMIN_URL, (client) => client.query(`CREATE DATABASE ${DATABASE}`));
@@ -75,32 +62,6 @@ async function prepareDatabase(): Promise<void> {
       env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATABASE_URL: databaseUrl(DATABASE), LOG_LEVEL: 'error' },
     });
   }
-}
-
-function start(command: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, command, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((done, fail) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = ready.exec(output);
-      if (!match) return;
-      // From here on the output is drained unread: one log line per request would otherwise pile up here.
-      child.stdout!.off('data', onData);
-      child.stderr!.off('data', onData);
-      child.stdout!.resume();
-      child.stderr!.resume();
-      done({ child, match });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => fail(new Error(`${command.join(' ')} exited with ${code}:\n${output}`)));
-  });
-}
-
-function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmHWM:'));
-  return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
 }
 
 async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Record<string, any>> {
@@ -161,7 +122,7 @@ async function main(): Promise<void> {
   const counter = await startStatementCounter({ host: target.hostname, port: Number(target.port || 5432) });
   const viaCounter = Object.assign(new URL(target), { hostname: '127.0.0.1', port: String(counter.port) }).toString();
 
-  const app = await start(
+  const app = await startProcess(
     ['dist/src/main.js'],
     {
       NODE_ENV: 'production',
@@ -179,7 +140,7 @@ async function main(): Promise<void> {
     },
     /groundwork ready at (http:\/\/\S+?\/graphql)/,
   );
-  const reference = await start(['dist/scripts/bench-reference.js'], { DATABASE_URL: viaCounter, POOL_MAX: '10', PORT: '0' }, /reference ready on (\d+)/);
+  const reference = await startProcess(['dist/scripts/bench-reference.js'], { DATABASE_URL: viaCounter, POOL_MAX: '10', PORT: '0' }, /reference ready on (\d+)/);
   const graphqlUrl = app.match[1];
   const referenceUrl = `http://127.0.0.1:${reference.match[1]}`;
 
