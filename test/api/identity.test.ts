@@ -285,6 +285,7 @@ describe('access tokens', () => {
     ['another issuer', () => token({ issuer: 'someone-else' })],
     ['another audience', () => token({ audience: 'another-api' })],
     ['another token type', () => token({ typ: 'JWT' })],
+    ['a refresh token', async () => (await signUp(api)).refreshToken],
   ])('rejects %s with 401 UNAUTHENTICATED and the request id', async (_label, makeToken) => {
     const response = await api.gql(ME, {}, { token: await makeToken() });
     expect(response.status).toBe(401);

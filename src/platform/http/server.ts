@@ -47,10 +47,22 @@ export interface HttpServer {
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
-  const { config, logger } = options;
-  let shuttingDown = false;
+/**
+ * The fastify instance every GraphQL route of ours runs in: request ids
+ * (taken from a sane x-request-id, echoed in the header and in every 4xx
+ * GraphQL error), security headers, CORS, JSON 404 and error bodies, the
+ * body limit, and HTTP metrics. Apollo's own HTTP test suite runs against it
+ * (test/platform/apollo-integration.test.ts).
+ */
+export interface FastifyOptions {
+  /** Where GraphQL is served: its 4xx error bodies get the request id. */
+  graphqlPath?: string;
+  /** Off only for Apollo's test suite, whose snapshots are Apollo's bodies to the letter. */
+  requestIdInGraphQLErrors?: boolean;
+}
 
+export async function createFastify(config: Config, logger: Logger, metrics: AppMetrics, options: FastifyOptions = {}): Promise<FastifyInstance> {
+  const { graphqlPath = '/graphql', requestIdInGraphQLErrors = true } = options;
   const fastify = Fastify({
     logger: false,
     trustProxy: config.trustProxy,
@@ -84,13 +96,29 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       void reply.code(500).send(errorBody(INTERNAL_MESSAGE, 'INTERNAL_SERVER_ERROR', request.id));
       return;
     }
-    void reply.code(status).send(errorBody(error.message, 'BAD_REQUEST', request.id));
+    const message = (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `Invalid JSON: ${error.message}` : error.message;
+    void reply.code(status).send(errorBody(message, 'BAD_REQUEST', request.id));
   });
 
-  const { metrics } = options;
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
+  // Errors Apollo answers before its request pipeline (bad token, no query) are not seen by the operation
+  // plugin; they are the only error responses with a 4xx status and no request id yet.
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (!requestIdInGraphQLErrors || reply.statusCode < 400 || typeof payload !== 'string' || !request.url.startsWith(graphqlPath)) return payload;
+    return withRequestId(payload, request.id);
+  });
+
+  return fastify;
+}
+
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { config, logger } = options;
+  let shuttingDown = false;
+
+  const { metrics } = options;
+  const fastify = await createFastify(config, logger, metrics);
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   // With METRICS_PORT, /metrics lives on its own listener: the public port does not serve it.
   if (config.METRICS_PORT === undefined) {
@@ -153,13 +181,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       return traceSql ? requestScope.run(scope, handle) : handle();
     },
   });
-  // Errors Apollo answers before its request pipeline (bad token, no query) are not seen by the operation
-  // plugin; they are the only error responses with a 4xx status and no request id yet.
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode < 400 || typeof payload !== 'string' || !request.url.startsWith('/graphql')) return payload;
-    return withRequestId(payload, request.id);
-  });
-
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   let publicOrigin: string | undefined;
   return {

@@ -1,0 +1,33 @@
+import { ApolloServer } from '@apollo/server';
+import { defineIntegrationTestSuite } from '@apollo/server-integration-testsuite';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config/config';
+import { createFastify } from '../../src/platform/http/server';
+import { createLogger } from '../../src/platform/logging/logger';
+import { AppMetrics } from '../../src/platform/metrics/metrics';
+import { MemoryTransport } from '../support/memory-transport';
+
+/*
+ * Apollo's own HTTP test suite (@apollo/server-integration-testsuite, the
+ * version of @apollo/server), run against our fastify instance: its hooks
+ * (request ids, security headers, CORS, error bodies, body limit, metrics)
+ * under the @as-integrations/fastify handler, with each server the suite builds.
+ */
+defineIntegrationTestSuite(
+  async (serverOptions, testOptions) => {
+    const { config } = loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: '*', JWT_SECRET: 'x'.repeat(32) });
+    const logger = createLogger({ level: 'error', format: 'json', transports: [new MemoryTransport()] });
+    const fastify = await createFastify(config, logger, new AppMetrics(), { graphqlPath: '/', requestIdInGraphQLErrors: false });
+    const server = new ApolloServer({ ...serverOptions, plugins: [...(serverOptions.plugins ?? []), fastifyApolloDrainPlugin(fastify)] });
+    await server.start();
+    fastify.route({
+      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'],
+      url: '/',
+      handler: fastifyApolloHandler(server, { context: testOptions?.context ?? (async () => ({})) }),
+    });
+    await fastify.listen({ host: '127.0.0.1', port: 0 });
+    return { server, url: `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`, extraCleanup: () => fastify.close() };
+  },
+  { noIncrementalDelivery: true },
+);
