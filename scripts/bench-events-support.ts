@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { Client } from 'pg';
+import { databaseUrlOn, withClient } from './process-support';
 
 /** The event benchmark's plumbing: probing, creating and dropping what a run needs, and the arithmetic on its timings. */
 
@@ -17,16 +17,6 @@ function reason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as NodeJS.ErrnoException).code;
   return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** undefined when PostgreSQL answers at the admin URL, otherwise why not. */
@@ -48,10 +38,8 @@ export interface ThrowawayDatabase {
 export async function createThrowawayDatabase(adminUrl: string): Promise<ThrowawayDatabase> {
   const name = `groundwork_bench_events_${randomBytes(4).toString('hex')}`;
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
+    url: databaseUrlOn(adminUrl, name),
     drop: async () => {
       await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name}`));
     },
@@ -98,12 +86,6 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<numb
   } finally {
     client.disconnect();
   }
-}
-
-/** Nearest-rank percentile of ascending values. */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 /**

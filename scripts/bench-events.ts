@@ -11,12 +11,12 @@ import {
   deleteRedisKeys,
   endpoint,
   now,
-  percentile,
   probePostgres,
   probeRedis,
   waitForHandled,
   type ThrowawayDatabase,
 } from './bench-events-support';
+import { percentile } from './process-support';
 
 /**
  * `npm run bench:events`: the domain-event bus from outbox to handler, once per

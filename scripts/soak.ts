@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
-import { databaseUrlOn, root, rssMiB, startProcess, withClient } from './process-support';
+import { databaseUrlOn, percentile, root, rssMiB, startProcess, withClient } from './process-support';
 
 /**
  * `npm run soak`: two built instances on one PostgreSQL database and one
@@ -68,11 +68,6 @@ async function must(url: string, query: string, variables: Record<string, unknow
   const { status, body } = await gql(url, query, variables, token);
   if (status !== 200 || body.errors) throw new Error(`setup request failed (${status}): ${JSON.stringify(body).slice(0, 300)}`);
   return body.data;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {

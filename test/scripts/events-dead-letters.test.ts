@@ -1,27 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import type { DeadLetter } from '../../src/platform/events/dead-letters';
 import { FAST_EVENTS, publishTestEvent, redisStreamsEnv, redisUrl, TestConsumer } from '../support/events';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { scriptRunner } from '../support/child-process';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
 
-const run = promisify(execFile);
-const root = resolve(__dirname, '../..');
 
-function deadLettersCli(env: Record<string, string>) {
-  return (...args: string[]) =>
-    run(process.execPath, ['-r', '@swc-node/register', 'scripts/events-dead-letters.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'error', ...env },
-    }).then(
-      (result) => ({ code: 0, ...result }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
-}
+const deadLettersCli = (env: Record<string, string>) => scriptRunner('scripts/events-dead-letters.ts', env);
 
 const cases: { name: string; transport(): { env: Record<string, string>; cleanup(): Promise<void> } }[] = [
   { name: 'inline', transport: () => ({ env: { EVENTS_TRANSPORT: 'inline' }, cleanup: async () => undefined }) },

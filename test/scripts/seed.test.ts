@@ -1,24 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { Client } from 'pg';
+import { scriptRunner } from '../support/child-process';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/test-database';
 
-const run = promisify(execFile);
-const root = resolve(__dirname, '../..');
 
-function seeder(env: Record<string, string>) {
-  return (...args: string[]) =>
-    run(process.execPath, ['-r', '@swc-node/register', 'scripts/seed.ts', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'error', PASSWORD_HASH_COST: '10', ...env },
-    }).then(
-      (result) => ({ code: 0, ...result }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
-}
+const seeder = (env: Record<string, string>) => scriptRunner('scripts/seed.ts', { PASSWORD_HASH_COST: '10', ...env });
 
 describe('npm run db:seed', () => {
   let database: TestDatabase;

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
@@ -44,4 +45,22 @@ export async function postQuery(url: string, query: string, variables?: Record<s
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as { data?: Record<string, any> | null; errors?: unknown[] };
+}
+
+export interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one of scripts/ as npm would, with only PATH, HOME and the environment given; never rejects on a non-zero exit. */
+export function scriptRunner(script: string, env: Record<string, string>) {
+  return (...args: string[]): Promise<ScriptResult> =>
+    promisify(execFile)(process.execPath, ['-r', '@swc-node/register', script, ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'error', ...env },
+    }).then(
+      (result) => ({ code: 0, ...result }),
+      (error: ScriptResult) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
 }

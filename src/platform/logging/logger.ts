@@ -15,7 +15,6 @@ export interface LoggerOptions {
 const WINSTON_KEYS = new Set(['level', 'message']);
 
 /** Redacts every field of the log entry except winston's own; runs before any transport sees it. */
-/** Redacts every field of the log entry except winston's own; runs before any transport sees it. */
 const redactSecrets = format((info) => {
   const record = info as Record<string, unknown>;
   for (const key of Object.keys(record)) {
