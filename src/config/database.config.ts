@@ -1,0 +1,20 @@
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+/** Where the data lives: PostgreSQL, or embedded PGlite when DATABASE_URL is unset. */
+export class DatabaseConfig {
+  /** Absent: the embedded PGlite database under DATABASE_EMBEDDED_PATH. */
+  @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: '$property must be a postgres:// URL' })
+  DATABASE_URL: string | undefined = undefined;
+
+  /** A directory for the embedded database's files, or memory:// for a throwaway one. */
+  @IsString()
+  DATABASE_EMBEDDED_PATH = './.data/pglite';
+
+  /** Connections in the PostgreSQL pool (embedded mode always uses one). */
+  @IsInt() @Min(1) @Max(1000)
+  DATABASE_POOL_MAX = 10;
+
+  /** Apply pending migrations at start (else `npm run db:migrate`). */
+  @IsBoolean()
+  DATABASE_MIGRATE_ON_START = true;
+}
