@@ -34,10 +34,10 @@ module.exports = {
       to: { path: '\\.entity\\.ts$', pathNot: ['^src/modules/$1/', '^src/platform/'] },
     },
     {
-      name: 'resolver-imports-no-typeorm',
-      comment: 'Resolvers are thin: no SQL, no repositories; that is the service.',
+      name: 'typeorm-only-in-repositories',
+      comment: 'Repositories own every statement: in a module only repositories, entities and migrations import typeorm; services ask the unit of work for repositories.',
       severity: 'error',
-      from: { path: '\\.resolver\\.ts$' },
+      from: { path: '^src/modules/', pathNot: ['\\.repository\\.ts$', '\\.entit(y|ies)\\.ts$', '/migrations/'] },
       to: { path: '(^|/)node_modules/typeorm/' },
     },
     {

@@ -17,6 +17,7 @@ import {
   type ThrowawayDatabase,
 } from './bench-events-support';
 import { percentile } from './process-support';
+import { Transaction } from '../src/platform/database/unit-of-work';
 
 /**
  * `npm run bench:events`: the domain-event bus from outbox to handler, once per
@@ -110,7 +111,7 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
       while (claimed < count) {
         claimed += 1;
         const event = await app.dataSource.transaction((manager) =>
-          app.events.publisher.publish(manager, origin, { type: EVENT_TYPE, organizationId: null, subject: { type: 'bench', id: randomUUID() }, data: { sentAt: now() } }),
+          app.events.publisher.publish(new Transaction(manager), origin, { type: EVENT_TYPE, organizationId: null, subject: { type: 'bench', id: randomUUID() }, data: { sentAt: now() } }),
         );
         commits.set(event.id, now());
       }
@@ -125,7 +126,7 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
       const wait = start + (index * 1000) / rate - now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const event = await app.dataSource.transaction((manager) =>
-        app.events.publisher.publish(manager, origin, { type: EVENT_TYPE, organizationId: null, subject: { type: 'bench', id: randomUUID() }, data: { sentAt: now() } }),
+        app.events.publisher.publish(new Transaction(manager), origin, { type: EVENT_TYPE, organizationId: null, subject: { type: 'bench', id: randomUUID() }, data: { sentAt: now() } }),
       );
       commits.set(event.id, now());
     }

@@ -3,7 +3,7 @@ import { config as loadDotenv } from 'dotenv';
 import type { DataSource } from 'typeorm';
 import { entities } from '../src/app';
 import { ConfigError, loadConfig, type Config } from '../src/config/config';
-import { migrations } from '../src/migrations';
+import { migrations } from '../src/modules';
 import { createDataSource } from '../src/platform/database/data-source';
 import { createLogger, type Logger } from '../src/platform/logging/logger';
 

@@ -2,15 +2,11 @@ import type { GraphQLSchema } from 'graphql';
 import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config/config';
-import { migrations } from './migrations';
-import { identityModule } from './modules/identity';
-import { organizationsModule, type OrganizationsExports } from './modules/organizations';
-import { auditModule } from './modules/audit';
-import { notificationsModule } from './modules/notifications';
-import { projectsModule } from './modules/projects';
-import { webhooksModule } from './modules/webhooks';
+import { entities, eventTypes, migrations, modules, resolverClasses } from './modules';
+import type { IdentityExports } from './modules/identity';
 import { createDataSource } from './platform/database/data-source';
 import { runMigrations } from './platform/database/migrate';
+import { UnitOfWork } from './platform/database/unit-of-work';
 import type { EventConsumer } from './platform/events/event';
 import { EventBus } from './platform/events/event-bus';
 import { createRedisClient } from './platform/events/redis';
@@ -19,14 +15,10 @@ import { buildGraphQLSchema } from './platform/graphql/schema';
 import { createHttpServer, type HttpServer } from './platform/http/server';
 import { AppMetrics } from './platform/metrics/metrics';
 import { createMailer, type Mailer } from './platform/mail/mailer';
+import { buildModules } from './platform/module';
 import type { Logger } from './platform/logging/logger';
 
-/** Every module, in build order: a module may use the exports of those before it. */
-export const modules = [identityModule, organizationsModule, projectsModule, auditModule, notificationsModule, webhooksModule];
-
-export const entities = modules.flatMap((module) => module.entities);
-
-const resolverClasses = modules.flatMap((module) => module.resolvers);
+export { entities, migrations, modules };
 
 /** The API's schema; with resolver instances it can execute, without them it can only be printed. */
 export function buildApiSchema(resolverInstances?: object[]): Promise<GraphQLSchema> {
@@ -77,20 +69,10 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     redis = config.REDIS_URL ? createRedisClient(config.REDIS_URL, logger, `groundwork-${process.pid}`) : undefined;
     events = new EventBus({ config, logger, dataSource, redis });
     const rateLimits = new RateLimits(redis, config.REDIS_KEY_PREFIX);
-    const platform = { config, logger, dataSource, events: events.publisher, rateLimits };
-    // Identity cannot import organizations (the dependency runs the other way), so the email rule is passed in late.
-    let organizationsExports: OrganizationsExports | undefined;
-    const identity = identityModule.build({
-      ...platform,
-      canSeeEmail: async (ctx, userId) => (await organizationsExports?.access.sharesOrganizationWith(ctx, userId)) ?? false,
-    });
-    const organizations = organizationsModule.build({ ...platform, identity: identity.exports.identity, mailer });
-    organizationsExports = organizations.exports;
-    const projects = projectsModule.build({ ...platform, identity: identity.exports.identity, ...organizations.exports });
-    const audit = auditModule.build({ ...platform, identity: identity.exports.identity, access: organizations.exports.access });
-    const notifications = notificationsModule.build({ ...platform, tasks: projects.exports.tasks });
-    const webhooks = webhooksModule.build({ ...platform, access: organizations.exports.access });
-    const built = [identity, organizations, projects, audit, notifications, webhooks];
+    const uow = new UnitOfWork(dataSource);
+    const built = buildModules(modules, { config, logger, dataSource, uow, events: events.publisher, eventTypes, mailer, rateLimits });
+    // The HTTP layer authenticates through identity, the one module the platform leans on.
+    const { identity } = Object.assign({}, ...built.map((module) => module.exports)) as IdentityExports;
 
     const schema = await buildApiSchema(built.flatMap((module) => module.resolvers));
     const metrics = new AppMetrics();
@@ -100,7 +82,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       config,
       logger,
       schema,
-      authenticate: (authorization) => identity.exports.identity.authenticate(authorization),
+      authenticate: (authorization) => identity.authenticate(authorization),
       readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...events.readinessChecks],
       metrics,
       rateLimits,

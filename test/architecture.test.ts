@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
 const root = resolve(__dirname, '..');
@@ -84,8 +84,8 @@ const breaches = [
     file: 'src/modules/beta/beta-report.ts',
   },
   {
-    rule: 'resolver-imports-no-typeorm',
-    behaviour: 'rejects a resolver that imports typeorm, even for a type',
+    rule: 'typeorm-only-in-repositories',
+    behaviour: 'rejects a module file other than a repository, entity or migration that imports typeorm, even for a type',
     file: 'src/modules/beta/beta.resolver.ts',
   },
   {
@@ -155,7 +155,7 @@ describe('the module boundaries of .dependency-cruiser.js', () => {
           'module-through-index-only: src/modules/beta/beta-report.ts -> src/modules/alpha/alpha.entity.ts',
           'index-exports-no-entity: src/modules/beta/index.ts -> src/modules/beta/beta.entity.ts',
           'no-foreign-entity: src/modules/beta/beta-report.ts -> src/modules/alpha/alpha.entity.ts',
-          'resolver-imports-no-typeorm: src/modules/beta/beta.resolver.ts -> node_modules/typeorm',
+          'typeorm-only-in-repositories: src/modules/beta/beta.resolver.ts -> node_modules/typeorm',
           'service-imports-no-transport: src/modules/beta/beta-notifier.service.ts -> node_modules/@apollo/server',
           'service-imports-no-transport: src/modules/beta/beta-notifier.service.ts -> node_modules/fastify',
           'no-circular: src/modules/gamma/first.ts -> src/modules/gamma/second.ts',
@@ -172,7 +172,7 @@ describe('the module boundaries of .dependency-cruiser.js', () => {
 
     // The package rules match on the resolved path: an unresolved 'typeorm' would slip past them silently.
     it('resolves typeorm, fastify and @apollo/server to the installed packages', () => {
-      const installed = [...violationsOf('resolver-imports-no-typeorm'), ...violationsOf('service-imports-no-transport')]
+      const installed = [...violationsOf('typeorm-only-in-repositories'), ...violationsOf('service-imports-no-transport')]
         .map((violation) => relative(root, resolve(fixtureDir, violation.to)).split(sep).join('/'))
         .sort();
 
@@ -184,5 +184,49 @@ describe('the module boundaries of .dependency-cruiser.js', () => {
       ]);
       expect(installed.filter((path) => !existsSync(resolve(root, path)))).toEqual([]);
     });
+  });
+});
+
+/** What only a repository may write: a statement, a query builder, or a hand on the EntityManager. */
+const SQL_OUTSIDE_REPOSITORIES = /\.query\(|createQueryBuilder|getRepository\(|\bEntityManager\b|\.manager\b|\.transaction\(\s*(async\s*)?\(?manager/;
+const MAY_HOLD_SQL = /(\.repository\.ts|\.entit(y|ies)\.ts|\/migrations\/[^/]+\.ts)$/;
+
+/** `file:line: text` for each line of a module file (other than a repository, entity or migration) that holds SQL. */
+function sqlOutsideRepositories(files: { path: string; text: string }[]): string[] {
+  return files
+    .filter((file) => file.path.startsWith('src/modules/') && !MAY_HOLD_SQL.test(file.path))
+    .flatMap((file) =>
+      file.text
+        .split('\n')
+        .map((line, index) => ({ line, index }))
+        .filter(({ line }) => SQL_OUTSIDE_REPOSITORIES.test(line) && !line.trimStart().startsWith('//') && !line.trimStart().startsWith('*'))
+        .map(({ line, index }) => `${file.path}:${index + 1}: ${line.trim()}`),
+    );
+}
+
+describe('statements live in repositories', () => {
+  it('no module file but a repository, entity or migration runs SQL or holds an EntityManager', () => {
+    const files = sourcesUnder(root).map((path) => ({ path, text: readFileSync(resolve(root, path), 'utf8') }));
+
+    expect(files.length).toBeGreaterThan(50);
+    expect(sqlOutsideRepositories(files)).toEqual([]);
+  });
+
+  it('catches each way a service could reach the database itself', () => {
+    const breaches = [
+      "await this.dataSource.query('SELECT 1');",
+      "this.dataSource.getRepository(TaskEntity).findOneBy({ id });",
+      "dataSource.createQueryBuilder().select('x');",
+      'await tx.manager.insert(TaskEntity, task);',
+      'constructor(private readonly manager: EntityManager) {}',
+      'return this.dataSource.transaction(async (manager) => manager.save(task));',
+    ];
+    const found = sqlOutsideRepositories([
+      ...breaches.map((text, index) => ({ path: `src/modules/beta/beta-${index}.service.ts`, text })),
+      ...breaches.map((text, index) => ({ path: `src/modules/beta/beta-${index}.repository.ts`, text })),
+      { path: 'src/modules/beta/migrations/1-beta.ts', text: breaches[0] },
+    ]);
+
+    expect(found).toHaveLength(breaches.length);
   });
 });

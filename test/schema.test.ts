@@ -1,12 +1,15 @@
 import 'reflect-metadata';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildApiSchema } from '../src/app';
-import { migrations } from '../src/migrations';
+import { migrations } from '../src/modules';
 import { printSchemaSDL } from '../src/platform/graphql/schema';
 
 const root = resolve(__dirname, '..');
-const migrationsDir = resolve(root, 'src/migrations');
+/** The platform's migrations folder and each module's. */
+const migrationDirs = [resolve(root, 'src/migrations'), ...readdirSync(resolve(root, 'src/modules')).map((module) => resolve(root, 'src/modules', module, 'migrations'))].filter(
+  (dir) => existsSync(dir),
+);
 
 /** Where two texts first part, as a line number and both lines, so a drift reads without a 900-line diff. */
 function firstDifference(committed: string, built: string): string {
@@ -23,12 +26,12 @@ interface MigrationFile {
   classNames: string[];
 }
 
-/** Every file of src/migrations but its index, with the timestamp its name starts with and the classes it exports. */
+/** Every migration file (src/migrations, src/modules/<module>/migrations), with the timestamp its name starts with and the classes it exports. */
 async function migrationFiles(): Promise<MigrationFile[]> {
-  const files = readdirSync(migrationsDir).filter((file) => file !== 'index.ts');
+  const files = migrationDirs.flatMap((dir) => readdirSync(dir).map((file) => ({ dir, file })));
   return Promise.all(
-    files.map(async (file) => {
-      const exports = (await import(resolve(migrationsDir, file))) as Record<string, unknown>;
+    files.map(async ({ dir, file }) => {
+      const exports = (await import(resolve(dir, file))) as Record<string, unknown>;
       const classNames = Object.values(exports)
         .filter((value): value is Function => typeof value === 'function')
         .map((migrationClass) => migrationClass.name);
@@ -50,8 +53,8 @@ describe('schema.graphql', () => {
   });
 });
 
-describe('src/migrations', () => {
-  it('every migration file is listed in src/migrations/index.ts', async () => {
+describe('migrations', () => {
+  it("every migration file is listed in its module's definition (or the platform's list)", async () => {
     const files = await migrationFiles();
     const byTimestamp = [...files].sort((a, b) => a.timestamp - b.timestamp);
     const listed = migrations.map((migration) => migration.name);

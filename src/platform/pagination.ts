@@ -1,18 +1,40 @@
 import DataLoader from 'dataloader';
-import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { BadUserInputError } from './errors';
 import { isUuid } from './ids';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-@ObjectType({ simpleResolvers: true, description: 'Where a page ends and whether another follows.' })
+@ObjectType({ simpleResolvers: true, description: 'Where a page starts and ends, and whether more lie either way.' })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage: boolean;
 
   @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
   endCursor: string | null;
+
+  @Field(() => Boolean, { description: 'With first/after: whether an `after` cursor was given (rows may lie before it).' })
+  hasPreviousPage: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `before` (with `last`) for the previous page.' })
+  startCursor: string | null;
+}
+
+/** The arguments of every connection field: `first`/`after` forward, `last`/`before` backward. */
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE, description: `1 to ${MAX_PAGE_SIZE}; ignored when last is given.` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true, description: `1 to ${MAX_PAGE_SIZE}: the page that ends at \`before\` (or the list's end).` })
+  last?: number | null;
+
+  @Field(() => String, { nullable: true })
+  before?: string | null;
 }
 
 export interface Edge<T> {
@@ -75,8 +97,8 @@ export function encodeCursor(values: CursorValue[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-/** The order-key values an `after` cursor carries; BAD_USER_INPUT for anything this ordering did not produce. */
-export function decodeCursor(cursor: string, kinds: CursorKind[]): CursorValue[] {
+/** The order-key values a cursor carries; BAD_USER_INPUT for anything this ordering did not produce. */
+export function decodeCursor(cursor: string, kinds: CursorKind[], argument = 'after'): CursorValue[] {
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -84,35 +106,57 @@ export function decodeCursor(cursor: string, kinds: CursorKind[]): CursorValue[]
     values = undefined;
   }
   if (!Array.isArray(values) || values.length !== kinds.length || !values.every((value, index) => fits(kinds[index], value))) {
-    throw BadUserInputError.field('after', 'after is not a valid cursor for this list');
+    throw BadUserInputError.field(argument, `${argument} is not a valid cursor for this list`);
   }
   return values as CursorValue[];
 }
 
-/** `first` checked cheaply (no class-validator per argument): 1..100, else BAD_USER_INPUT. */
-export function pageSize(first: number | undefined): number {
-  const size = first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw BadUserInputError.field('first', `first must be between 1 and ${MAX_PAGE_SIZE}`);
+/** A page size checked cheaply (no class-validator per argument): 1..100, else BAD_USER_INPUT. */
+function pageSize(value: number, argument: 'first' | 'last'): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE_SIZE) {
+    throw BadUserInputError.field(argument, `${argument} must be between 1 and ${MAX_PAGE_SIZE}`);
   }
-  return size;
+  return value;
 }
 
-/** A page from rows fetched with LIMIT size + 1: the extra row only says that another page follows. */
-export function toConnection<T>(rows: T[], size: number, totalCount: number, keyOf: (row: T) => CursorValue[]): Connection<T> {
-  const page = rows.slice(0, size);
-  const edges = page.map((node) => ({ node, cursor: encodeCursor(keyOf(node)) }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null },
-    totalCount,
-  };
-}
-
+/** A page as the keyset loaders read it. */
 export interface PageRequest {
   size: number;
-  /** The decoded `after` cursor, or undefined for the first page. */
-  after: CursorValue[] | undefined;
+  /** The decoded cursor to start past, or undefined for the list's first (or, backward, last) page. */
+  cursor: CursorValue[] | undefined;
+  /** `last`/`before`: read towards the start of the list. */
+  backward: boolean;
+}
+
+/** PageArgs checked and decoded for an order whose cursors hold `kinds`. */
+export function pageRequest(args: PageArgs, kinds: CursorKind[]): PageRequest {
+  if (args.last != null) {
+    if (args.after != null) throw BadUserInputError.field('after', 'after goes with first; use before with last');
+    const size = pageSize(args.last, 'last');
+    return { size, cursor: args.before != null ? decodeCursor(args.before, kinds, 'before') : undefined, backward: true };
+  }
+  if (args.before != null) throw BadUserInputError.field('before', 'before goes with last; use after with first');
+  const size = pageSize(args.first ?? DEFAULT_PAGE_SIZE, 'first');
+  return { size, cursor: args.after != null ? decodeCursor(args.after, kinds) : undefined, backward: false };
+}
+
+/** A page from rows fetched with LIMIT size + 1, in reading order: the extra row only says that more follow. */
+export function toConnection<T>(rows: T[], page: PageRequest, totalCount: number, keyOf: (row: T) => CursorValue[]): Connection<T> {
+  const nodes = rows.slice(0, page.size);
+  if (page.backward) nodes.reverse();
+  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(keyOf(node)) }));
+  const more = rows.length > page.size;
+  const fromCursor = page.cursor !== undefined;
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.backward ? fromCursor : more,
+      hasPreviousPage: page.backward ? more : fromCursor,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount,
+  };
 }
 
 /**
@@ -120,14 +164,13 @@ export interface PageRequest {
  * for with the same page arguments in one tick is one query (a LATERAL join
  * over the parent ids), whatever the number of parents.
  */
-export class ChildPageLoader<TParentId, TNode> {
+export class ChildPageLoader<TParentId, TNode, TPage extends PageRequest = PageRequest> {
   private readonly byArguments = new Map<string, DataLoader<TParentId, Connection<TNode>>>();
 
-  constructor(private readonly loadPages: (parentIds: readonly TParentId[], page: PageRequest) => Promise<Connection<TNode>[]>) {}
-
+  constructor(private readonly loadPages: (parentIds: readonly TParentId[], page: TPage) => Promise<Connection<TNode>[]>) {}
 
   /** `page` may carry more than size and cursor (a filter, an ordering): all of it decides which parents batch together. */
-  load<TPage extends PageRequest>(parentId: TParentId, page: TPage): Promise<Connection<TNode>> {
+  load(parentId: TParentId, page: TPage): Promise<Connection<TNode>> {
     const key = JSON.stringify(page);
     let loader = this.byArguments.get(key);
     if (!loader) {
@@ -145,7 +188,7 @@ export type ChildPageRow<T> = T & { parentId: string; total: number; id: string 
 export function connectionsByParent<T extends { id: string | null }>(
   parentIds: readonly string[],
   rows: ChildPageRow<T>[],
-  size: number,
+  page: PageRequest,
   keyOf: (row: T) => CursorValue[],
 ): Connection<T>[] {
   const byParent = new Map<string, { total: number; children: T[] }>();
@@ -156,6 +199,6 @@ export function connectionsByParent<T extends { id: string | null }>(
   }
   return parentIds.map((parentId) => {
     const group = byParent.get(parentId) ?? { total: 0, children: [] };
-    return toConnection(group.children, size, group.total, keyOf);
+    return toConnection(group.children, page, group.total, keyOf);
   });
 }

@@ -117,6 +117,17 @@ describe('the audit log', () => {
     expect(codeOf(await api.gql(AUDIT, { id: organizationId, after: 'garbage' }, { token: owner.accessToken }))).toBe('BAD_USER_INPUT');
   });
 
+  it("says what happened in a line, as the publishing module's catalog renders it", async () => {
+    const SUMMARIES = `query($id: ID!, $filter: AuditEventFilter) { auditEvents(organizationId: $id, filter: $filter) { edges { node { type summary } } } }`;
+    const summaries = async (type: string) => {
+      const data = await ok(api.gql(SUMMARIES, { id: organizationId, filter: { type } }, { token: owner.accessToken }));
+      return (data.auditEvents.edges as { node: { type: string; summary: string } }[]).map((edge) => edge.node);
+    };
+    expect(await summaries('task.created')).toEqual([{ type: 'task.created', summary: 'created the task "Trace it"' }]);
+    expect(await summaries('member.invited')).toEqual([{ type: 'member.invited', summary: `invited ${invitee.user.email} as ADMIN` }]);
+    expect(await summaries('comment.added')).toEqual([{ type: 'comment.added', summary: 'commented on a task' }]);
+  });
+
   it('is for ADMIN+ only: a MEMBER gets FORBIDDEN', async () => {
     const member = await signUp(api);
     await ok(api.gql(INVITE, { input: { organizationId, email: member.user.email, role: 'MEMBER' } }, { token: owner.accessToken }));

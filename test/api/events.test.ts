@@ -100,7 +100,7 @@ describe('domain events published by the API', () => {
         organizationId,
         subjectType: 'task',
         subjectId: taskId,
-        data: { projectId, title: 'Write it', status: 'TODO', priority: 2, dueDate: null, assigneeId: invitee.user.id },
+        data: { projectId, title: 'Write it', description: null, status: 'TODO', priority: 2, dueDate: null, assigneeId: invitee.user.id },
       },
       { type: 'task.assigned', subjectId: taskId, data: { projectId, title: 'Write it', assigneeId: invitee.user.id, previousAssigneeId: null } },
     ]);

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { isForbiddenAddress } from '../../src/modules/webhooks/address-guard';
 import { SecretBox } from '../../src/modules/webhooks/secret-box';
+import { eventTypes } from '../../src/modules';
 import { verifyWebhookSignature } from '../../src/modules/webhooks';
+import { eventTypeName } from '../../src/platform/graphql/event-types';
 import { FAST_EVENTS, redisStreamsEnv, redisUrl } from '../support/events';
 import { addMember, createOrganization, ok, type Session } from '../support/organizations';
 import { CREATE_TASK, createProject } from '../support/projects';
@@ -105,11 +107,23 @@ describe('webhook endpoints', () => {
       api.gql(CREATE_ENDPOINT, { input: { organizationId: organization.id, url, eventTypes } }, { token: owner.accessToken });
     const unknown = await create(`${receiverUrl}/x`, ['task.created', 'task.exploded']);
     expect(unknown.body.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', validationErrors: [{ field: 'eventTypes', messages: [expect.stringContaining('task.exploded')] }] } });
+    // The known types it lists are the catalogs' webhook types.
+    expect(unknown.body.errors![0].extensions.validationErrors[0].messages[0]).toContain(`known: ${eventTypes.webhookTypes.join(', ')}`);
     expect(codeOf(await create('http://example.com/hook'))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create('ftp://example.com/hook'))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create('not a url'))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create('https://user:pass@example.com/hook'))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create(`${receiverUrl}/x`, []))).toBe('BAD_USER_INPUT');
+  });
+
+  it("lists the event types endpoints may subscribe to, as the modules' catalogs expose them, to signed-in users", async () => {
+    const EVENT_TYPES = `{ webhookEventTypes { name type description } }`;
+    const data = await ok(api.gql(EVENT_TYPES, {}, { token: owner.accessToken }));
+    expect(data.webhookEventTypes).toEqual(
+      eventTypes.webhookTypes.map((type) => ({ name: eventTypeName(type), type, description: eventTypes.get(type)!.description })),
+    );
+    expect(data.webhookEventTypes).toContainEqual(expect.objectContaining({ name: 'TASK_ASSIGNED', type: 'task.assigned' }));
+    expect(codeOf(await api.gql(EVENT_TYPES, {}))).toBe('UNAUTHENTICATED');
   });
 
   it('deletes an endpoint with its deliveries', async () => {

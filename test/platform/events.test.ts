@@ -6,6 +6,7 @@ import { FAST_EVENTS, publishTestEvent, redisStreamsEnv, redisUrl, TestConsumer 
 import { startTestApp, withTableMissing, type TestApp } from '../support/test-app';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
+import { Transaction } from '../../src/platform/database/unit-of-work';
 
 interface TransportCase {
   name: string;
@@ -72,7 +73,7 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
     let published: string | undefined;
     await expect(
       api.app.dataSource.transaction(async (manager) => {
-        const event = await api.app.events.publisher.publish(manager, { requestId: 'req-rollback', viewer: { kind: 'anonymous' } }, {
+        const event = await api.app.events.publisher.publish(new Transaction(manager), { requestId: 'req-rollback', viewer: { kind: 'anonymous' } }, {
           type: 'test.ping',
           organizationId: null,
           subject: { type: 'test', id: '7d1c1c52-9a45-4bb2-8d8e-0d8b6ad0a002' },
@@ -91,7 +92,7 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
 
   it('refuses to publish outside a transaction', async () => {
     await expect(
-      api.app.events.publisher.publish(api.app.dataSource.manager, { requestId: 'x', viewer: { kind: 'anonymous' } }, {
+      api.app.events.publisher.publish(new Transaction(api.app.dataSource.manager), { requestId: 'x', viewer: { kind: 'anonymous' } }, {
         type: 'test.ping',
         organizationId: null,
         subject: { type: 'test', id: '7d1c1c52-9a45-4bb2-8d8e-0d8b6ad0a003' },

@@ -4,6 +4,7 @@ import type { DomainEvent, EventConsumer, EventHandler, HandlerContext } from '.
 import type { EventOrigin } from '../../src/platform/events/outbox';
 import { ANONYMOUS } from '../../src/platform/graphql/context';
 import type { TestApp } from './test-app';
+import { Transaction } from '../../src/platform/database/unit-of-work';
 
 /**
  * A consumer for tests: records every event it is handed (`runs`, retries
@@ -46,7 +47,7 @@ export function publishTestEvent(
   origin: EventOrigin = { requestId: `req-${randomBytes(4).toString('hex')}`, viewer: ANONYMOUS },
 ): Promise<DomainEvent> {
   return api.app.dataSource.transaction((manager) =>
-    api.app.events.publisher.publish(manager, origin, { type, organizationId: null, subject: { type: 'test', id: randomUUID() }, data }),
+    api.app.events.publisher.publish(new Transaction(manager), origin, { type, organizationId: null, subject: { type: 'test', id: randomUUID() }, data }),
   );
 }
 

@@ -27,6 +27,7 @@ export class AuditEvent {
   occurredAt: Date;
 
   actorId: string | null;
+  organizationId: string;
 }
 
 export const AuditEventConnection = connectionType('AuditEvent', AuditEvent);

@@ -4,19 +4,21 @@ import type { OrganizationAccess } from '../organizations';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditEventResolver } from './audit.resolver';
 import { AuditService } from './audit.service';
+import { Audit1795579300000 } from './migrations/1795579300000-audit';
 
 export interface AuditDeps extends PlatformDeps {
   identity: IdentityService;
   access: OrganizationAccess;
 }
 
-/** The audit log: consumes every domain event into an append-only, organization-scoped table. */
+/** The audit log: consumes every event type the modules' catalogs audit into an append-only, organization-scoped table. */
 export const auditModule = defineModule<AuditDeps, Record<string, never>>({
   name: 'audit',
   entities: [AuditEventEntity],
+  migrations: [Audit1795579300000],
   resolvers: [AuditEventResolver],
-  build({ dataSource, identity, access }) {
-    const audit = new AuditService(dataSource, access);
+  build({ uow, eventTypes, identity, access }) {
+    const audit = new AuditService(uow, access, eventTypes);
     return { resolvers: [new AuditEventResolver(audit, identity)], exports: {}, consumers: [audit.consumer()] };
   },
 });

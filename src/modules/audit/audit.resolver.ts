@@ -1,6 +1,6 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/graphql/context';
-import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { PageArgs, type Connection } from '../../platform/pagination';
 import { User, type IdentityService } from '../identity';
 import { AuditEvent, AuditEventConnection, AuditEventFilter } from './audit-event.types';
 import type { AuditService } from './audit.service';
@@ -16,15 +16,19 @@ export class AuditEventResolver {
   auditEvents(
     @Ctx() ctx: RequestContext,
     @Arg('organizationId', () => ID) organizationId: string,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
   ): Promise<Connection<AuditEvent>> {
-    return this.audit.list(ctx, organizationId, first, after, filter);
+    return this.audit.list(ctx, organizationId, page, filter);
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'Who caused it; null for the system.' })
   async actor(@Root() event: AuditEvent, @Ctx() ctx: RequestContext): Promise<User | null> {
     return event.actorId ? ((await this.identity.findById(ctx, event.actorId)) ?? null) : null;
+  }
+
+  @FieldResolver(() => String, { description: 'One line saying what happened, as the publishing module renders it' })
+  summary(@Root() event: AuditEvent): string {
+    return this.audit.summary(event);
   }
 }

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../platform/graphql/context';
-import { defineModule, type PlatformDeps } from '../../platform/module';
+import { defineModule, Slot, type PlatformDeps } from '../../platform/module';
 import { AuthResolver, UserResolver } from './identity.resolver';
 import { IdentityService } from './identity.service';
 import { LoginThrottle } from './login-throttle';
@@ -7,40 +7,44 @@ import { RefreshTokenEntity } from './refresh-token.entity';
 import { SessionsService } from './sessions.service';
 import { AccessTokens } from './tokens';
 import { UserEntity } from './user.entity';
+import { Identity1764028800000 } from './migrations/1764028800000-identity';
 
-export interface IdentityDeps extends PlatformDeps {
-  /**
-   * Whether the viewer may see another user's email. Identity does not know
-   * organizations; the composition root passes their rule in (a shared organization).
-   */
+/** Whether the viewer may see another user's email: the organizations module's rule (a shared organization). */
+export interface EmailVisibility {
   canSeeEmail(ctx: RequestContext, userId: string): Promise<boolean>;
 }
 
+export type IdentityDeps = PlatformDeps;
+
 export interface IdentityExports {
   identity: IdentityService;
+  /** Identity cannot import organizations (the dependency runs the other way), so organizations fills this in its build. */
+  emailVisibility: Slot<EmailVisibility>;
 }
 
 export const identityModule = defineModule<IdentityDeps, IdentityExports>({
   name: 'identity',
   entities: [UserEntity, RefreshTokenEntity],
+  migrations: [Identity1764028800000],
   resolvers: [AuthResolver, UserResolver],
-  build({ config, dataSource, canSeeEmail, rateLimits }) {
+  build({ config, uow, rateLimits }) {
+    const emailVisibility = new Slot<EmailVisibility>('identity.emailVisibility');
     const accessTokens = new AccessTokens({
       secret: config.jwtSecret,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       ttlSeconds: config.accessTokenTtlSeconds,
     });
-    const sessions = new SessionsService(dataSource, accessTokens, config.refreshTokenTtlSeconds, config.REFRESH_REUSE_GRACE_SECONDS);
+    const sessions = new SessionsService(uow, accessTokens, config.refreshTokenTtlSeconds, config.REFRESH_REUSE_GRACE_SECONDS);
     const throttle = new LoginThrottle(rateLimits, {
       perEmail: config.LOGIN_RATE_LIMIT_PER_EMAIL,
       perIp: config.LOGIN_RATE_LIMIT_PER_IP,
       windowSeconds: config.loginRateLimitWindowSeconds,
     });
-    const identity = new IdentityService(dataSource, sessions, accessTokens, throttle, config.PASSWORD_HASH_COST);
+    const identity = new IdentityService(uow, sessions, accessTokens, throttle, config.PASSWORD_HASH_COST);
     return {
-      resolvers: [new AuthResolver(identity), new UserResolver(identity, canSeeEmail)],
-      exports: { identity },
+      resolvers: [new AuthResolver(identity), new UserResolver(identity, (ctx, userId) => emailVisibility.get().canSeeEmail(ctx, userId))],
+      exports: { identity, emailVisibility },
     };
   },
 });

@@ -1,15 +1,15 @@
-import DataLoader from 'dataloader';
-import { loadByIds } from '../../platform/database/load-by-ids';
-import type { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../platform/database/errors';
+import { byIdLoader } from '../../platform/database/load-by-ids';
+import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { ConflictError, UnauthenticatedError } from '../../platform/errors';
-import { ANONYMOUS, LoaderKey, type RequestContext, type Viewer } from '../../platform/graphql/context';
+import { ANONYMOUS, type RequestContext, type Viewer } from '../../platform/graphql/context';
 import type { SignUpInput, LogInInput } from './identity.inputs';
 import type { LoginThrottle } from './login-throttle';
 import { hashPassword, needsRehash, verifyPassword } from './passwords';
 import type { Session, SessionsService } from './sessions.service';
 import type { AccessTokens } from './tokens';
-import { UserEntity } from './user.entity';
+import type { UserEntity } from './user.entity';
+import { UsersRepository } from './users.repository';
 
 export interface AuthResult extends Session {
   user: UserEntity;
@@ -26,10 +26,10 @@ export function normaliseEmail(email: string): string {
 export class IdentityService {
   /** A hash to check wrong emails against, so an unknown email costs as much time as a wrong password. */
   private readonly decoyHash: Promise<string>;
-  private readonly usersById: LoaderKey<DataLoader<string, UserEntity | undefined>>;
+  private readonly usersById = byIdLoader('identity.usersById', (ids) => this.uow.get(UsersRepository).byIds(ids));
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly sessions: SessionsService,
     private readonly accessTokens: AccessTokens,
     private readonly throttle: LoginThrottle,
@@ -37,7 +37,6 @@ export class IdentityService {
   ) {
     this.decoyHash = hashPassword('decoy password for unknown emails', passwordCost);
     this.decoyHash.catch(() => undefined);
-    this.usersById = new LoaderKey('identity.usersById', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, UserEntity, ids)));
   }
 
   async signUp(_ctx: RequestContext, input: SignUpInput): Promise<AuthResult> {
@@ -45,10 +44,9 @@ export class IdentityService {
     const name = input.name.trim();
     const passwordHash = await hashPassword(input.password, this.passwordCost);
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        const user = manager.create(UserEntity, { email, name, passwordHash });
-        await manager.insert(UserEntity, user);
-        const session = await this.sessions.start(user.id, manager);
+      return await this.uow.transaction(async (tx) => {
+        const user = await tx.get(UsersRepository).insert({ email, name, passwordHash });
+        const session = await this.sessions.start(user.id, tx);
         return { ...session, user };
       });
     } catch (error) {
@@ -63,7 +61,7 @@ export class IdentityService {
   async logIn(ctx: RequestContext, input: LogInInput): Promise<AuthResult> {
     const email = normaliseEmail(input.email);
     await this.throttle.beforeAttempt(email, ctx.ip);
-    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email });
+    const user = await this.uow.get(UsersRepository).byEmail(email);
     const valid = await verifyPassword(input.password, user?.passwordHash ?? (await this.decoyHash));
     if (!user || !valid) {
       await this.throttle.recordFailure(email);
@@ -72,14 +70,14 @@ export class IdentityService {
     await this.throttle.recordSuccess(email);
     if (needsRehash(user.passwordHash, this.passwordCost)) {
       user.passwordHash = await hashPassword(input.password, this.passwordCost);
-      await this.dataSource.getRepository(UserEntity).update(user.id, { passwordHash: user.passwordHash });
+      await this.uow.get(UsersRepository).setPasswordHash(user.id, user.passwordHash);
     }
     return { ...(await this.sessions.start(user.id)), user };
   }
 
   async refreshSession(ctx: RequestContext, refreshToken: string): Promise<AuthResult> {
     const session = await this.sessions.refresh(refreshToken, ctx.logger);
-    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: session.userId });
+    const user = await this.findById(ctx, session.userId);
     if (!user) throw new UnauthenticatedError('Invalid or expired refresh token');
     return { ...session, user };
   }
@@ -96,7 +94,7 @@ export class IdentityService {
 
   /** The user with this email, in any case and with any surrounding spaces. */
   async findByEmail(email: string): Promise<UserEntity | undefined> {
-    return (await this.dataSource.getRepository(UserEntity).findOneBy({ email: normaliseEmail(email) })) ?? undefined;
+    return this.uow.get(UsersRepository).byEmail(normaliseEmail(email));
   }
 
   /** Batched per request: any number of calls in one tick is one query. */
@@ -112,5 +110,4 @@ export class IdentityService {
     if (!userId) throw new UnauthenticatedError('Invalid or expired access token');
     return { kind: 'user', userId };
   }
-
 }

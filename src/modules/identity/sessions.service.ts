@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { UnauthenticatedError } from '../../platform/errors';
 import type { Logger } from '../../platform/logging/logger';
-import { RefreshTokenEntity } from './refresh-token.entity';
 import { hashOpaqueToken, looksLikeOpaqueToken, newOpaqueToken } from '../../platform/opaque-tokens';
+import { RefreshTokensRepository } from './refresh-tokens.repository';
 import type { AccessTokens } from './tokens';
 
 export interface Session {
@@ -12,6 +12,9 @@ export interface Session {
   accessTokenExpiresAt: Date;
   refreshToken: string;
 }
+
+/** Where repositories come from: the unit of work (each statement commits by itself) or a caller's transaction. */
+type Scope = Pick<UnitOfWork, 'get'>;
 
 const INVALID_REFRESH_TOKEN = 'Invalid or expired refresh token';
 
@@ -24,15 +27,15 @@ const INVALID_REFRESH_TOKEN = 'Invalid or expired refresh token';
  */
 export class SessionsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly accessTokens: AccessTokens,
     private readonly refreshTtlSeconds: number,
     private readonly reuseGraceSeconds: number,
   ) {}
 
   /** Starts a new family; runs in the caller's transaction when given one. */
-  async start(userId: string, manager: EntityManager = this.dataSource.manager): Promise<Session> {
-    return this.issue(manager, userId, randomUUID());
+  async start(userId: string, scope: Scope = this.uow): Promise<Session> {
+    return this.issue(scope, userId, randomUUID());
   }
 
   /** `logger` is the request's, so a detected replay is logged with the request id. */
@@ -40,23 +43,11 @@ export class SessionsService {
     if (!looksLikeOpaqueToken(refreshToken)) throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
     const tokenHash = hashOpaqueToken(refreshToken);
 
-    const rotated = await this.dataSource.transaction(async (manager) => {
-      // Spending is one conditional UPDATE, so of two concurrent refreshes exactly one spends the token.
-      const [rows] = (await manager.query(
-        `UPDATE refresh_tokens SET used_at = now()
-          WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-          RETURNING user_id, family_id`,
-        [tokenHash],
-      )) as [{ user_id: string; family_id: string }[], number];
-      const spent = rows[0];
-      if (spent) return this.issue(manager, spent.user_id, spent.family_id);
-      // The other one (a double-click, a retried request) is not a thief if it comes within the grace window: it gets a pair of its own.
-      const recent = (await manager.query(
-        `SELECT user_id, family_id FROM refresh_tokens
-          WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() AND used_at > now() - $2 * interval '1 second'`,
-        [tokenHash, this.reuseGraceSeconds],
-      )) as { user_id: string; family_id: string }[];
-      return recent[0] ? this.issue(manager, recent[0].user_id, recent[0].family_id) : undefined;
+    const rotated = await this.uow.transaction(async (tx) => {
+      const tokens = tx.get(RefreshTokensRepository);
+      // The other one of two (a double-click, a retried request) is not a thief if it comes within the grace window: it gets a pair of its own.
+      const family = (await tokens.spend(tokenHash)) ?? (await tokens.spentWithin(tokenHash, this.reuseGraceSeconds));
+      return family ? this.issue(tx, family.userId, family.familyId) : undefined;
     });
     if (rotated) return rotated;
 
@@ -67,36 +58,20 @@ export class SessionsService {
   /** Ends the session the token belongs to; false when there was no live session for it. */
   async end(refreshToken: string): Promise<boolean> {
     if (!looksLikeOpaqueToken(refreshToken)) return false;
-    const [rows] = (await this.dataSource.query(
-      `UPDATE refresh_tokens SET revoked_at = now()
-        WHERE revoked_at IS NULL
-          AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
-        RETURNING id`,
-      [hashOpaqueToken(refreshToken)],
-    )) as [unknown[], number];
-    return rows.length > 0;
+    return this.uow.get(RefreshTokensRepository).revokeFamilyOf(hashOpaqueToken(refreshToken));
   }
 
   private async revokeFamilyIfReused(tokenHash: string, logger: Logger): Promise<void> {
-    const repository = this.dataSource.getRepository(RefreshTokenEntity);
-    const token = await repository.findOneBy({ tokenHash });
+    const tokens = this.uow.get(RefreshTokensRepository);
+    const token = await tokens.byTokenHash(tokenHash);
     if (!token?.usedAt || token.revokedAt) return;
-    const { affected } = await this.dataSource
-      .createQueryBuilder()
-      .update(RefreshTokenEntity)
-      .set({ revokedAt: () => 'now()' })
-      .where('family_id = :familyId AND revoked_at IS NULL', { familyId: token.familyId })
-      .execute();
-    logger.warn('refresh token reused: session family revoked', {
-      userId: token.userId,
-      familyId: token.familyId,
-      revokedCount: affected,
-    });
+    const revokedCount = await tokens.revokeFamily(token.familyId);
+    logger.warn('refresh token reused: session family revoked', { userId: token.userId, familyId: token.familyId, revokedCount });
   }
 
-  private async issue(manager: EntityManager, userId: string, familyId: string): Promise<Session> {
+  private async issue(scope: Scope, userId: string, familyId: string): Promise<Session> {
     const refreshToken = newOpaqueToken();
-    await manager.insert(RefreshTokenEntity, {
+    await scope.get(RefreshTokensRepository).insert({
       userId,
       familyId,
       tokenHash: hashOpaqueToken(refreshToken),

@@ -3,6 +3,7 @@ import type { TasksService } from '../projects';
 import { NotificationEntity } from './notification.entity';
 import { NotificationResolver } from './notifications.resolver';
 import { NotificationsService } from './notifications.service';
+import { Notifications1795579300001 } from './migrations/1795579300001-notifications';
 
 export interface NotificationsDeps extends PlatformDeps {
   tasks: TasksService;
@@ -12,9 +13,10 @@ export interface NotificationsDeps extends PlatformDeps {
 export const notificationsModule = defineModule<NotificationsDeps, Record<string, never>>({
   name: 'notifications',
   entities: [NotificationEntity],
+  migrations: [Notifications1795579300001],
   resolvers: [NotificationResolver],
-  build({ dataSource, tasks }) {
-    const notifications = new NotificationsService(dataSource, tasks);
+  build({ uow, tasks }) {
+    const notifications = new NotificationsService(uow, tasks);
     return { resolvers: [new NotificationResolver(notifications, tasks)], exports: {}, consumers: [notifications.consumer()] };
   },
 });

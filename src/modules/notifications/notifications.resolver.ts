@@ -1,7 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { NotFoundError } from '../../platform/errors';
 import type { RequestContext } from '../../platform/graphql/context';
-import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { PageArgs, type Connection } from '../../platform/pagination';
 import { Task, type TasksService } from '../projects';
 import { Notification, NotificationConnection } from './notification.types';
 import type { NotificationsService } from './notifications.service';
@@ -17,11 +17,10 @@ export class NotificationResolver {
   @Query(() => NotificationConnection, { description: "The viewer's own, newest first; `first` is 1 to 100." })
   notifications(
     @Ctx() ctx: RequestContext,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Arg('unreadOnly', () => Boolean, { nullable: true, defaultValue: false }) unreadOnly: boolean,
   ): Promise<Connection<Notification>> {
-    return this.notificationsService.list(ctx, first, after, unreadOnly);
+    return this.notificationsService.list(ctx, page, unreadOnly);
   }
 
   @Authorized()

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { defineConsumer, type EventConsumer } from '../../platform/events/event';
 import type { Mailer } from '../../platform/mail/mailer';
 import { hashOpaqueToken } from '../../platform/opaque-tokens';
-import { InvitationEntity } from './invitation.entity';
+import { InvitationsRepository } from './invitations.repository';
 import type { OrganizationEvents } from './organization.events';
-import { OrganizationEntity } from './organization.entity';
+import { OrganizationsRepository } from './organizations.repository';
 
 /**
  * An invitation's token is an HMAC of its id under the server secret: it
@@ -26,11 +26,15 @@ export interface InvitationMailSettings {
   appUrl: string;
 }
 
-/** The organizations module's consumer: mails the invitation once `member.invited` has committed. */
-export function invitationMailConsumer(dataSource: DataSource, mailer: Mailer, tokens: InvitationTokens, settings: InvitationMailSettings): EventConsumer {
+/**
+ * The organizations module's consumer: mails the invitation once `member.invited` has committed.
+ * Not in ctx.transaction: that marks the event handled at its commit, so the send would either go unretried or hold a transaction (embedded: the only connection) on the mail server.
+ */
+export function invitationMailConsumer(uow: UnitOfWork, mailer: Mailer, tokens: InvitationTokens, settings: InvitationMailSettings): EventConsumer {
   return defineConsumer<OrganizationEvents>('organizations', {
     'member.invited': async (event, { logger }) => {
-      const invitation = await dataSource.getRepository(InvitationEntity).findOneBy({ id: event.data.invitationId });
+      const invitations = uow.get(InvitationsRepository);
+      const invitation = await invitations.byId(event.data.invitationId);
       if (!invitation || invitation.acceptedAt || invitation.revokedAt || invitation.expiresAt.getTime() <= Date.now()) {
         logger.info('invitation no longer pending: not mailed', { invitationId: event.data.invitationId });
         return;
@@ -38,9 +42,9 @@ export function invitationMailConsumer(dataSource: DataSource, mailer: Mailer, t
       const token = tokens.tokenFor(invitation.id);
       if (hashOpaqueToken(token) !== invitation.tokenHash) {
         // The secret changed since the invitation was made (a development restart, a rotation): the new token replaces the old.
-        await dataSource.getRepository(InvitationEntity).update(invitation.id, { tokenHash: hashOpaqueToken(token) });
+        await invitations.setTokenHash(invitation.id, hashOpaqueToken(token));
       }
-      const organization = await dataSource.getRepository(OrganizationEntity).findOneByOrFail({ id: invitation.organizationId });
+      const organization = await uow.get(OrganizationsRepository).getById(invitation.organizationId);
       const link = `${settings.appUrl.replace(/\/+$/, '')}/invitations/accept?token=${token}`;
       await mailer.send({
         to: invitation.email,

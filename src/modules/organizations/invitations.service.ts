@@ -1,15 +1,17 @@
-import type { DataSource } from 'typeorm';
+import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../../platform/database/errors';
+import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import type { TypedPublisher } from '../../platform/events/outbox';
 import { hashOpaqueToken, looksLikeOpaqueToken } from '../../platform/opaque-tokens';
 import { normaliseEmail, type IdentityService } from '../identity';
-import { randomUUID } from 'node:crypto';
-import { InvitationEntity } from './invitation.entity';
+import type { InvitationEntity } from './invitation.entity';
 import type { InvitationTokens } from './invitation-mail';
-import { MembershipEntity } from './membership.entity';
+import { InvitationsRepository } from './invitations.repository';
+import type { MembershipEntity } from './membership.entity';
+import { MembershipsRepository } from './memberships.repository';
 import type { OrganizationEvents } from './organization.events';
 import type { InviteMemberInput } from './organization.inputs';
 import type { OrganizationAccess } from './organization-access';
@@ -17,7 +19,7 @@ import { Role } from './role';
 
 export class InvitationsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly access: OrganizationAccess,
     private readonly identity: IdentityService,
     private readonly tokens: InvitationTokens,
@@ -32,20 +34,16 @@ export class InvitationsService {
     if (input.role === Role.OWNER && actor.role !== Role.OWNER) throw new ForbiddenError('Only an OWNER invites an OWNER');
     const email = normaliseEmail(input.email);
     const invitee = await this.identity.findByEmail(email);
-    if (invitee && (await this.dataSource.getRepository(MembershipEntity).existsBy({ organizationId, userId: invitee.id }))) {
+    if (invitee && (await this.access.isMember(organizationId, invitee.id))) {
       throw new ConflictError(`${email} is already a member`);
     }
 
-    return this.dataSource.transaction(async (manager) => {
-      await manager
-        .createQueryBuilder()
-        .update(InvitationEntity)
-        .set({ revokedAt: () => 'now()' })
-        .where('organization_id = :organizationId AND email = :email AND accepted_at IS NULL AND revoked_at IS NULL', { organizationId, email })
-        .execute();
+    return this.uow.transaction(async (tx) => {
+      const invitations = tx.get(InvitationsRepository);
+      await invitations.revokePending(organizationId, email);
       // The id is chosen here because the token is derived from it: the mail handler can then send it without it being stored or published.
       const id = randomUUID();
-      const created = manager.create(InvitationEntity, {
+      const created = await invitations.insert({
         id,
         organizationId,
         email,
@@ -53,12 +51,9 @@ export class InvitationsService {
         tokenHash: hashOpaqueToken(this.tokens.tokenFor(id)),
         invitedByUserId: actor.userId,
         expiresAt: new Date(Date.now() + this.ttlSeconds * 1000),
-        acceptedAt: null,
-        revokedAt: null,
       });
-      await manager.insert(InvitationEntity, created);
       // The mail goes out from this event's handler: a slow or failing mail server can neither roll back nor hold up the invitation.
-      await this.events.publish(manager, ctx, {
+      await this.events.publish(tx, ctx, {
         type: 'member.invited',
         organizationId,
         subject: { type: 'invitation', id },
@@ -71,9 +66,7 @@ export class InvitationsService {
   /** The viewer's email must be the invited one; a token works once. */
   async accept(ctx: RequestContext, token: string): Promise<MembershipEntity> {
     const userId = requireUserId(ctx);
-    const invitation = looksLikeOpaqueToken(token)
-      ? await this.dataSource.getRepository(InvitationEntity).findOneBy({ tokenHash: hashOpaqueToken(token) })
-      : null;
+    const invitation = looksLikeOpaqueToken(token) ? await this.uow.get(InvitationsRepository).byTokenHash(hashOpaqueToken(token)) : undefined;
     if (!invitation) throw new NotFoundError('Invitation');
     if (invitation.acceptedAt) throw new ConflictError('This invitation has already been accepted');
     if (invitation.revokedAt) throw BadUserInputError.field('token', 'This invitation was replaced by a newer one; use the latest');
@@ -82,17 +75,10 @@ export class InvitationsService {
     if (!viewer || viewer.email !== invitation.email) throw new ForbiddenError('This invitation was sent to another email address');
 
     try {
-      const membership = await this.dataSource.transaction(async (manager) => {
-        const [spent] = (await manager.query(
-          `UPDATE invitations SET accepted_at = now()
-            WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-            RETURNING id`,
-          [invitation.id],
-        )) as [unknown[], number];
-        if (spent.length === 0) throw new ConflictError('This invitation has already been accepted');
-        const created = manager.create(MembershipEntity, { organizationId: invitation.organizationId, userId, role: invitation.role });
-        await manager.insert(MembershipEntity, created);
-        await this.events.publish(manager, ctx, {
+      const membership = await this.uow.transaction(async (tx) => {
+        if (!(await tx.get(InvitationsRepository).markAccepted(invitation.id))) throw new ConflictError('This invitation has already been accepted');
+        const created = await tx.get(MembershipsRepository).insert({ organizationId: invitation.organizationId, userId, role: invitation.role });
+        await this.events.publish(tx, ctx, {
           type: 'member.joined',
           organizationId: invitation.organizationId,
           subject: { type: 'membership', id: created.id },

@@ -1,9 +1,10 @@
 import DataLoader from 'dataloader';
-import { In, type DataSource } from 'typeorm';
+import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { ForbiddenError, NotFoundError } from '../../platform/errors';
 import { LoaderKey, requireUserId, type RequestContext, type Viewer } from '../../platform/graphql/context';
 import { isUuid } from '../../platform/ids';
-import { MembershipEntity } from './membership.entity';
+import type { MembershipEntity } from './membership.entity';
+import { MembershipsRepository } from './memberships.repository';
 import { atLeast, Role } from './role';
 
 /**
@@ -15,7 +16,7 @@ export class OrganizationAccess {
   private readonly viewerMemberships: LoaderKey<DataLoader<string, MembershipEntity | undefined>>;
   private readonly sharedWithViewer: LoaderKey<DataLoader<string, boolean>>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(private readonly uow: UnitOfWork) {
     this.viewerMemberships = new LoaderKey('organizations.viewerMemberships', (viewer) =>
       new DataLoader((organizationIds: readonly string[]) => this.loadViewerMemberships(viewer, organizationIds)),
     );
@@ -45,6 +46,25 @@ export class OrganizationAccess {
     return membership;
   }
 
+  /**
+   * `record` if the viewer may see it: NOT_FOUND (the same for absent and for
+   * another organization's, so existence never leaks), UNAUTHENTICATED when
+   * anonymous, FORBIDDEN when the viewer's role is below `minimum`. Every
+   * organization-owned record a request names by id passes through here.
+   */
+  async requireVisible<T extends { organizationId: string }>(
+    ctx: RequestContext,
+    what: string,
+    record: T | null | undefined,
+    minimum: Role = Role.MEMBER,
+  ): Promise<T> {
+    requireUserId(ctx);
+    const membership = record ? await this.viewerMembership(ctx, record.organizationId) : undefined;
+    if (!record || !membership) throw new NotFoundError(what);
+    if (!atLeast(membership.role, minimum)) throw new ForbiddenError(`This needs the ${minimum} role or higher in the organization`);
+    return record;
+  }
+
   /** After a write to the viewer's own membership, so later fields of the same request see it. */
   forget(ctx: RequestContext, organizationId: string): void {
     ctx.loaders.get(this.viewerMemberships).clear(organizationId);
@@ -52,7 +72,7 @@ export class OrganizationAccess {
 
   /** Whether `userId` (anyone, not only the viewer) is a member of the organization: for assignees and the like. */
   async isMember(organizationId: string, userId: string): Promise<boolean> {
-    return this.dataSource.getRepository(MembershipEntity).existsBy({ organizationId, userId });
+    return this.uow.get(MembershipsRepository).isMember(organizationId, userId);
   }
 
   /** Whether the viewer and `userId` are members of a common organization (a viewer always shares with themself). */
@@ -64,23 +84,12 @@ export class OrganizationAccess {
 
   private async loadViewerMemberships(viewer: Viewer, organizationIds: readonly string[]) {
     if (viewer.kind !== 'user') return organizationIds.map(() => undefined);
-    const rows = await this.dataSource
-      .getRepository(MembershipEntity)
-      .findBy({ userId: viewer.userId, organizationId: In([...organizationIds]) });
-    const byOrganization = new Map(rows.map((row) => [row.organizationId, row]));
-    return organizationIds.map((id) => byOrganization.get(id));
+    return this.uow.get(MembershipsRepository).ofUserIn(viewer.userId, organizationIds);
   }
 
   private async loadSharedWithViewer(viewer: Viewer, userIds: readonly string[]) {
     if (viewer.kind !== 'user') return userIds.map(() => false);
-    const rows = (await this.dataSource.query(
-      `SELECT DISTINCT theirs.user_id
-         FROM memberships mine
-         JOIN memberships theirs ON theirs.organization_id = mine.organization_id
-        WHERE mine.user_id = $1 AND theirs.user_id = ANY($2::uuid[])`,
-      [viewer.userId, userIds],
-    )) as { user_id: string }[];
-    const shared = new Set(rows.map((row) => row.user_id));
+    const shared = await this.uow.get(MembershipsRepository).sharingAnOrganizationWith(viewer.userId, userIds);
     return userIds.map((id) => shared.has(id));
   }
 }

@@ -1,3 +1,4 @@
+import { defineEvents } from '../../platform/events/catalog';
 import type { Role } from './role';
 
 /** The events this module publishes: type -> `data` (a type alias, not an interface: it must fit EventMap's index signature). Subjects: the organization, the invitation, or the membership. */
@@ -10,10 +11,25 @@ export type OrganizationEvents = {
   'member.removed': { membershipId: string; userId: string; role: Role; left: boolean };
 };
 
-export const ORGANIZATION_EVENT_TYPES = [
-  'organization.created',
-  'member.invited',
-  'member.joined',
-  'member.role_changed',
-  'member.removed',
-] as const satisfies readonly (keyof OrganizationEvents)[];
+/** What consumers must know of each event: the compiler refuses a type of OrganizationEvents left out. */
+export const organizationEvents = defineEvents<OrganizationEvents>({
+  'organization.created': { description: 'An organization was created; its creator is its OWNER.', webhook: true, audit: (event) => `created the organization "${event.data.name}"` },
+  'member.invited': {
+    description: 'Someone was invited by email; the token never travels in the event.',
+    webhook: true,
+    audit: (event) => `invited ${event.data.email} as ${event.data.role}`,
+  },
+  'member.joined': { description: 'An invitation was accepted.', webhook: true, audit: (event) => `joined as ${event.data.role}` },
+  'member.role_changed': {
+    description: "A member's role changed.",
+    webhook: true,
+    audit: (event) => `changed a member's role from ${event.data.previousRole} to ${event.data.role}`,
+  },
+  'member.removed': {
+    description: 'A member was removed, or left (data.left).',
+    webhook: true,
+    audit: (event) => (event.data.left ? 'left the organization' : `removed a ${event.data.role} member`),
+  },
+});
+
+export const ORGANIZATION_EVENT_TYPES = Object.keys(organizationEvents) as (keyof OrganizationEvents)[];

@@ -1,6 +1,5 @@
-import type { Mailer } from '../../platform/mail/mailer';
-import { defineModule, type PlatformDeps } from '../../platform/module';
-import type { IdentityService } from '../identity';
+import { defineModule, type PlatformDeps, type Slot } from '../../platform/module';
+import type { EmailVisibility, IdentityService } from '../identity';
 import { InvitationEntity } from './invitation.entity';
 import { invitationMailConsumer, InvitationTokens } from './invitation-mail';
 import { InvitationResolver } from './invitations.resolver';
@@ -10,13 +9,14 @@ import { MembershipResolver, UserMembershipsResolver } from './memberships.resol
 import { MembershipsService } from './memberships.service';
 import { OrganizationAccess } from './organization-access';
 import { OrganizationEntity } from './organization.entity';
-import type { OrganizationEvents } from './organization.events';
+import { organizationEvents } from './organization.events';
 import { OrganizationResolver } from './organizations.resolver';
 import { OrganizationsService } from './organizations.service';
+import { Organizations1795567134390 } from './migrations/1795567134390-organizations';
 
 export interface OrganizationsDeps extends PlatformDeps {
   identity: IdentityService;
-  mailer: Mailer;
+  emailVisibility: Slot<EmailVisibility>;
 }
 
 export interface OrganizationsExports {
@@ -28,23 +28,26 @@ export interface OrganizationsExports {
 export const organizationsModule = defineModule<OrganizationsDeps, OrganizationsExports>({
   name: 'organizations',
   entities: [OrganizationEntity, MembershipEntity, InvitationEntity],
+  migrations: [Organizations1795567134390],
+  events: organizationEvents,
   resolvers: [OrganizationResolver, MembershipResolver, UserMembershipsResolver, InvitationResolver],
-  build({ config, dataSource, events, identity, mailer }) {
-    const publisher = events.typed<OrganizationEvents>();
-    const access = new OrganizationAccess(dataSource);
-    const organizations = new OrganizationsService(dataSource, access, publisher);
-    const memberships = new MembershipsService(dataSource, access, publisher);
+  build({ config, uow, events, identity, emailVisibility, mailer }) {
+    const publisher = events.typed(organizationEvents);
+    const access = new OrganizationAccess(uow);
+    emailVisibility.fill({ canSeeEmail: (ctx, userId) => access.sharesOrganizationWith(ctx, userId) });
+    const organizations = new OrganizationsService(uow, access, publisher);
+    const memberships = new MembershipsService(uow, access, publisher);
     const tokens = new InvitationTokens(config.jwtSecret);
-    const invitations = new InvitationsService(dataSource, access, identity, tokens, config.invitationTtlSeconds, publisher);
+    const invitations = new InvitationsService(uow, access, identity, tokens, config.invitationTtlSeconds, publisher);
     return {
       resolvers: [
-        new OrganizationResolver(organizations),
+        new OrganizationResolver(organizations, memberships),
         new MembershipResolver(memberships, organizations, identity),
         new UserMembershipsResolver(memberships),
         new InvitationResolver(invitations, organizations),
       ],
       exports: { access, organizations },
-      consumers: [invitationMailConsumer(dataSource, mailer, tokens, { appUrl: config.APP_URL })],
+      consumers: [invitationMailConsumer(uow, mailer, tokens, { appUrl: config.APP_URL })],
     };
   },
 });

@@ -1,6 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/graphql/context';
-import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { PageArgs, type Connection } from '../../platform/pagination';
+import type { MembershipsService } from './memberships.service';
 import { CreateOrganizationInput } from './organization.inputs';
 import { Membership, MembershipConnection, Organization } from './organization.types';
 import type { OrganizationsService } from './organizations.service';
@@ -8,7 +9,10 @@ import { Role } from './role';
 
 @Resolver(() => Organization)
 export class OrganizationResolver {
-  constructor(private readonly organizations: OrganizationsService) {}
+  constructor(
+    private readonly organizations: OrganizationsService,
+    private readonly memberships: MembershipsService,
+  ) {}
 
   @Query(() => Organization, {
     nullable: true,
@@ -36,9 +40,8 @@ export class OrganizationResolver {
   members(
     @Root() organization: Organization,
     @Ctx() ctx: RequestContext,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
   ): Promise<Connection<Membership>> {
-    return this.organizations.members(ctx, organization.id, first, after);
+    return this.memberships.page(ctx, organization.id, page);
   }
 }

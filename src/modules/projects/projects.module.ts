@@ -4,7 +4,8 @@ import type { OrganizationAccess, OrganizationsService } from '../organizations'
 import { CommentEntity } from './comment.entity';
 import { CommentsService } from './comments.service';
 import { ProjectEntity } from './project.entity';
-import type { ProjectEvents } from './project.events';
+import { projectEvents } from './project.events';
+import { Projects1795567726657 } from './migrations/1795567726657-projects';
 import { ProjectResolver } from './projects.resolver';
 import { ProjectsService } from './projects.service';
 import { TaskEntity } from './task.entity';
@@ -25,12 +26,14 @@ export interface ProjectsExports {
 export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
   name: 'projects',
   entities: [ProjectEntity, TaskEntity, CommentEntity],
+  migrations: [Projects1795567726657],
+  events: projectEvents,
   resolvers: [ProjectResolver, TaskResolver, CommentResolver],
-  build({ dataSource, events, identity, access, organizations }) {
-    const publisher = events.typed<ProjectEvents>();
-    const projects = new ProjectsService(dataSource, access, publisher);
-    const tasks = new TasksService(dataSource, projects, access, publisher);
-    const comments = new CommentsService(dataSource, tasks, projects, publisher);
+  build({ uow, events, identity, access, organizations }) {
+    const publisher = events.typed(projectEvents);
+    const projects = new ProjectsService(uow, access, publisher);
+    const tasks = new TasksService(uow, projects, access, publisher);
+    const comments = new CommentsService(uow, tasks, projects, publisher);
     return {
       resolvers: [
         new ProjectResolver(projects, tasks, organizations),

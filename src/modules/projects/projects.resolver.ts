@@ -1,7 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { NotFoundError } from '../../platform/errors';
 import type { RequestContext } from '../../platform/graphql/context';
-import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { PageArgs, type Connection } from '../../platform/pagination';
 import { Organization, type OrganizationsService } from '../organizations';
 import { CreateProjectInput, ProjectFilter, TaskFilter, TaskOrder, UpdateProjectInput } from './project.inputs';
 import { Project, ProjectConnection, Task, TaskConnection } from './project.types';
@@ -25,11 +25,10 @@ export class ProjectResolver {
   projects(
     @Ctx() ctx: RequestContext,
     @Arg('organizationId', () => ID) organizationId: string,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Arg('filter', () => ProjectFilter, { nullable: true }) filter: ProjectFilter | null,
   ): Promise<Connection<Project>> {
-    return this.projectsService.list(ctx, organizationId, first, after, filter);
+    return this.projectsService.list(ctx, organizationId, page, filter);
   }
 
   @Authorized()
@@ -61,11 +60,10 @@ export class ProjectResolver {
   tasks(
     @Root() project: Project,
     @Ctx() ctx: RequestContext,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
     @Arg('filter', () => TaskFilter, { nullable: true }) filter: TaskFilter | null,
     @Arg('orderBy', () => TaskOrder, { nullable: true }) orderBy: TaskOrder | null,
   ): Promise<Connection<Task>> {
-    return this.tasksService.page(ctx, project.id, { first, after, filter, orderBy });
+    return this.tasksService.page(ctx, project.id, { ...page, filter, orderBy });
   }
 }

@@ -1,49 +1,43 @@
-import DataLoader from 'dataloader';
-import { loadByIds } from '../../platform/database/load-by-ids';
-import type { DataSource, EntityManager } from 'typeorm';
 import type { TypedPublisher } from '../../platform/events/outbox';
-import { likePattern } from '../../platform/database/sql';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
-import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
+import { byIdLoader } from '../../platform/database/load-by-ids';
+import type { Transaction, UnitOfWork } from '../../platform/database/unit-of-work';
+import { ConflictError, NotFoundError } from '../../platform/errors';
+import type { RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import { decodeCursor, pageSize, toConnection, type Connection } from '../../platform/pagination';
-import { atLeast, Role, type OrganizationAccess } from '../organizations';
+import { pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
+import { Role, type OrganizationAccess } from '../organizations';
 import type { CreateProjectInput, ProjectFilter, UpdateProjectInput } from './project.inputs';
-import { ProjectEntity, ProjectStatus } from './project.entity';
-import type { Change, ProjectEvents } from './project.events';
-
-type ProjectRow = ProjectEntity & { createdAtKey: string; total: number };
+import { ProjectStatus, type ProjectEntity } from './project.entity';
+import type { ProjectEvents } from './project.events';
+import { ProjectsRepository } from './projects.repository';
 
 /** Projects, and the rule every task and comment operation starts with: may the viewer touch this project? */
 export class ProjectsService {
-  private readonly byId: LoaderKey<DataLoader<string, ProjectEntity | undefined>>;
+  private readonly byId = byIdLoader('projects.byId', (ids) => this.uow.get(ProjectsRepository).byIds(ids));
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly access: OrganizationAccess,
     private readonly events: TypedPublisher<ProjectEvents>,
-  ) {
-    this.byId = new LoaderKey('projects.byId', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, ProjectEntity, ids)));
-  }
+  ) {}
 
   /**
    * The project, if the viewer is a member of its organization with at least
    * `minimum`: NOT_FOUND (the same for absent and hidden), FORBIDDEN, UNAUTHENTICATED.
    */
   async requireProject(ctx: RequestContext, projectId: string, minimum: Role = Role.MEMBER): Promise<ProjectEntity> {
-    requireUserId(ctx);
-    const project = await this.findById(ctx, projectId);
-    const membership = project && (await this.access.viewerMembership(ctx, project.organizationId));
-    if (!project || !membership) throw new NotFoundError('Project');
-    if (!atLeast(membership.role, minimum)) throw new ForbiddenError(`This needs the ${minimum} role or higher in the organization`);
-    return project;
+    return this.access.requireVisible(ctx, 'Project', await this.findById(ctx, projectId), minimum);
   }
 
-  /** For writes to its tasks and comments: an archived project is read-only. */
-  async requireWritableProject(ctx: RequestContext, projectId: string): Promise<ProjectEntity> {
-    const project = await this.requireProject(ctx, projectId);
-    if (project.status === ProjectStatus.ARCHIVED) throw new ConflictError('The project is archived: its tasks are read-only');
-    return project;
+  /**
+   * Inside the transaction of a write to a project's tasks or comments: the
+   * project is held against archiving until the write commits, and an
+   * archived project is read-only (CONFLICT).
+   */
+  async assertWritable(tx: Transaction, projectId: string): Promise<void> {
+    const status = await tx.get(ProjectsRepository).lockStatus(projectId);
+    if (!status) throw new NotFoundError('Project');
+    if (status === ProjectStatus.ARCHIVED) throw new ConflictError('The project is archived: its tasks are read-only');
   }
 
   get(ctx: RequestContext, id: string): Promise<ProjectEntity> {
@@ -56,48 +50,23 @@ export class ProjectsService {
   }
 
   /** Newest first, filtered by status and a name substring; one statement for the page and its total. */
-  async list(
-    ctx: RequestContext,
-    organizationId: string,
-    first?: number,
-    after?: string | null,
-    filter?: ProjectFilter | null,
-  ): Promise<Connection<ProjectEntity>> {
+  async list(ctx: RequestContext, organizationId: string, args: PageArgs, filter?: ProjectFilter | null): Promise<Connection<ProjectEntity>> {
     const orgId = parseId(organizationId, 'organizationId');
     await this.access.require(ctx, orgId);
-    const size = pageSize(first);
-    const [afterKey, afterId] = after ? decodeCursor(after, ['timestamp', 'uuid']) : [null, null];
-    const search = filter?.search?.trim();
-    const rows = (await this.dataSource.query(
-      `WITH filtered AS (
-         SELECT * FROM projects
-          WHERE organization_id = $1
-            AND ($2::text IS NULL OR status = $2)
-            AND ($3::text IS NULL OR name ILIKE $3))
-       SELECT id, organization_id AS "organizationId", name, description, status, created_at AS "createdAt",
-              updated_at AS "updatedAt", created_at::text AS "createdAtKey", (SELECT count(*)::int FROM filtered) AS total
-         FROM filtered
-        WHERE $4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid)
-        ORDER BY created_at DESC, id DESC
-        LIMIT $6`,
-      [orgId, filter?.status ?? null, search ? likePattern(search) : null, afterKey, afterId, size + 1],
-    )) as ProjectRow[];
-    const total = rows[0]?.total ?? (after ? await this.count(orgId, filter?.status, search) : 0);
-    return toConnection<ProjectRow>(rows, size, total, (row) => [row.createdAtKey, row.id]);
+    const [page] = await this.uow.get(ProjectsRepository).pages([orgId], pageRequest(args, ['timestamp', 'uuid']), filter);
+    return page;
   }
 
   async create(ctx: RequestContext, input: CreateProjectInput): Promise<ProjectEntity> {
     const organizationId = parseId(input.organizationId, 'organizationId');
     await this.access.require(ctx, organizationId);
-    return this.dataSource.transaction(async (manager) => {
-      const project = manager.create(ProjectEntity, {
+    return this.uow.transaction(async (tx) => {
+      const project = await tx.get(ProjectsRepository).insert({
         organizationId,
         name: input.name.trim(),
         description: input.description?.trim() || null,
-        status: ProjectStatus.ACTIVE,
       });
-      await manager.insert(ProjectEntity, project);
-      await this.events.publish(manager, ctx, {
+      await this.events.publish(tx, ctx, {
         type: 'project.created',
         organizationId,
         subject: { type: 'project', id: project.id },
@@ -117,52 +86,43 @@ export class ProjectsService {
       if (description !== project.description) changes.description = { from: project.description, to: description };
     }
     if (Object.keys(changes).length === 0) return project;
-    return this.save(ctx, project, changes, (manager, saved) =>
-      this.events.publish(manager, ctx, {
+    const values = Object.fromEntries(Object.entries(changes).map(([field, change]) => [field, change.to])) as Partial<ProjectEntity>;
+    return this.save(ctx, project, async (tx) => {
+      const saved = await tx.get(ProjectsRepository).update(project, values);
+      await this.events.publish(tx, ctx, {
         type: 'project.updated',
         organizationId: saved.organizationId,
         subject: { type: 'project', id: saved.id },
         data: { changes },
-      }),
-    );
+      });
+      return saved;
+    });
   }
 
-  /** ADMIN+; archiving an archived project changes nothing. */
+  /** ADMIN+; archiving an archived project changes nothing. The row is locked, so no task write lands after it. */
   async archive(ctx: RequestContext, id: string): Promise<ProjectEntity> {
     const project = await this.requireProject(ctx, parseId(id, 'id'), Role.ADMIN);
     if (project.status === ProjectStatus.ARCHIVED) return project;
-    return this.save(ctx, project, { status: { from: project.status, to: ProjectStatus.ARCHIVED } }, (manager, saved) =>
-      this.events.publish(manager, ctx, {
+    return this.save(ctx, project, async (tx) => {
+      const projects = tx.get(ProjectsRepository);
+      const current = await projects.lockForUpdate(project.id);
+      if (!current) throw new NotFoundError('Project');
+      if (current.status === ProjectStatus.ARCHIVED) return current;
+      const saved = await projects.update(current, { status: ProjectStatus.ARCHIVED });
+      await this.events.publish(tx, ctx, {
         type: 'project.archived',
         organizationId: saved.organizationId,
         subject: { type: 'project', id: saved.id },
-        data: { name: saved.name, previousStatus: project.status },
-      }),
-    );
+        data: { name: saved.name, previousStatus: current.status },
+      });
+      return saved;
+    });
   }
 
-  /** Applies the changes and publishes their event in one transaction. */
-  private async save(
-    ctx: RequestContext,
-    project: ProjectEntity,
-    changes: Partial<Record<'name' | 'description' | 'status', Change<unknown>>>,
-    publish: (manager: EntityManager, saved: ProjectEntity) => Promise<unknown>,
-  ): Promise<ProjectEntity> {
-    const values = Object.fromEntries(Object.entries(changes).map(([field, change]) => [field, change!.to])) as Partial<ProjectEntity>;
-    const saved = await this.dataSource.transaction(async (manager) => {
-      const result = await manager.save(ProjectEntity, { ...project, ...values });
-      await publish(manager, result);
-      return result;
-    });
+  /** Runs a write in one transaction and lets the rest of the request see its result. */
+  private async save(ctx: RequestContext, project: ProjectEntity, write: (tx: Transaction) => Promise<ProjectEntity>): Promise<ProjectEntity> {
+    const saved = await this.uow.transaction(write);
     ctx.loaders.get(this.byId).clear(project.id).prime(project.id, saved);
     return saved;
   }
-
-  private async count(organizationId: string, status?: ProjectStatus, search?: string): Promise<number> {
-    const query = this.dataSource.getRepository(ProjectEntity).createQueryBuilder('p').where('p.organization_id = :organizationId', { organizationId });
-    if (status) query.andWhere('p.status = :status', { status });
-    if (search) query.andWhere('p.name ILIKE :pattern', { pattern: likePattern(search) });
-    return query.getCount();
-  }
-
 }

@@ -1,7 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { NotFoundError } from '../../platform/errors';
 import type { RequestContext } from '../../platform/graphql/context';
-import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { PageArgs, type Connection } from '../../platform/pagination';
 import { User, type IdentityService } from '../identity';
 import type { CommentsService } from './comments.service';
 import { AddCommentInput, CreateTaskInput, UpdateTaskInput } from './project.inputs';
@@ -64,10 +64,9 @@ export class TaskResolver {
   comments(
     @Root() task: Task,
     @Ctx() ctx: RequestContext,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
   ): Promise<Connection<Comment>> {
-    return this.commentsService.page(ctx, task.id, first, after);
+    return this.commentsService.page(ctx, task.id, page);
   }
 }
 

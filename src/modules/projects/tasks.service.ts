@@ -1,59 +1,38 @@
-import DataLoader from 'dataloader';
-import { loadByIds } from '../../platform/database/load-by-ids';
-import type { DataSource } from 'typeorm';
+import { byIdLoader } from '../../platform/database/load-by-ids';
+import type { Transaction, UnitOfWork } from '../../platform/database/unit-of-work';
+import { changesBetween, plain } from '../../platform/events/changes';
 import type { TypedPublisher } from '../../platform/events/outbox';
-import { SqlParameters } from '../../platform/database/sql';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../platform/errors';
 import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import { ChildPageLoader, connectionsByParent, decodeCursor, pageSize, type ChildPageRow, type Connection, type PageRequest } from '../../platform/pagination';
+import { ChildPageLoader, pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
 import type { OrganizationAccess } from '../organizations';
-import type { Change, ProjectEvents } from './project.events';
+import type { ProjectEvents, TaskSnapshot } from './project.events';
 import type { CreateTaskInput, TaskFilter, TaskOrder, UpdateTaskInput } from './project.inputs';
 import type { ProjectsService } from './projects.service';
-import { afterCursorSql, orderBySql, sortKeySql, TASK_COLUMNS, taskFilterSql, taskOrdering, type TaskOrdering } from './task-pages';
-import { TaskEntity, TaskStatus } from './task.entity';
+import { TaskStatus, type TaskEntity } from './task.entity';
+import { taskOrder, TasksRepository, type TaskPageRequest } from './tasks.repository';
 
-type TaskRow = TaskEntity & { sortKey: string | number | null };
-
-type ChangeableField = 'title' | 'description' | 'status' | 'priority' | 'dueDate' | 'assigneeId';
-
-/** The fields that really changed, as JSON-friendly before/after pairs. */
-function taskChanges(before: TaskEntity, after: TaskEntity, fields: ChangeableField[]): Record<string, Change<unknown>> {
-  const plain = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
-  const changes: Record<string, Change<unknown>> = {};
-  for (const field of fields) {
-    const [from, to] = [plain(before[field]), plain(after[field])];
-    if (from !== to) changes[field] = { from, to };
-  }
-  return changes;
-}
-
-interface TaskPageRequest extends PageRequest {
-  ordering: TaskOrdering;
-  filter?: TaskFilter | null;
+/** What task.created tells of a new task: its columns but the bookkeeping ones, as JSON; a new column travels without an edit here. */
+function snapshot(task: TaskEntity): TaskSnapshot {
+  const { id: _id, organizationId: _organizationId, createdById: _createdById, version: _version, createdAt: _createdAt, updatedAt: _updatedAt, project: _project, ...fields } = task;
+  return Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, plain(value)])) as TaskSnapshot;
 }
 
 export class TasksService {
-  private readonly byId: LoaderKey<DataLoader<string, TaskEntity | undefined>>;
-  private readonly pages: LoaderKey<ChildPageLoader<string, TaskRow>>;
+  private readonly byId = byIdLoader('tasks.byId', (ids) => this.uow.get(TasksRepository).byIds(ids));
+  private readonly pages = new LoaderKey('tasks.pages', () => new ChildPageLoader((ids: readonly string[], page: TaskPageRequest) => this.uow.get(TasksRepository).pages(ids, page)));
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly projects: ProjectsService,
     private readonly access: OrganizationAccess,
     private readonly events: TypedPublisher<ProjectEvents>,
-  ) {
-    this.byId = new LoaderKey('tasks.byId', () => new DataLoader((ids: readonly string[]) => loadByIds(this.dataSource, TaskEntity, ids)));
-    this.pages = new LoaderKey('tasks.pages', () => new ChildPageLoader((ids, page) => this.loadPages(ids, page as TaskPageRequest)));
-  }
+  ) {}
 
   /** NOT_FOUND, the same for absent and hidden, unless the viewer is a member of the task's organization. */
   async require(ctx: RequestContext, id: string): Promise<TaskEntity> {
-    requireUserId(ctx);
-    const task = await this.findById(ctx, id);
-    if (!task || !(await this.access.viewerMembership(ctx, task.organizationId))) throw new NotFoundError('Task');
-    return task;
+    return this.access.requireVisible(ctx, 'Task', await this.findById(ctx, id));
   }
 
   get(ctx: RequestContext, id: string): Promise<TaskEntity> {
@@ -65,69 +44,33 @@ export class TasksService {
   }
 
   /** Who a task concerns, without authorization: for event handlers, which act for no viewer. */
-  async participants(taskId: string): Promise<Pick<TaskEntity, 'title' | 'assigneeId' | 'createdById' | 'organizationId'> | undefined> {
-    const task = await this.dataSource.getRepository(TaskEntity).findOne({
-      where: { id: taskId },
-      select: { title: true, assigneeId: true, createdById: true, organizationId: true },
-    });
-    return task ?? undefined;
+  participants(taskId: string): Promise<Pick<TaskEntity, 'title' | 'assigneeId' | 'createdById' | 'organizationId'> | undefined> {
+    return this.uow.get(TasksRepository).participants(taskId);
   }
 
   /** A page of a project's tasks; the tasks of every project in one response load in one statement per page shape. */
-  page(
-    ctx: RequestContext,
-    projectId: string,
-    args: { first?: number; after?: string | null; filter?: TaskFilter | null; orderBy?: TaskOrder | null },
-  ): Promise<Connection<TaskEntity>> {
-    const ordering = taskOrdering(args.orderBy);
-    const page: TaskPageRequest = {
-      size: pageSize(args.first),
-      after: args.after ? decodeCursor(args.after, ordering.kinds) : undefined,
-      ordering,
-      filter: args.filter,
-    };
+  page(ctx: RequestContext, projectId: string, args: PageArgs & { filter?: TaskFilter | null; orderBy?: TaskOrder | null }): Promise<Connection<TaskEntity>> {
+    const order = taskOrder(args.orderBy);
+    const page: TaskPageRequest = { ...pageRequest(args, [order.kind, 'uuid']), order, filter: args.filter };
     return ctx.loaders.get(this.pages).load(projectId, page);
   }
 
   async create(ctx: RequestContext, input: CreateTaskInput): Promise<TaskEntity> {
     const userId = requireUserId(ctx);
-    const project = await this.projects.requireWritableProject(ctx, parseId(input.projectId, 'projectId'));
-    if (input.assigneeId) await this.assertAssignable(project.organizationId, input.assigneeId);
-    return this.dataSource.transaction(async (manager) => {
-      const task = manager.create(TaskEntity, {
+    const project = await this.projects.requireProject(ctx, parseId(input.projectId, 'projectId'));
+    const values = this.uow.get(TasksRepository).valuesOf(input);
+    if (values.assigneeId) await this.assertAssignable(project.organizationId, values.assigneeId);
+    return this.uow.transaction(async (tx) => {
+      await this.projects.assertWritable(tx, project.id);
+      const task = await tx.get(TasksRepository).insert({
+        ...values,
         projectId: project.id,
         organizationId: project.organizationId,
-        title: input.title.trim(),
-        description: input.description?.trim() || null,
         status: TaskStatus.TODO,
-        priority: input.priority ?? 0,
-        dueDate: input.dueDate ?? null,
-        assigneeId: input.assigneeId?.toLowerCase() ?? null,
         createdById: userId,
       });
-      await manager.insert(TaskEntity, task);
-      const subject = { type: 'task', id: task.id };
-      await this.events.publish(manager, ctx, {
-        type: 'task.created',
-        organizationId: task.organizationId,
-        subject,
-        data: {
-          projectId: task.projectId,
-          title: task.title,
-          status: task.status,
-          priority: task.priority,
-          dueDate: task.dueDate?.toISOString() ?? null,
-          assigneeId: task.assigneeId,
-        },
-      });
-      if (task.assigneeId) {
-        await this.events.publish(manager, ctx, {
-          type: 'task.assigned',
-          organizationId: task.organizationId,
-          subject,
-          data: { projectId: task.projectId, title: task.title, assigneeId: task.assigneeId, previousAssigneeId: null },
-        });
-      }
+      await this.events.publish(tx, ctx, { type: 'task.created', organizationId: task.organizationId, subject: { type: 'task', id: task.id }, data: snapshot(task) });
+      if (task.assigneeId) await this.publishAssigned(tx, ctx, task, null);
       return task;
     });
   }
@@ -139,40 +82,26 @@ export class TasksService {
    */
   async update(ctx: RequestContext, input: UpdateTaskInput): Promise<TaskEntity> {
     const task = await this.require(ctx, parseId(input.id, 'id'));
-    await this.projects.requireWritableProject(ctx, task.projectId);
-    if (input.assigneeId) await this.assertAssignable(task.organizationId, input.assigneeId);
+    const wanted = this.uow.get(TasksRepository).valuesOf(input);
+    if (wanted.assigneeId) await this.assertAssignable(task.organizationId, wanted.assigneeId);
 
-    const wanted: Partial<Pick<TaskEntity, ChangeableField>> = {};
-    if (input.title != null) wanted.title = input.title.trim();
-    if (input.description !== undefined) wanted.description = input.description?.trim() || null;
-    if (input.status != null) wanted.status = input.status;
-    if (input.priority != null) wanted.priority = input.priority;
-    if (input.dueDate !== undefined) wanted.dueDate = input.dueDate;
-    if (input.assigneeId !== undefined) wanted.assigneeId = input.assigneeId?.toLowerCase() ?? null;
-
-    const updated = await this.dataSource.transaction(async (manager) => {
-      const current = await manager.findOne(TaskEntity, { where: { id: task.id }, lock: { mode: 'pessimistic_write' } });
+    const updated = await this.uow.transaction(async (tx) => {
+      await this.projects.assertWritable(tx, task.projectId);
+      const tasks = tx.get(TasksRepository);
+      const current = await tasks.lockForUpdate(task.id);
       if (!current) throw new NotFoundError('Task');
       if (input.expectedVersion != null && current.version !== input.expectedVersion) {
         throw new ConflictError(`The task has changed since version ${input.expectedVersion}; reload it and try again`);
       }
-      await manager.update(TaskEntity, current.id, { ...wanted, version: () => 'version + 1' });
-      const saved = await manager.findOneByOrFail(TaskEntity, { id: current.id });
-      const subject = { type: 'task', id: saved.id };
-      await this.events.publish(manager, ctx, {
+      const saved = await tasks.update(current.id, wanted);
+      const changes = changesBetween(current, saved, Object.keys(wanted) as (keyof TaskEntity & string)[]);
+      await this.events.publish(tx, ctx, {
         type: 'task.updated',
         organizationId: saved.organizationId,
-        subject,
-        data: { projectId: saved.projectId, version: saved.version, changes: taskChanges(current, saved, Object.keys(wanted) as ChangeableField[]) },
+        subject: { type: 'task', id: saved.id },
+        data: { projectId: saved.projectId, version: saved.version, changes },
       });
-      if (saved.assigneeId && saved.assigneeId !== current.assigneeId) {
-        await this.events.publish(manager, ctx, {
-          type: 'task.assigned',
-          organizationId: saved.organizationId,
-          subject,
-          data: { projectId: saved.projectId, title: saved.title, assigneeId: saved.assigneeId, previousAssigneeId: current.assigneeId },
-        });
-      }
+      if (saved.assigneeId && saved.assigneeId !== current.assigneeId) await this.publishAssigned(tx, ctx, saved, current.assigneeId);
       return saved;
     });
     ctx.loaders.get(this.byId).clear(task.id).prime(task.id, updated);
@@ -181,11 +110,10 @@ export class TasksService {
 
   async delete(ctx: RequestContext, id: string): Promise<boolean> {
     const task = await this.require(ctx, parseId(id, 'id'));
-    await this.projects.requireWritableProject(ctx, task.projectId);
-    const deleted = await this.dataSource.transaction(async (manager) => {
-      const { affected } = await manager.delete(TaskEntity, task.id);
-      if (!affected) return false;
-      await this.events.publish(manager, ctx, {
+    const deleted = await this.uow.transaction(async (tx) => {
+      await this.projects.assertWritable(tx, task.projectId);
+      if (!(await tx.get(TasksRepository).delete(task.id))) return false;
+      await this.events.publish(tx, ctx, {
         type: 'task.deleted',
         organizationId: task.organizationId,
         subject: { type: 'task', id: task.id },
@@ -197,32 +125,18 @@ export class TasksService {
     return deleted;
   }
 
-  private async assertAssignable(organizationId: string, assigneeId: string): Promise<void> {
-    if (!(await this.access.isMember(organizationId, assigneeId.toLowerCase()))) {
-      throw BadUserInputError.field('assigneeId', 'assigneeId must be a member of the project’s organization');
-    }
+  private publishAssigned(tx: Transaction, ctx: RequestContext, task: TaskEntity, previousAssigneeId: string | null) {
+    return this.events.publish(tx, ctx, {
+      type: 'task.assigned',
+      organizationId: task.organizationId,
+      subject: { type: 'task', id: task.id },
+      data: { projectId: task.projectId, title: task.title, assigneeId: task.assigneeId!, previousAssigneeId },
+    });
   }
 
-
-  private async loadPages(projectIds: readonly string[], page: TaskPageRequest): Promise<Connection<TaskRow>[]> {
-    const params = new SqlParameters();
-    const parents = params.add(projectIds, '::uuid[]');
-    const filters = taskFilterSql(page.filter, params);
-    const after = afterCursorSql(page.ordering, page, params);
-    const limit = params.add(page.size + 1, '::int');
-    const filtered = ['t.project_id = p.id', ...filters].join(' AND ');
-    const rows = (await this.dataSource.query(
-      `SELECT p.id AS "parentId", counts.total, page.*
-         FROM unnest(${parents}) AS p(id)
-        CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM tasks t WHERE ${filtered}) counts
-         LEFT JOIN LATERAL (
-              SELECT ${TASK_COLUMNS}, ${sortKeySql(page.ordering)} AS "sortKey"
-                FROM tasks t
-               WHERE ${[filtered, after].filter(Boolean).join(' AND ')}
-               ORDER BY ${orderBySql(page.ordering)}
-               LIMIT ${limit}) page ON true`,
-      params.values,
-    )) as ChildPageRow<TaskRow>[];
-    return connectionsByParent(projectIds, rows, page.size, (row) => [row.sortKey, row.id]);
+  private async assertAssignable(organizationId: string, assigneeId: string): Promise<void> {
+    if (!(await this.access.isMember(organizationId, assigneeId))) {
+      throw BadUserInputError.field('assigneeId', 'assigneeId must be a member of the project’s organization');
+    }
   }
 }

@@ -1,8 +1,11 @@
-import type { DataSource } from 'typeorm';
+import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { WakeableLoop } from '../../platform/events/loop';
 import type { Logger } from '../../platform/logging/logger';
 import type { SecretBox } from './secret-box';
 import { signWebhook } from './signature';
+import { WebhookDeliveriesRepository, type DueDelivery } from './webhook-deliveries.repository';
+import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
+import { WebhookDeliveryStatus } from './webhook.entities';
 import { sendWebhook, type SendResult } from './webhook-sender';
 
 export interface DispatcherSettings {
@@ -13,16 +16,6 @@ export interface DispatcherSettings {
   allowPrivateNetworks: boolean;
   pollIntervalMs: number;
   concurrency: number;
-}
-
-interface DueDelivery {
-  id: string;
-  eventId: string;
-  payload: string;
-  attempts: number;
-  url: string;
-  secretSealed: string;
-  active: boolean;
 }
 
 const RETRIED_WITH_RETRY_AFTER = new Set([429, 502, 503, 504]);
@@ -39,7 +32,7 @@ export class WebhookDispatcher {
   readonly loop: WakeableLoop;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
     private readonly secrets: SecretBox,
     private readonly settings: DispatcherSettings,
     private readonly logger: Logger,
@@ -53,33 +46,16 @@ export class WebhookDispatcher {
   }
 
   private async step(): Promise<boolean> {
-    const due = await this.claim();
+    // The claim outlives the attempt's timeout, so a slow receiver's delivery is not claimed twice.
+    const due = await this.uow.get(WebhookDeliveriesRepository).claimDue(this.settings.concurrency, this.settings.timeoutMs + 30_000);
     await Promise.all(due.map((delivery) => this.attempt(delivery)));
     return due.length === this.settings.concurrency;
-  }
-
-  private async claim(): Promise<DueDelivery[]> {
-    // An UPDATE answers [rows, count] through TypeORM.
-    const [rows] = (await this.dataSource.query(
-      `WITH due AS (
-         SELECT id FROM webhook_deliveries
-          WHERE status = 'PENDING' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-          ORDER BY next_attempt_at
-          LIMIT $1
-          FOR UPDATE SKIP LOCKED)
-       UPDATE webhook_deliveries d SET locked_until = now() + $2 * interval '1 millisecond'
-         FROM due, webhook_endpoints e
-        WHERE d.id = due.id AND e.id = d.endpoint_id
-       RETURNING d.id, d.event_id AS "eventId", d.payload, d.attempts, e.url, e.secret_sealed AS "secretSealed", e.active`,
-      [this.settings.concurrency, this.settings.timeoutMs + 30_000],
-    )) as [DueDelivery[], number];
-    return rows;
   }
 
   private async attempt(delivery: DueDelivery): Promise<void> {
     const attempts = delivery.attempts + 1;
     if (!delivery.active) {
-      await this.record(delivery.id, attempts - 1, 'FAILED', { error: 'the endpoint is disabled' }, null);
+      await this.record(delivery.id, attempts - 1, WebhookDeliveryStatus.FAILED, { error: 'the endpoint is disabled' }, null);
       return;
     }
     const timestamp = Math.floor(Date.now() / 1000);
@@ -91,22 +67,19 @@ export class WebhookDispatcher {
       { timeoutMs: this.settings.timeoutMs, allowPrivateNetworks: this.settings.allowPrivateNetworks },
     );
     if (!result.error) {
-      await this.record(delivery.id, attempts, 'SUCCEEDED', result, null);
+      await this.record(delivery.id, attempts, WebhookDeliveryStatus.SUCCEEDED, result, null);
       return;
     }
     if (result.status === 410) {
-      await this.dataSource.query(`UPDATE webhook_endpoints SET active = false, disabled_reason = $2 WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = $1)`, [
-        delivery.id,
-        'the receiver answered 410 Gone',
-      ]);
-      await this.record(delivery.id, attempts, 'FAILED', result, null);
+      await this.uow.get(WebhookEndpointsRepository).disableForDelivery(delivery.id, 'the receiver answered 410 Gone');
+      await this.record(delivery.id, attempts, WebhookDeliveryStatus.FAILED, result, null);
       return;
     }
     if (attempts >= this.settings.maxAttempts) {
-      await this.record(delivery.id, attempts, 'FAILED', result, null);
+      await this.record(delivery.id, attempts, WebhookDeliveryStatus.FAILED, result, null);
       return;
     }
-    await this.record(delivery.id, attempts, 'PENDING', result, this.nextDelayMs(attempts, result));
+    await this.record(delivery.id, attempts, WebhookDeliveryStatus.PENDING, result, this.nextDelayMs(attempts, result));
     this.logger.info('webhook delivery failed; retrying', { deliveryId: delivery.id, eventId: delivery.eventId, attempts, error: result.error });
   }
 
@@ -119,13 +92,13 @@ export class WebhookDispatcher {
     return Math.max(jittered, retryAfterMs);
   }
 
-  private async record(id: string, attempts: number, status: 'PENDING' | 'SUCCEEDED' | 'FAILED', result: SendResult, delayMs: number | null): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE webhook_deliveries
-          SET status = $2, attempts = $3, last_response_status = $4, last_error = $5, locked_until = NULL, updated_at = now(),
-              next_attempt_at = CASE WHEN $6::int IS NULL THEN NULL ELSE now() + $6::int * interval '1 millisecond' END
-        WHERE id = $1`,
-      [id, status, attempts, result.status ?? null, result.error?.slice(0, 1000) ?? null, delayMs],
-    );
+  private async record(id: string, attempts: number, status: WebhookDeliveryStatus, result: SendResult, delayMs: number | null): Promise<void> {
+    await this.uow.get(WebhookDeliveriesRepository).recordAttempt(id, {
+      status,
+      attempts,
+      responseStatus: result.status ?? null,
+      error: result.error?.slice(0, 1000) ?? null,
+      delayMs,
+    });
   }
 }

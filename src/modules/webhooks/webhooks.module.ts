@@ -5,6 +5,7 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.entities';
 import { WebhookEndpointResolver } from './webhooks.resolver';
 import { WebhooksService } from './webhooks.service';
+import { Webhooks1795579300002 } from './migrations/1795579300002-webhooks';
 
 export interface WebhooksDeps extends PlatformDeps {
   access: OrganizationAccess;
@@ -14,11 +15,12 @@ export interface WebhooksDeps extends PlatformDeps {
 export const webhooksModule = defineModule<WebhooksDeps, Record<string, never>>({
   name: 'webhooks',
   entities: [WebhookEndpointEntity, WebhookDeliveryEntity],
+  migrations: [Webhooks1795579300002],
   resolvers: [WebhookEndpointResolver],
-  build({ config, dataSource, logger, access }) {
+  build({ config, uow, eventTypes, logger, access }) {
     const secrets = new SecretBox(config.jwtSecret);
     const dispatcher = new WebhookDispatcher(
-      dataSource,
+      uow,
       secrets,
       {
         timeoutMs: config.WEBHOOK_TIMEOUT_MS,
@@ -31,10 +33,11 @@ export const webhooksModule = defineModule<WebhooksDeps, Record<string, never>>(
       logger,
     );
     const webhooks = new WebhooksService(
-      dataSource,
+      uow,
       access,
       secrets,
       { allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS, httpHosts: config.webhookHttpHosts },
+      eventTypes,
       () => dispatcher.loop.wake(),
     );
     return {

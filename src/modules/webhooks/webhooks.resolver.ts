@@ -1,6 +1,7 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../platform/graphql/context';
-import { DEFAULT_PAGE_SIZE, type Connection } from '../../platform/pagination';
+import { EventTypeInfo } from '../../platform/graphql/event-types';
+import { PageArgs, type Connection } from '../../platform/pagination';
 import { CreateWebhookEndpointInput, WebhookDelivery, WebhookDeliveryConnection, WebhookEndpoint, WebhookEndpointWithSecret } from './webhook.types';
 import type { WebhooksService } from './webhooks.service';
 
@@ -11,6 +12,12 @@ export class WebhookEndpointResolver {
   @Query(() => [WebhookEndpoint], { description: 'ADMIN+. Oldest first.' })
   webhookEndpoints(@Ctx() ctx: RequestContext, @Arg('organizationId', () => ID) organizationId: string): Promise<WebhookEndpoint[]> {
     return this.webhooks.list(ctx, organizationId);
+  }
+
+  @Authorized()
+  @Query(() => [EventTypeInfo], { description: 'The event types a webhook endpoint may subscribe to (its eventTypes take the `type` of each).' })
+  webhookEventTypes(): EventTypeInfo[] {
+    return this.webhooks.webhookEventTypes();
   }
 
   @Authorized()
@@ -38,9 +45,8 @@ export class WebhookEndpointResolver {
   deliveries(
     @Root() endpoint: WebhookEndpoint,
     @Ctx() ctx: RequestContext,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
   ): Promise<Connection<WebhookDelivery>> {
-    return this.webhooks.deliveries(ctx, endpoint.id, first, after);
+    return this.webhooks.deliveries(ctx, endpoint.id, page);
   }
 }

@@ -1,12 +1,19 @@
-import { In, type DataSource, type EntityTarget, type FindOptionsWhere } from 'typeorm';
+import DataLoader from 'dataloader';
+import { In, type EntityManager, type EntityTarget, type FindOptionsWhere } from 'typeorm';
+import { LoaderKey } from '../graphql/context';
 
 /** The batch function of a by-id DataLoader: one query for all ids, answers in the order asked, undefined where absent. */
 export async function loadByIds<T extends { id: string }>(
-  dataSource: DataSource,
+  manager: EntityManager,
   entity: EntityTarget<T>,
   ids: readonly string[],
 ): Promise<(T | undefined)[]> {
-  const rows = await dataSource.getRepository(entity).findBy({ id: In([...ids]) } as FindOptionsWhere<T>);
+  const rows = await manager.findBy(entity, { id: In([...ids]) } as FindOptionsWhere<T>);
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => byId.get(id));
+}
+
+/** A per-request by-id loader: every id asked for in one tick is one statement. */
+export function byIdLoader<T>(name: string, load: (ids: readonly string[]) => Promise<(T | undefined)[]>): LoaderKey<DataLoader<string, T | undefined>> {
+  return new LoaderKey(name, () => new DataLoader(load));
 }

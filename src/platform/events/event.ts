@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '../database/unit-of-work';
 import type { Logger } from '../logging/logger';
 
 /** What an event is about: `{ type: 'task', id }`. */
@@ -38,10 +38,10 @@ export interface HandlerContext {
   /**
    * Runs `work` in a transaction that also records the event as handled by
    * this consumer: the handler's writes and the record commit together, so a
-   * retry can never apply them twice. `work` must use only `manager` (in
-   * embedded mode the transaction holds the only connection).
+   * retry can never apply them twice. `work` must use only `tx`'s
+   * repositories (in embedded mode the transaction holds the only connection).
    */
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
 }
 
 export type EventHandler<TEvent extends DomainEvent = DomainEvent> = (event: TEvent, ctx: HandlerContext) => Promise<void>;

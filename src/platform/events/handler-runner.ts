@@ -1,3 +1,4 @@
+import { Transaction } from '../database/unit-of-work';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logging/logger';
 import type { DomainEvent, EventConsumer, EventHandler, HandlerContext } from './event';
@@ -60,7 +61,7 @@ export class HandlerRunner {
       transaction: (work) =>
         this.dataSource.transaction(async (manager) => {
           if (!(await this.record(manager, consumer.name, event.id))) throw new AlreadyHandled();
-          const result = await work(manager);
+          const result = await work(new Transaction(manager));
           recorded = true;
           return result;
         }),

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import type { EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
+import type { Transaction } from '../database/unit-of-work';
 import type { RequestContext } from '../graphql/context';
+import type { EventCatalog } from './catalog';
 import type { DomainEvent, EventDraft, EventMap } from './event';
 import type { EventMetrics } from './metrics';
 
@@ -54,7 +56,7 @@ export function deserializeEvent(json: string): DomainEvent {
 
 /** Publishes a module's events, typed by its event map. */
 export interface TypedPublisher<TMap extends EventMap> {
-  publish<K extends keyof TMap & string>(manager: EntityManager, origin: EventOrigin, draft: EventDraft<K, TMap[K]>): Promise<DomainEvent<K, TMap[K]>>;
+  publish<K extends keyof TMap & string>(tx: Transaction, origin: EventOrigin, draft: EventDraft<K, TMap[K]>): Promise<DomainEvent<K, TMap[K]>>;
 }
 
 /**
@@ -63,10 +65,11 @@ export interface TypedPublisher<TMap extends EventMap> {
  */
 export class EventPublisher implements TypedPublisher<EventMap> {
   async publish<K extends string, TData extends object>(
-    manager: EntityManager,
+    tx: Transaction,
     origin: EventOrigin,
     draft: EventDraft<K, TData>,
   ): Promise<DomainEvent<K, TData>> {
+    const { manager } = tx;
     const queryRunner = manager.queryRunner;
     if (!queryRunner?.isTransactionActive) {
       throw new Error(`Publish ${draft.type} inside the transaction of the write that raised it`);
@@ -90,9 +93,14 @@ export class EventPublisher implements TypedPublisher<EventMap> {
     return event;
   }
 
-  /** The same publisher, typed by a module's event map. */
-  typed<TMap extends EventMap>(): TypedPublisher<TMap> {
-    return this as unknown as TypedPublisher<TMap>;
+  /** The same publisher for one module: only the types its catalog declares, each with its payload type. */
+  typed<TMap extends EventMap>(catalog: EventCatalog<TMap>): TypedPublisher<TMap> {
+    return {
+      publish: async (tx, origin, draft) => {
+        if (!Object.hasOwn(catalog, draft.type)) throw new Error(`${draft.type} is not in the publishing module's event catalog`);
+        return this.publish(tx, origin, draft);
+      },
+    };
   }
 }
 

@@ -53,14 +53,14 @@ export function tokenLimitError(error: GraphQLError): QueryTooComplexError | und
 
 /**
  * Every field costs 1; a connection (a field returning `…Connection` with a
- * `first` argument) costs 1 + first × what it selects, so nested pages
- * multiply as they do in the database.
+ * `first` argument) costs 1 + first (or `last`, which takes precedence) ×
+ * what it selects, so nested pages multiply as they do in the database.
  */
 const connectionEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
   const named = getNamedType(field.type);
   if (isObjectType(named) && named.name.endsWith('Connection') && field.args.some((arg) => arg.name === 'first')) {
-    const first = typeof args.first === 'number' && args.first > 0 ? args.first : DEFAULT_PAGE_SIZE;
-    return 1 + first * childComplexity;
+    const size = [args.last, args.first].find((value) => typeof value === 'number' && value > 0) as number | undefined;
+    return 1 + (size ?? DEFAULT_PAGE_SIZE) * childComplexity;
   }
   return 1 + childComplexity;
 };

@@ -1,0 +1,84 @@
+import type { EntityManager } from 'typeorm';
+import { columnValues, insertRow } from '../../platform/database/entity-columns';
+import { loadKeysetPages, type KeysetOrder } from '../../platform/database/keyset-pages';
+import { loadByIds } from '../../platform/database/load-by-ids';
+import { likePattern } from '../../platform/database/sql';
+import type { Connection, PageRequest } from '../../platform/pagination';
+import type { TaskFilter, TaskOrder } from './project.inputs';
+import { OrderDirection, TaskOrderField } from './project.types';
+import { TaskEntity } from './task.entity';
+
+const ORDER_COLUMNS: Record<TaskOrderField, Omit<KeysetOrder, 'descending'>> = {
+  [TaskOrderField.CREATED_AT]: { column: 'created_at', kind: 'timestamp' },
+  [TaskOrderField.UPDATED_AT]: { column: 'updated_at', kind: 'timestamp' },
+  [TaskOrderField.PRIORITY]: { column: 'priority', kind: 'int' },
+  [TaskOrderField.DUE_DATE]: { column: 'due_date', kind: 'timestamp', nullable: true },
+};
+
+/** How a TaskOrder sorts; without one, newest first. */
+export function taskOrder(order?: TaskOrder | null): KeysetOrder {
+  const field = order?.field ?? TaskOrderField.CREATED_AT;
+  return { ...ORDER_COLUMNS[field], descending: (order?.direction ?? OrderDirection.DESC) === OrderDirection.DESC };
+}
+
+export interface TaskPageRequest extends PageRequest {
+  order: KeysetOrder;
+  filter?: TaskFilter | null;
+}
+
+/** Every statement about tasks. */
+export class TasksRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  byIds(ids: readonly string[]): Promise<(TaskEntity | undefined)[]> {
+    return loadByIds(this.manager, TaskEntity, ids);
+  }
+
+  /** The task columns an input carries, normalised as stored (see columnValues): the service never lists fields. */
+  valuesOf(input: object): Partial<TaskEntity> {
+    return columnValues(this.manager, TaskEntity, input);
+  }
+
+  /** Columns left out take their defaults (NULL where nullable), and the returned task shows them. */
+  async insert(values: Partial<TaskEntity>): Promise<TaskEntity> {
+    return insertRow(this.manager, TaskEntity, values);
+  }
+
+  async lockForUpdate(id: string): Promise<TaskEntity | undefined> {
+    return (await this.manager.findOne(TaskEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })) ?? undefined;
+  }
+
+  /** Applies `values` with version + 1 and returns the row as stored. */
+  async update(id: string, values: Partial<TaskEntity>): Promise<TaskEntity> {
+    await this.manager.update(TaskEntity, id, { ...values, version: () => 'version + 1' });
+    return this.manager.findOneByOrFail(TaskEntity, { id });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const { affected } = await this.manager.delete(TaskEntity, id);
+    return Boolean(affected);
+  }
+
+  async participants(id: string): Promise<Pick<TaskEntity, 'title' | 'assigneeId' | 'createdById' | 'organizationId'> | undefined> {
+    const task = await this.manager.findOne(TaskEntity, {
+      where: { id },
+      select: { title: true, assigneeId: true, createdById: true, organizationId: true },
+    });
+    return task ?? undefined;
+  }
+
+  /** A page of tasks per project, in one statement for any number of projects. */
+  pages(projectIds: readonly string[], page: TaskPageRequest): Promise<Connection<TaskEntity>[]> {
+    const list = { entity: TaskEntity, alias: 't', parent: 'project_id', order: page.order };
+    return loadKeysetPages(this.manager, list, projectIds, page, (params) => {
+      const { filter } = page;
+      const conditions: string[] = [];
+      if (filter?.status?.length) conditions.push(`t.status = ANY(${params.add(filter.status, '::text[]')})`);
+      if (filter?.assigneeId) conditions.push(`t.assignee_id = ${params.add(filter.assigneeId.toLowerCase(), '::uuid')}`);
+      if (filter?.priorityAtLeast != null) conditions.push(`t.priority >= ${params.add(filter.priorityAtLeast, '::int')}`);
+      const search = filter?.search?.trim();
+      if (search) conditions.push(`t.title ILIKE ${params.add(likePattern(search))}`);
+      return conditions;
+    });
+  }
+}
