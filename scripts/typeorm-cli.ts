@@ -7,16 +7,16 @@ import { resolve } from 'node:path';
  * `npm run db:migration:create -- <Name> <module>` writes an empty one. Either way,
  * add the new class to the module definition's `migrations` (a test fails until you do).
  */
-const [command, name, module] = process.argv.slice(2);
-if (!command || !name || !/^[A-Za-z][A-Za-z0-9]*$/.test(name) || (module !== undefined && !/^[a-z][a-z0-9-]*$/.test(module))) {
+const [command, name, moduleName] = process.argv.slice(2);
+if (!command || !name || !/^[A-Za-z][A-Za-z0-9]*$/.test(name) || (moduleName !== undefined && !/^[a-z][a-z0-9-]*$/.test(moduleName))) {
   process.stderr.write('usage: npm run db:migration:generate -- <Name> [module]   (or db:migration:create), Name in PascalCase\n');
   process.exit(1);
 }
 const root = resolve(__dirname, '..');
-const target = module ? resolve(root, 'src', 'modules', module, 'migrations', name) : resolve(root, 'src', 'migrations', name);
+const target = moduleName ? resolve(root, 'src', 'modules', moduleName, 'migrations', name) : resolve(root, 'src', 'migrations', name);
 const dataSourceArgs = command === 'migration:generate' ? ['-d', resolve(root, 'ormconfig.ts'), '--pretty'] : [];
 process.argv = [process.argv[0], 'typeorm', command, target, ...dataSourceArgs];
 process.on('exit', (code) => {
-  if (code === 0) process.stdout.write(`now add the new migration class to the ${module ?? 'platform'} migrations list (the module definition, or src/modules/index.ts)\n`);
+  if (code === 0) process.stdout.write(`now add the new migration class to the ${moduleName ?? 'platform'} migrations list (the module definition, or src/modules/index.ts)\n`);
 });
 require('typeorm/cli');

@@ -1,205 +1,57 @@
 import 'reflect-metadata';
+import { readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { getNamedType, isInputObjectType, type GraphQLArgument, type GraphQLInputType } from 'graphql';
 import { buildApiSchema } from '../../src/app';
-import { addMember, createOrganization, invitationTokenFor, INVITE, ok, type Session } from '../support/organizations';
-import { signUp, startTestApp, uniqueEmail, type TestApp } from '../support/test-app';
-import { eventsHandled, waitFor } from '../support/wait';
+import type { IsolationCase, IsolationCases, TenantA } from '../support/isolation';
+import { createOrganization, type Session } from '../support/organizations';
+import { signUp, startTestApp, type TestApp } from '../support/test-app';
+import { eventsHandled } from '../support/wait';
 
 /**
  * Every operation that reaches organization-owned data, called for a resource
  * of organization A by a member of organization B and by an anonymous client.
  * Each must refuse (NOT_FOUND, never leaking existence; FORBIDDEN where a
  * capability token is not the caller's) and change nothing in the database.
- * A module that adds such an operation adds its row here; the schema test
- * below fails until it does.
+ * A module's rows live in test/api/isolation/<module>.cases.ts (see
+ * test/support/isolation.ts), found here; the schema test below fails until
+ * every operation that takes an ID is in one.
  */
-interface TenantA {
-  organizationId: string;
-  memberMembershipId: string;
-  invitationToken: string;
-  projectId: string;
-  taskId: string;
-  webhookEndpointId: string;
-  webhookDeliveryId: string;
-}
+const CASES_DIR = resolve(__dirname, 'isolation');
 
-interface IsolationCase {
-  operation: string;
-  document: string;
-  variables(a: TenantA): Record<string, unknown>;
-  /** What a member of another organization gets; anonymous clients always get UNAUTHENTICATED. */
-  outsider: 'NOT_FOUND' | 'FORBIDDEN';
-}
+/** Every module's cases file, by file name (sorted, so seeds run in a stable order). */
+const MODULES = readdirSync(CASES_DIR)
+  .filter((file) => file.endsWith('.cases.ts'))
+  .sort()
+  .map((file) => {
+    // A plain require: describe.each needs the cases while the file is collected, before any hook runs.
+    const { isolation } = require(resolve(CASES_DIR, file)) as { isolation?: IsolationCases };
+    if (!isolation) throw new Error(`test/api/isolation/${file} must export its cases as \`isolation\` (see test/support/isolation.ts)`);
+    return { file, ...isolation };
+  });
 
-const CASES: IsolationCase[] = [
-  {
-    operation: 'organization',
-    document: 'query($id: ID!) { organization(id: $id) { id name } }',
-    variables: (a) => ({ id: a.organizationId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'inviteMember',
-    document: 'mutation($input: InviteMemberInput!) { inviteMember(input: $input) { id } }',
-    variables: (a) => ({ input: { organizationId: a.organizationId, email: 'intruder@example.com', role: 'OWNER' } }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'changeMemberRole',
-    document: 'mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id } }',
-    variables: (a) => ({ input: { membershipId: a.memberMembershipId, role: 'OWNER' } }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'removeMember',
-    document: 'mutation($id: ID!) { removeMember(membershipId: $id) }',
-    variables: (a) => ({ id: a.memberMembershipId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'acceptInvitation',
-    document: 'mutation($token: String!) { acceptInvitation(token: $token) { id } }',
-    variables: (a) => ({ token: a.invitationToken }),
-    outsider: 'FORBIDDEN',
-  },
-  {
-    operation: 'project',
-    document: 'query($id: ID!) { project(id: $id) { id } }',
-    variables: (a) => ({ id: a.projectId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'projects',
-    document: 'query($id: ID!) { projects(organizationId: $id) { totalCount } }',
-    variables: (a) => ({ id: a.organizationId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'task',
-    document: 'query($id: ID!) { task(id: $id) { id } }',
-    variables: (a) => ({ id: a.taskId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'createProject',
-    document: 'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
-    variables: (a) => ({ input: { organizationId: a.organizationId, name: 'Intruder' } }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'updateProject',
-    document: 'mutation($input: UpdateProjectInput!) { updateProject(input: $input) { id } }',
-    variables: (a) => ({ input: { id: a.projectId, name: 'Renamed' } }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'archiveProject',
-    document: 'mutation($id: ID!) { archiveProject(id: $id) { id } }',
-    variables: (a) => ({ id: a.projectId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'createTask',
-    document: 'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
-    variables: (a) => ({ input: { projectId: a.projectId, title: 'Intruder' } }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'updateTask',
-    document: 'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }',
-    variables: (a) => ({ input: { id: a.taskId, title: 'Changed' } }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'deleteTask',
-    document: 'mutation($id: ID!) { deleteTask(id: $id) }',
-    variables: (a) => ({ id: a.taskId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'addComment',
-    document: 'mutation($input: AddCommentInput!) { addComment(input: $input) { id } }',
-    variables: (a) => ({ input: { taskId: a.taskId, body: 'Intruder' } }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'auditEvents',
-    document: 'query($id: ID!) { auditEvents(organizationId: $id) { totalCount } }',
-    variables: (a) => ({ id: a.organizationId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'webhookEndpoints',
-    document: 'query($id: ID!) { webhookEndpoints(organizationId: $id) { id } }',
-    variables: (a) => ({ id: a.organizationId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'createWebhookEndpoint',
-    document: 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }',
-    variables: (a) => ({ input: { organizationId: a.organizationId, url: 'https://example.com/hook', eventTypes: ['task.created'] } }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'deleteWebhookEndpoint',
-    document: 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }',
-    variables: (a) => ({ id: a.webhookEndpointId }),
-    outsider: 'NOT_FOUND',
-  },
-  {
-    operation: 'redeliverWebhook',
-    document: 'mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }',
-    variables: (a) => ({ id: a.webhookDeliveryId }),
-    outsider: 'NOT_FOUND',
-  },
-];
+type Case = IsolationCase<object> & { file: string };
+
+const CASES: Case[] = MODULES.flatMap((module) => module.cases.map((testCase) => ({ ...testCase, file: module.file })));
 
 /** Operations that take an ID but reach nothing organization-owned, each with the reason. */
-const NOT_ORGANIZATION_SCOPED: Record<string, string> = {
-  markNotificationsRead: "the viewer's own notifications only; others' ids are ignored (test/api/notifications.test.ts)",
-};
+const NOT_ORGANIZATION_SCOPED = Object.fromEntries(MODULES.flatMap((module) => Object.entries(module.notOrganizationScoped ?? {})));
 
 let api: TestApp;
 let tenantA: TenantA;
+/** What each module's seed made in A, by cases file. */
+const fixtures = new Map<string, object>();
 let outsider: Session;
 
+const variablesOf = (testCase: Case) => testCase.variables({ ...tenantA, ...fixtures.get(testCase.file) });
+
 beforeAll(async () => {
-  // The webhook points at a closed local port and fails once for good, so nothing changes in the background afterwards.
-  api = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_HTTP_HOSTS: '127.0.0.1', WEBHOOK_MAX_ATTEMPTS: '1' });
+  api = await startTestApp(Object.fromEntries(MODULES.flatMap((module) => Object.entries(module.env ?? {}))));
   const ownerA = await signUp(api);
   const organization = await createOrganization(api, ownerA, 'Tenant A');
-  const endpoint = await ok(
-    api.gql(
-      'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }',
-      { input: { organizationId: organization.id, url: 'http://127.0.0.1:9/hook', eventTypes: ['task.created'] } },
-      { token: ownerA.accessToken },
-    ),
-  );
-  const member = await addMember(api, ownerA, organization.id, 'MEMBER');
-  const invitedEmail = uniqueEmail('pending');
-  await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitedEmail } }, { token: ownerA.accessToken }));
-  const project = await ok(
-    api.gql('mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }', { input: { organizationId: organization.id, name: 'A' } }, {
-      token: ownerA.accessToken,
-    }),
-  );
-  const task = await ok(
-    api.gql('mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }', { input: { projectId: project.createProject.id, title: 'A task' } }, {
-      token: ownerA.accessToken,
-    }),
-  );
-  tenantA = {
-    organizationId: organization.id,
-    memberMembershipId: member.membershipId,
-    invitationToken: await invitationTokenFor(api, invitedEmail),
-    projectId: project.createProject.id,
-    taskId: task.createTask.id,
-    webhookEndpointId: endpoint.createWebhookEndpoint.endpoint.id,
-    webhookDeliveryId: await waitFor(async () => {
-      const [row] = (await api.app.dataSource.query(`SELECT id FROM webhook_deliveries WHERE status = 'FAILED'`)) as { id: string }[];
-      return row?.id;
-    }, 'the webhook delivery to fail for good'),
-  };
+  tenantA = { api, owner: ownerA, organizationId: organization.id };
+  for (const module of MODULES) fixtures.set(module.file, (await module.seed?.(tenantA)) ?? {});
+  for (const module of MODULES) await module.settle?.({ ...tenantA, ...fixtures.get(module.file) });
 
   outsider = await signUp(api);
   await createOrganization(api, outsider, 'Tenant B');
@@ -231,7 +83,7 @@ async function databaseFingerprint(): Promise<Record<string, string>> {
 describe.each(CASES)('$operation on organization A', (testCase) => {
   it(`refuses a member of organization B with ${testCase.outsider} and changes nothing`, async () => {
     const before = await databaseFingerprint();
-    const response = await api.gql(testCase.document, testCase.variables(tenantA), { token: outsider.accessToken });
+    const response = await api.gql(testCase.document, variablesOf(testCase), { token: outsider.accessToken });
     expect(response.body.errors?.map((error) => error.extensions.code)).toEqual([testCase.outsider]);
     expect(response.body.data?.[testCase.operation] ?? null).toBeNull();
     expect(await databaseFingerprint()).toEqual(before);
@@ -239,7 +91,7 @@ describe.each(CASES)('$operation on organization A', (testCase) => {
 
   it('refuses an anonymous client with UNAUTHENTICATED and changes nothing', async () => {
     const before = await databaseFingerprint();
-    const response = await api.gql(testCase.document, testCase.variables(tenantA));
+    const response = await api.gql(testCase.document, variablesOf(testCase));
     expect(response.body.errors?.map((error) => error.extensions.code)).toEqual(['UNAUTHENTICATED']);
     expect(await databaseFingerprint()).toEqual(before);
   });
@@ -265,7 +117,9 @@ describe('the isolation table', () => {
     const covered = new Set([...CASES.map((testCase) => testCase.operation), ...Object.keys(NOT_ORGANIZATION_SCOPED)]);
     const missing = takingIds.filter((name) => !covered.has(name));
     if (missing.length > 0) {
-      throw new Error(`Add these operations to CASES in test/api/tenant-isolation.test.ts (or to NOT_ORGANIZATION_SCOPED with a reason): ${missing.join(', ')}`);
+      throw new Error(
+        `Add these operations to the cases of their module in test/api/isolation/<module>.cases.ts (or to its notOrganizationScoped with a reason): ${missing.join(', ')}`,
+      );
     }
   });
 
@@ -273,5 +127,11 @@ describe('the isolation table', () => {
     const schema = await buildApiSchema();
     const names = new Set([...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())]);
     expect(CASES.map((testCase) => testCase.operation).filter((name) => !names.has(name))).toEqual([]);
+    expect(Object.keys(NOT_ORGANIZATION_SCOPED).filter((name) => !names.has(name))).toEqual([]);
+  });
+
+  it('names each operation once, in one module', () => {
+    const operations = [...CASES.map((testCase) => testCase.operation), ...Object.keys(NOT_ORGANIZATION_SCOPED)];
+    expect(operations.filter((name, index) => operations.indexOf(name) !== index)).toEqual([]);
   });
 });

@@ -1,0 +1,131 @@
+import { moduleNames, singularOf } from '../../scripts/module-template/names';
+import { copyRepository, porcelain, type RepositoryCopy } from '../support/repo-copy';
+
+const genModule = (copy: RepositoryCopy, ...args: string[]) => copy.run(process.execPath, ['-r', '@swc-node/register', 'scripts/gen-module.ts', ...args]);
+
+describe('the names gen:module derives', () => {
+  it.each([
+    ['labels', 'label'],
+    ['time-entries', 'time-entry'],
+    ['categories', 'category'],
+    ['addresses', 'address'],
+    ['boxes', 'box'],
+    ['batches', 'batch'],
+    ['wishes', 'wish'],
+    ['ties', 'tie'],
+    ['data', undefined],
+    ['status', undefined],
+    ['analysis', undefined],
+    ['class', undefined],
+  ])('takes the singular of %s to be %s', (plural, singular) => {
+    expect(singularOf(plural)).toBe(singular);
+  });
+
+  it('derives every spelling from the kebab-case plural, or from --singular', () => {
+    expect(moduleNames('time-entries')).toEqual({
+      module: 'time-entries',
+      kebab: 'time-entry',
+      Name: 'TimeEntry',
+      Names: 'TimeEntries',
+      name: 'timeEntry',
+      names: 'timeEntries',
+      table: 'time_entries',
+      snake: 'time_entry',
+      words: 'time entry',
+      Words: 'Time entry',
+    });
+    expect(moduleNames('people', 'person')).toMatchObject({ Name: 'Person', Names: 'People', name: 'person', names: 'people', table: 'people' });
+    expect(() => moduleNames('data')).toThrow('--singular');
+    expect(() => moduleNames('labels', 'labels')).toThrow('must differ');
+  });
+});
+
+describe('npm run gen:module refusing', () => {
+  let copy: RepositoryCopy;
+
+  beforeAll(() => {
+    copy = copyRepository('gw-gen-refuse-');
+  });
+
+  afterAll(() => {
+    copy?.remove();
+  });
+
+  const refusals: [string, string[], string][] = [
+    ['an upper-case name', ['Labels'], 'is not a module name'],
+    ['a name starting with a digit', ['9lives'], 'is not a module name'],
+    ['snake_case', ['time_entries'], 'is not a module name'],
+    ['a trailing hyphen', ['labels-'], 'is not a module name'],
+    ['an existing module', ['projects'], 'the module src/modules/projects exists already'],
+    ['a name whose GraphQL type and table exist', ['users'], 'the table users exists already'],
+    ['a name whose queries, mutations and events exist', ['tasks'], 'the event type task.created exists already'],
+    ['a word that is not a plural', ['data'], 'does not look like a plural'],
+    ['a reserved word of JavaScript', ['classes'], '"class" is a reserved word of JavaScript'],
+    ['a name the generated code uses for its own variables', ['fields'], '"field" would clash with a name the generated code uses'],
+    ['a name a generated file would bind twice', ['connections'], 'connections.resolver.ts would bind Connection twice'],
+    ['a singular equal to the plural', ['labels', '--singular', 'labels'], 'must differ from the module name'],
+    ['--singular without its word', ['labels', '--singular'], '--singular needs a word'],
+    ['an unknown option', ['labels', '--force'], 'unknown option --force'],
+    ['no name', [], 'usage: npm run gen:module'],
+  ];
+
+  it.each(refusals)('refuses %s with exit code 1, saying why, and writes nothing', async (_what, args, message) => {
+    const before = copy.snapshot();
+    const result = await genModule(copy, ...args);
+    expect([result.code, result.stdout]).toEqual([1, '']);
+    expect(result.stderr).toContain('nothing was written');
+    expect(result.stderr).toContain(message);
+    expect(porcelain(before, copy.snapshot())).toEqual([]);
+  });
+});
+
+/**
+ * SLOW (about a minute): the whole proof, in a throwaway copy of the
+ * repository. The module is generated, then the copy passes typecheck,
+ * arch:check and schema:export, and jest runs the module's own test, the
+ * tenant-isolation suite and the schema test there, all without an edit.
+ */
+describe('npm run gen:module -- labels, in a copy of the repository [slow]', () => {
+  let copy: RepositoryCopy;
+
+  beforeAll(() => {
+    copy = copyRepository('gw-gen-proof-');
+  });
+
+  afterAll(() => {
+    copy?.remove();
+  });
+
+  it('writes a module that passes typecheck, arch:check, schema:export, its tests and the isolation suite, untouched', async () => {
+    const before = copy.snapshot();
+    const generated = await genModule(copy, 'labels');
+    expect(generated).toMatchObject({ code: 0, stderr: '' });
+    const written = porcelain(before, copy.snapshot());
+    expect(written.filter((line) => !/^\?\? src\/modules\/labels\/migrations\/\d+-labels\.ts$/.test(line))).toEqual([
+      ' M src/modules/index.ts',
+      '?? src/modules/labels/index.ts',
+      '?? src/modules/labels/label.entity.ts',
+      '?? src/modules/labels/label.events.ts',
+      '?? src/modules/labels/label.inputs.ts',
+      '?? src/modules/labels/label.types.ts',
+      '?? src/modules/labels/labels.module.ts',
+      '?? src/modules/labels/labels.repository.ts',
+      '?? src/modules/labels/labels.resolver.ts',
+      '?? src/modules/labels/labels.service.ts',
+      '?? test/api/isolation/labels.cases.ts',
+      '?? test/api/labels.test.ts',
+    ]);
+    expect(written).toHaveLength(13);
+
+    const steps: [string, string, string[]][] = [
+      ['typecheck', 'npm', ['run', '--silent', 'typecheck']],
+      ['arch:check', 'npm', ['run', '--silent', 'arch:check']],
+      ['schema:export', 'npm', ['run', '--silent', 'schema:export']],
+      ['jest', process.execPath, ['node_modules/jest/bin/jest.js', '--ci', '--runInBand', 'test/api/labels.test.ts', 'test/api/tenant-isolation.test.ts', 'test/schema.test.ts']],
+    ];
+    for (const [step, command, args] of steps) {
+      const result = await copy.run(command, args, 150_000);
+      if (result.code !== 0) throw new Error(`${step} failed in ${copy.dir} (exit ${result.code}):\n${result.stdout}\n${result.stderr}`.slice(0, 20_000));
+    }
+  }, 240_000);
+});
