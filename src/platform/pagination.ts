@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { BadUserInputError } from './errors';
+import { LoaderKey } from './graphql/context';
 import { isUuid } from './ids';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -179,6 +180,14 @@ export class ChildPageLoader<TParentId, TNode, TPage extends PageRequest = PageR
     }
     return loader.load(parentId);
   }
+}
+
+/** A per-request ChildPageLoader: every parent's page asked for in one tick with the same arguments is one statement. */
+export function childPagesLoader<TNode, TPage extends PageRequest = PageRequest>(
+  name: string,
+  loadPages: (parentIds: readonly string[], page: TPage) => Promise<Connection<TNode>[]>,
+): LoaderKey<ChildPageLoader<string, TNode, TPage>> {
+  return new LoaderKey(name, () => new ChildPageLoader(loadPages));
 }
 
 /** A row of a batched child-page query: the parent it belongs to, the parent's total, and a child (id null when none). */

@@ -1,10 +1,10 @@
 import { byIdLoader } from '../../platform/database/load-by-ids';
 import type { Transaction, UnitOfWork } from '../../platform/database/unit-of-work';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
-import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
+import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import type { TypedPublisher } from '../../platform/events/outbox';
 import { parseId } from '../../platform/ids';
-import { ChildPageLoader, pageRequest, type Connection, type PageArgs, type PageRequest } from '../../platform/pagination';
+import { childPagesLoader, pageRequest, type Connection, type PageArgs, type PageRequest } from '../../platform/pagination';
 import type { MembershipEntity } from './membership.entity';
 import { MembershipsRepository } from './memberships.repository';
 import type { OrganizationEvents } from './organization.events';
@@ -22,7 +22,7 @@ const LAST_OWNER = 'An organization needs an OWNER: make someone else OWNER firs
  */
 export class MembershipsService {
   private readonly byId = byIdLoader('memberships.byId', (ids) => this.uow.get(MembershipsRepository).byIds(ids));
-  private readonly pages = new LoaderKey('memberships.pages', () => new ChildPageLoader((ids: readonly string[], page: PageRequest) => this.uow.get(MembershipsRepository).pages(ids, page)));
+  private readonly pages = childPagesLoader('memberships.pages', (ids: readonly string[], page: PageRequest) => this.uow.get(MembershipsRepository).pages(ids, page));
 
   constructor(
     private readonly uow: UnitOfWork,

@@ -1,8 +1,8 @@
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import type { TypedPublisher } from '../../platform/events/outbox';
-import { requireUserId, LoaderKey, type RequestContext } from '../../platform/graphql/context';
+import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import { ChildPageLoader, pageRequest, type Connection, type PageArgs, type PageRequest } from '../../platform/pagination';
+import { childPagesLoader, pageRequest, type Connection, type PageArgs, type PageRequest } from '../../platform/pagination';
 import type { CommentEntity } from './comment.entity';
 import { CommentsRepository } from './comments.repository';
 import type { ProjectEvents } from './project.events';
@@ -11,7 +11,7 @@ import type { ProjectsService } from './projects.service';
 import type { TasksService } from './tasks.service';
 
 export class CommentsService {
-  private readonly pages = new LoaderKey('comments.pages', () => new ChildPageLoader((ids: readonly string[], page: PageRequest) => this.uow.get(CommentsRepository).pages(ids, page)));
+  private readonly pages = childPagesLoader('comments.pages', (ids: readonly string[], page: PageRequest) => this.uow.get(CommentsRepository).pages(ids, page));
 
   constructor(
     private readonly uow: UnitOfWork,

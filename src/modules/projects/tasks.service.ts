@@ -3,9 +3,9 @@ import type { Transaction, UnitOfWork } from '../../platform/database/unit-of-wo
 import { changesBetween, plain } from '../../platform/events/changes';
 import type { TypedPublisher } from '../../platform/events/outbox';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../platform/errors';
-import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
+import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import { ChildPageLoader, pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
+import { childPagesLoader, pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
 import type { OrganizationAccess } from '../organizations';
 import type { ProjectEvents, TaskSnapshot } from './project.events';
 import type { CreateTaskInput, TaskFilter, TaskOrder, UpdateTaskInput } from './project.inputs';
@@ -21,7 +21,7 @@ function snapshot(task: TaskEntity): TaskSnapshot {
 
 export class TasksService {
   private readonly byId = byIdLoader('tasks.byId', (ids) => this.uow.get(TasksRepository).byIds(ids));
-  private readonly pages = new LoaderKey('tasks.pages', () => new ChildPageLoader((ids: readonly string[], page: TaskPageRequest) => this.uow.get(TasksRepository).pages(ids, page)));
+  private readonly pages = childPagesLoader('tasks.pages', (ids: readonly string[], page: TaskPageRequest) => this.uow.get(TasksRepository).pages(ids, page));
 
   constructor(
     private readonly uow: UnitOfWork,

@@ -2,10 +2,10 @@ import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import type { EventTypes } from '../../platform/events/catalog';
 import { defineConsumer, type EventConsumer, type EventHandler } from '../../platform/events/event';
 import { BadUserInputError } from '../../platform/errors';
-import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
+import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import type { EventTypeInfo } from '../../platform/graphql/event-types';
 import { parseId } from '../../platform/ids';
-import { ChildPageLoader, pageRequest, type Connection, type PageArgs, type PageRequest } from '../../platform/pagination';
+import { childPagesLoader, pageRequest, type Connection, type PageArgs, type PageRequest } from '../../platform/pagination';
 import { Role, type OrganizationAccess } from '../organizations';
 import { assertPublicHost } from './address-guard';
 import type { SecretBox } from './secret-box';
@@ -22,9 +22,7 @@ export interface WebhookPolicy {
 }
 
 export class WebhooksService {
-  private readonly deliveryPages = new LoaderKey(
-    'webhooks.deliveryPages',
-    () => new ChildPageLoader((ids: readonly string[], page: PageRequest) => this.uow.get(WebhookDeliveriesRepository).pages(ids, page)),
+  private readonly deliveryPages = childPagesLoader('webhooks.deliveryPages', (ids: readonly string[], page: PageRequest) => this.uow.get(WebhookDeliveriesRepository).pages(ids, page),
   );
 
   constructor(
