@@ -85,7 +85,7 @@ describe('npm run gen:module refusing', () => {
  * arch:check and schema:export, and jest runs the module's own test, the
  * tenant-isolation suite and the schema test there, all without an edit.
  */
-describe('npm run gen:module -- labels, in a copy of the repository [slow]', () => {
+describe('npm run gen:module -- gen-probes (a name no real module takes), in a copy of the repository [slow]', () => {
   let copy: RepositoryCopy;
 
   beforeAll(() => {
@@ -98,30 +98,30 @@ describe('npm run gen:module -- labels, in a copy of the repository [slow]', () 
 
   it('writes a module that passes typecheck, arch:check, schema:export, its tests and the isolation suite, untouched', async () => {
     const before = copy.snapshot();
-    const generated = await genModule(copy, 'labels');
+    const generated = await genModule(copy, 'gen-probes');
     expect(generated).toMatchObject({ code: 0, stderr: '' });
     const written = porcelain(before, copy.snapshot());
-    expect(written.filter((line) => !/^\?\? src\/modules\/labels\/migrations\/\d+-labels\.ts$/.test(line))).toEqual([
+    expect(written.filter((line) => !/^\?\? src\/modules\/gen-probes\/migrations\/\d+-gen-probes\.ts$/.test(line)).sort()).toEqual([
       ' M src/modules/index.ts',
-      '?? src/modules/labels/index.ts',
-      '?? src/modules/labels/label.entity.ts',
-      '?? src/modules/labels/label.events.ts',
-      '?? src/modules/labels/label.inputs.ts',
-      '?? src/modules/labels/label.types.ts',
-      '?? src/modules/labels/labels.module.ts',
-      '?? src/modules/labels/labels.repository.ts',
-      '?? src/modules/labels/labels.resolver.ts',
-      '?? src/modules/labels/labels.service.ts',
-      '?? test/api/isolation/labels.cases.ts',
-      '?? test/api/labels.test.ts',
-    ]);
+      '?? src/modules/gen-probes/index.ts',
+      '?? src/modules/gen-probes/gen-probe.entity.ts',
+      '?? src/modules/gen-probes/gen-probe.events.ts',
+      '?? src/modules/gen-probes/gen-probe.inputs.ts',
+      '?? src/modules/gen-probes/gen-probe.types.ts',
+      '?? src/modules/gen-probes/gen-probes.module.ts',
+      '?? src/modules/gen-probes/gen-probes.repository.ts',
+      '?? src/modules/gen-probes/gen-probes.resolver.ts',
+      '?? src/modules/gen-probes/gen-probes.service.ts',
+      '?? test/api/isolation/gen-probes.cases.ts',
+      '?? test/api/gen-probes.test.ts',
+    ].sort());
     expect(written).toHaveLength(13);
 
     const steps: [string, string, string[]][] = [
       ['typecheck', 'npm', ['run', '--silent', 'typecheck']],
       ['arch:check', 'npm', ['run', '--silent', 'arch:check']],
       ['schema:export', 'npm', ['run', '--silent', 'schema:export']],
-      ['jest', process.execPath, ['node_modules/jest/bin/jest.js', '--ci', '--runInBand', 'test/api/labels.test.ts', 'test/api/tenant-isolation.test.ts', 'test/schema.test.ts']],
+      ['jest', process.execPath, ['node_modules/jest/bin/jest.js', '--ci', '--runInBand', 'test/api/gen-probes.test.ts', 'test/api/tenant-isolation.test.ts', 'test/schema.test.ts']],
     ];
     for (const [step, command, args] of steps) {
       const result = await copy.run(command, args, 150_000);

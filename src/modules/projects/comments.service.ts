@@ -7,7 +7,6 @@ import type { CommentEntity } from './comment.entity';
 import { CommentsRepository } from './comments.repository';
 import type { ProjectEvents } from './project.events';
 import type { AddCommentInput } from './project.inputs';
-import type { ProjectsService } from './projects.service';
 import type { TasksService } from './tasks.service';
 
 export class CommentsService {
@@ -16,7 +15,6 @@ export class CommentsService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly tasks: TasksService,
-    private readonly projects: ProjectsService,
     private readonly events: TypedPublisher<ProjectEvents>,
   ) {}
 
@@ -25,7 +23,7 @@ export class CommentsService {
     const authorId = requireUserId(ctx);
     const task = await this.tasks.require(ctx, parseId(input.taskId, 'taskId'));
     return this.uow.transaction(async (tx) => {
-      await this.projects.assertWritable(tx, task.projectId);
+      await this.tasks.holdForWrite(tx, task);
       const comment = await tx.get(CommentsRepository).insert({ taskId: task.id, organizationId: task.organizationId, authorId, body: input.body.trim() });
       await this.events.publish(tx, ctx, {
         type: 'comment.added',

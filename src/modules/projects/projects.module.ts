@@ -8,6 +8,7 @@ import { projectEvents } from './project.events';
 import { Projects1795567726657 } from './migrations/1795567726657-projects';
 import { ProjectResolver } from './projects.resolver';
 import { ProjectsService } from './projects.service';
+import { TaskFilterExtensions } from './task-filters';
 import { TaskEntity } from './task.entity';
 import { CommentResolver, TaskResolver } from './tasks.resolver';
 import { TasksService } from './tasks.service';
@@ -21,6 +22,8 @@ export interface ProjectsDeps extends PlatformDeps {
 export interface ProjectsExports {
   projects: ProjectsService;
   tasks: TasksService;
+  /** Where a later module registers what the TaskFilter fields it adds mean (see task-filters.ts). */
+  taskFilters: TaskFilterExtensions;
 }
 
 export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
@@ -32,15 +35,16 @@ export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
   build({ uow, events, identity, access, organizations }) {
     const publisher = events.typed(projectEvents);
     const projects = new ProjectsService(uow, access, publisher);
-    const tasks = new TasksService(uow, projects, access, publisher);
-    const comments = new CommentsService(uow, tasks, projects, publisher);
+    const taskFilters = new TaskFilterExtensions();
+    const tasks = new TasksService(uow, projects, access, publisher, taskFilters);
+    const comments = new CommentsService(uow, tasks, publisher);
     return {
       resolvers: [
         new ProjectResolver(projects, tasks, organizations),
         new TaskResolver(tasks, projects, comments, identity),
         new CommentResolver(comments, tasks, identity),
       ],
-      exports: { projects, tasks },
+      exports: { projects, tasks, taskFilters },
     };
   },
 });

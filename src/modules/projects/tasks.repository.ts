@@ -6,6 +6,7 @@ import { likePattern } from '../../platform/database/sql';
 import type { Connection, PageRequest } from '../../platform/pagination';
 import type { TaskFilter, TaskOrder } from './project.inputs';
 import { OrderDirection, TaskOrderField } from './project.types';
+import type { TaskFilterExtensions } from './task-filters';
 import { TaskEntity } from './task.entity';
 
 const ORDER_COLUMNS: Record<TaskOrderField, Omit<KeysetOrder, 'descending'>> = {
@@ -67,8 +68,14 @@ export class TasksRepository {
     return task ?? undefined;
   }
 
-  /** A page of tasks per project, in one statement for any number of projects. */
-  pages(projectIds: readonly string[], page: TaskPageRequest): Promise<Connection<TaskEntity>[]> {
+  /** Holds the task (FOR SHARE) until the transaction ends, so it cannot be deleted under a write that refers to it; false when gone. */
+  async lockShared(id: string): Promise<boolean> {
+    const rows = (await this.manager.query('SELECT 1 FROM tasks WHERE id = $1 FOR SHARE', [id])) as unknown[];
+    return rows.length > 0;
+  }
+
+  /** A page of tasks per project, in one statement for any number of projects; `extensions` add other modules' filter fields. */
+  pages(projectIds: readonly string[], page: TaskPageRequest, extensions?: TaskFilterExtensions): Promise<Connection<TaskEntity>[]> {
     const list = { entity: TaskEntity, alias: 't', parent: 'project_id', order: page.order };
     return loadKeysetPages(this.manager, list, projectIds, page, (params) => {
       const { filter } = page;
@@ -78,6 +85,7 @@ export class TasksRepository {
       if (filter?.priorityAtLeast != null) conditions.push(`t.priority >= ${params.add(filter.priorityAtLeast, '::int')}`);
       const search = filter?.search?.trim();
       if (search) conditions.push(`t.title ILIKE ${params.add(likePattern(search))}`);
+      if (filter && extensions) conditions.push(...extensions.conditionsFor(filter, params));
       return conditions;
     });
   }

@@ -11,6 +11,7 @@ import type { ProjectEvents, TaskSnapshot } from './project.events';
 import type { CreateTaskInput, TaskFilter, TaskOrder, UpdateTaskInput } from './project.inputs';
 import type { ProjectsService } from './projects.service';
 import { TaskStatus, type TaskEntity } from './task.entity';
+import type { TaskFilterExtensions } from './task-filters';
 import { taskOrder, TasksRepository, type TaskPageRequest } from './tasks.repository';
 
 /** What task.created tells of a new task: its columns but the bookkeeping ones, as JSON; a new column travels without an edit here. */
@@ -21,13 +22,14 @@ function snapshot(task: TaskEntity): TaskSnapshot {
 
 export class TasksService {
   private readonly byId = byIdLoader('tasks.byId', (ids) => this.uow.get(TasksRepository).byIds(ids));
-  private readonly pages = childPagesLoader('tasks.pages', (ids: readonly string[], page: TaskPageRequest) => this.uow.get(TasksRepository).pages(ids, page));
+  private readonly pages = childPagesLoader('tasks.pages', (ids: readonly string[], page: TaskPageRequest) => this.uow.get(TasksRepository).pages(ids, page, this.filters));
 
   constructor(
     private readonly uow: UnitOfWork,
     private readonly projects: ProjectsService,
     private readonly access: OrganizationAccess,
     private readonly events: TypedPublisher<ProjectEvents>,
+    private readonly filters: TaskFilterExtensions,
   ) {}
 
   /** NOT_FOUND, the same for absent and hidden, unless the viewer is a member of the task's organization. */
@@ -37,6 +39,17 @@ export class TasksService {
 
   get(ctx: RequestContext, id: string): Promise<TaskEntity> {
     return this.require(ctx, parseId(id, 'id'));
+  }
+
+  /**
+   * Inside the transaction of a write that refers to the task (a comment, a
+   * label): the task is held against deletion and its project against
+   * archiving until the write commits. NOT_FOUND when it is gone, CONFLICT
+   * when its project is archived.
+   */
+  async holdForWrite(tx: Transaction, task: Pick<TaskEntity, 'id' | 'projectId'>): Promise<void> {
+    if (!(await tx.get(TasksRepository).lockShared(task.id))) throw new NotFoundError('Task');
+    await this.projects.assertWritable(tx, task.projectId);
   }
 
   findById(ctx: RequestContext, id: string): Promise<TaskEntity | undefined> {

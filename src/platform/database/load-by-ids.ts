@@ -17,3 +17,11 @@ export async function loadByIds<T extends { id: string }>(
 export function byIdLoader<T>(name: string, load: (ids: readonly string[]) => Promise<(T | undefined)[]>): LoaderKey<DataLoader<string, T | undefined>> {
   return new LoaderKey(name, () => new DataLoader(load));
 }
+
+/** A per-request loader of each key's rows (a task's labels, say): every key asked for in one tick is one statement. */
+export function groupedLoader<T>(name: string, load: (keys: readonly string[]) => Promise<Map<string, T[]>>): LoaderKey<DataLoader<string, T[]>> {
+  return new LoaderKey(name, () => new DataLoader(async (keys: readonly string[]) => {
+    const groups = await load(keys);
+    return keys.map((key) => groups.get(key) ?? []);
+  }));
+}
