@@ -30,6 +30,10 @@ export class EventsConfig {
   @IsInt() @Min(100)
   EVENTS_CLAIM_IDLE_MS = 60000;
 
+  /** With Redis Streams: an event relayed this long ago, not yet handled by every consumer and no longer on its way in Redis, is relayed again from the outbox. */
+  @IsInt() @Min(100)
+  EVENTS_REDELIVER_AFTER_MS = 30000;
+
   /** Relayed events stay in the outbox this long (the audit log is the lasting record). */
   @IsDuration()
   EVENTS_OUTBOX_RETENTION = '7d';

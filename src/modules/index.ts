@@ -1,4 +1,5 @@
 import { Events1795577769000 } from '../migrations/1795577769000-events';
+import { EventRedelivery1796189885914 } from '../migrations/1796189885914-event-redelivery';
 import { EventTypes } from '../platform/events/catalog';
 import { declareEventTypes } from '../platform/graphql/event-types';
 import type { RegistrationOrder } from '../platform/module';
@@ -26,7 +27,7 @@ export const resolverClasses = modules.flatMap((module) => module.resolvers);
 const timestampOf = (migration: Function) => Number(/\d+$/.exec(migration.name)?.[0]);
 
 /** The platform's migrations and every module's, oldest first, as TypeORM runs them (by the timestamp ending each class name). */
-export const migrations = [Events1795577769000, ...modules.flatMap((module) => module.migrations)].sort((a, b) => timestampOf(a) - timestampOf(b));
+export const migrations = [Events1795577769000, EventRedelivery1796189885914, ...modules.flatMap((module) => module.migrations)].sort((a, b) => timestampOf(a) - timestampOf(b));
 
 /** Every event type the modules publish, as their catalogs declare them. */
 export const eventTypes = new EventTypes(modules);

@@ -93,7 +93,7 @@ export class TableDeadLetters implements DeadLetters {
         [consumer, eventId],
       )) as [unknown[], number];
       if (removed.length === 0) return false;
-      await manager.query(`UPDATE outbox SET relayed_at = NULL WHERE id = $1`, [eventId]);
+      await manager.query(`UPDATE outbox SET relayed_at = NULL, settled_at = NULL WHERE id = $1`, [eventId]);
       return true;
     });
   }

@@ -10,9 +10,10 @@ import type { EventConsumer } from './event';
 import { HandlerRunner } from './handler-runner';
 import { InlineRelay } from './inline-relay';
 import { EventMetrics } from './metrics';
-import { EventPublisher, OutboxCommitSubscriber } from './outbox';
+import { EventPublisher, handlerPairs, OutboxCommitSubscriber, WAITING_PAIRS } from './outbox';
 import { streamKeys, untilReady, type StreamKeys } from './redis';
 import { GroupWorker, trimAcknowledged } from './redis-consumers';
+import { RedisRedelivery } from './redis-redelivery';
 import { RedisRelay } from './redis-relay';
 
 const HOUSEKEEPING_INTERVAL_MS = 30_000;
@@ -89,6 +90,16 @@ export class EventBus {
     const retry = { maxAttempts: config.EVENTS_MAX_ATTEMPTS, retryBaseMs: config.EVENTS_RETRY_BASE_MS };
     if (this.redis) {
       const relay = new RedisRelay({ dataSource, redis: this.redis, keys: this.keys, logger, metrics: this.metrics, pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+      const redelivery = new RedisRedelivery({
+        dataSource,
+        redis: this.redis,
+        keys: this.keys,
+        consumers,
+        logger,
+        metrics: this.metrics,
+        redeliverAfterMs: config.EVENTS_REDELIVER_AFTER_MS,
+        wakeRelay: () => relay.loop.wake(),
+      });
       const workers = consumers.map(
         (consumer) =>
           new GroupWorker({
@@ -101,13 +112,16 @@ export class EventBus {
             logger,
             ...retry,
             claimIdleMs: config.EVENTS_CLAIM_IDLE_MS,
+            onGroupCreated: () => redelivery.rebuild(),
           }),
       );
       relay.loop.start();
+      redelivery.loop.start();
       for (const worker of workers) worker.start();
       this.transport = {
         wake: () => relay.loop.wake(),
         stop: async () => {
+          await redelivery.loop.stop();
           await relay.loop.stop();
           await Promise.all(workers.map((worker) => worker.stop()));
         },
@@ -139,17 +153,13 @@ export class EventBus {
 
   /**
    * How many (event, consumer) pairs are still to be handled among the events
-   * in the outbox: neither handled nor dead-lettered inline. 0 means every
-   * consumer has caught up (a Redis dead letter counts until it is replayed).
+   * in the outbox: neither handled nor dead-lettered. 0 means every consumer
+   * has caught up.
    */
   async backlog(): Promise<number> {
-    const pairs = this.consumers.flatMap((consumer) => Object.keys(consumer.handlers).map((type) => [consumer.name, type] as const));
     const [row] = (await this.options.dataSource.query(
-      `SELECT count(*)::int AS n
-         FROM outbox o JOIN unnest($1::text[], $2::text[]) AS s(consumer, type) ON s.type = o.type
-        WHERE NOT EXISTS (SELECT 1 FROM event_consumptions c WHERE c.event_id = o.id AND c.consumer = s.consumer)
-          AND NOT EXISTS (SELECT 1 FROM event_failures f WHERE f.event_id = o.id AND f.consumer = s.consumer AND f.dead_lettered_at IS NOT NULL)`,
-      [pairs.map(([consumer]) => consumer), pairs.map(([, type]) => type)],
+      `SELECT count(*)::int AS n FROM outbox o CROSS JOIN LATERAL (SELECT 1 FROM ${WAITING_PAIRS}) w`,
+      handlerPairs(this.consumers),
     )) as [{ n: number }];
     return row.n;
   }
@@ -162,16 +172,25 @@ export class EventBus {
     await this.housekeepingRun;
   }
 
-  /** Forgets what is past retention, and trims what every consumer group has acknowledged. */
+  /**
+   * Forgets what is past retention, and trims what every consumer group has
+   * acknowledged. An event some consumer has still to handle (not settled)
+   * stays, and so do the handled records of the consumers that did: it may
+   * have to be relayed again.
+   */
   async housekeep(): Promise<void> {
     const { dataSource, config } = this.options;
     const retention = config.eventsOutboxRetentionSeconds;
     await dataSource.query(
-      `DELETE FROM outbox o WHERE relayed_at < now() - $1 * interval '1 second'
+      `DELETE FROM outbox o WHERE relayed_at < now() - $1 * interval '1 second' AND settled_at IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM event_failures f WHERE f.event_id = o.id)`,
       [retention],
     );
-    await dataSource.query(`DELETE FROM event_consumptions WHERE handled_at < now() - $1 * interval '1 second'`, [retention]);
+    await dataSource.query(
+      `DELETE FROM event_consumptions c WHERE handled_at < now() - $1 * interval '1 second'
+          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = c.event_id AND o.settled_at IS NULL)`,
+      [retention],
+    );
     if (this.redis) await trimAcknowledged(this.redis, this.keys, this.consumers.map((consumer) => consumer.name));
   }
 }

@@ -1,6 +1,7 @@
 import { Transaction } from '../database/unit-of-work';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logging/logger';
+import { errorMessage } from './errors';
 import type { DomainEvent, EventConsumer, EventHandler, HandlerContext } from './event';
 import type { EventMetrics } from './metrics';
 
@@ -90,6 +91,22 @@ export class HandlerRunner {
     this.metrics.delivered += 1;
     logger.debug('event handled', { durationMs: Math.round(performance.now() - started) });
     return 'handled';
+  }
+
+  /**
+   * Records a failed attempt in the database: the next one is due after
+   * `delayMs`, or, `dead`, the consumer gave up on the event (so neither the
+   * backlog nor the redelivery of lost events waits for it any more).
+   */
+  async recordFailure(consumer: string, eventId: string, attempts: number, error: unknown, delayMs: number, dead: boolean): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO event_failures (consumer, event_id, attempts, last_error, next_attempt_at, dead_lettered_at)
+       VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond', CASE WHEN $6::boolean THEN now() END)
+       ON CONFLICT (event_id, consumer) DO UPDATE
+         SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error,
+             next_attempt_at = EXCLUDED.next_attempt_at, dead_lettered_at = EXCLUDED.dead_lettered_at`,
+      [consumer, eventId, attempts, errorMessage(error), delayMs, dead],
+    );
   }
 
   private async isHandled(consumer: string, eventId: string): Promise<boolean> {

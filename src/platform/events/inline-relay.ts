@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../logging/logger';
-import { errorMessage } from './errors';
 import type { EventConsumer } from './event';
 import { EventBookkeepingError, type HandlerRunner } from './handler-runner';
 import { retryDelayMs, WakeableLoop } from './loop';
@@ -119,7 +118,8 @@ export class InlineRelay {
     const progressed = outcomes.some((outcome) => outcome.progressed);
     const relayed = rows.filter((row) => !unfinished.has(row.id)).map((row) => row.position);
     if (relayed.length > 0) {
-      await dataSource.query(`UPDATE outbox SET relayed_at = now() WHERE position = ANY($1::bigint[])`, [relayed]);
+      // Every consumer is done with these: relayed and settled at once (only the Redis transport has to wait for consumers after relaying).
+      await dataSource.query(`UPDATE outbox SET relayed_at = now(), settled_at = now() WHERE position = ANY($1::bigint[])`, [relayed]);
       metrics.relayed += relayed.length;
     }
     return progressed && rows.length === batchSize;
@@ -166,17 +166,9 @@ export class InlineRelay {
 
   /** Schedules the next attempt, or dead-letters after the last; true when dead-lettered. */
   private async recordFailure(consumer: string, eventId: string, attempts: number, error: unknown): Promise<boolean> {
-    const { dataSource, maxAttempts, retryBaseMs, retryCapMs, metrics, logger } = this.options;
+    const { runner, maxAttempts, retryBaseMs, retryCapMs, metrics, logger } = this.options;
     const dead = attempts >= maxAttempts;
-    const delayMs = dead ? 0 : retryDelayMs(attempts, retryBaseMs, retryCapMs);
-    await dataSource.query(
-      `INSERT INTO event_failures (consumer, event_id, attempts, last_error, next_attempt_at, dead_lettered_at)
-       VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond', CASE WHEN $6::boolean THEN now() END)
-       ON CONFLICT (event_id, consumer) DO UPDATE
-         SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error,
-             next_attempt_at = EXCLUDED.next_attempt_at, dead_lettered_at = EXCLUDED.dead_lettered_at`,
-      [consumer, eventId, attempts, errorMessage(error), delayMs, dead],
-    );
+    await runner.recordFailure(consumer, eventId, attempts, error, dead ? 0 : retryDelayMs(attempts, retryBaseMs, retryCapMs), dead);
     if (dead) {
       metrics.deadLettered += 1;
       logger.error('event dead-lettered', { consumer, eventId, attempts, error });

@@ -9,11 +9,13 @@ export class EventMetrics {
   /** Handler runs that threw or timed out (each retry counts). */
   failed = 0;
   deadLettered = 0;
+  /** Events relayed again because Redis lost them before every consumer had handled them. */
+  redelivered = 0;
   /** Age of the oldest event not yet relayed, as of the relay's last look; 0 when the outbox is drained. */
   relayLagMs = 0;
 
-  snapshot(): Record<'published' | 'relayed' | 'delivered' | 'failed' | 'deadLettered' | 'relayLagMs', number> {
-    const { published, relayed, delivered, failed, deadLettered, relayLagMs } = this;
-    return { published, relayed, delivered, failed, deadLettered, relayLagMs };
+  snapshot(): Record<'published' | 'relayed' | 'delivered' | 'failed' | 'deadLettered' | 'redelivered' | 'relayLagMs', number> {
+    const { published, relayed, delivered, failed, deadLettered, redelivered, relayLagMs } = this;
+    return { published, relayed, delivered, failed, deadLettered, redelivered, relayLagMs };
   }
 }

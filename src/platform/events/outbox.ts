@@ -3,7 +3,7 @@ import type { EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, Tr
 import type { Transaction } from '../database/unit-of-work';
 import type { RequestContext } from '../graphql/context';
 import type { EventCatalog } from './catalog';
-import type { DomainEvent, EventDraft, EventMap } from './event';
+import type { DomainEvent, EventConsumer, EventDraft, EventMap } from './event';
 import type { EventMetrics } from './metrics';
 
 /** Who caused the event: a request's context, or a script's stand-in for one. */
@@ -27,6 +27,22 @@ export interface OutboxRow {
   subjectId: string;
   data: unknown;
 }
+
+/** One (consumer, event type) pair per handler, as the two arrays WAITING_PAIRS takes ($1 consumers, $2 types). */
+export function handlerPairs(consumers: EventConsumer[]): [string[], string[]] {
+  const pairs = consumers.flatMap((consumer) => Object.keys(consumer.handlers).map((type) => [consumer.name, type] as const));
+  return [pairs.map(([consumer]) => consumer), pairs.map(([, type]) => type)];
+}
+
+/**
+ * FROM and WHERE of the pairs of $1/$2 that the outbox row `o` still waits
+ * for: consumers with a handler for its type that neither handled it nor
+ * gave up on it (dead-lettered).
+ */
+export const WAITING_PAIRS = `unnest($1::text[], $2::text[]) AS s(consumer, type)
+  WHERE s.type = o.type
+    AND NOT EXISTS (SELECT 1 FROM event_consumptions c WHERE c.event_id = o.id AND c.consumer = s.consumer)
+    AND NOT EXISTS (SELECT 1 FROM event_failures f WHERE f.event_id = o.id AND f.consumer = s.consumer AND f.dead_lettered_at IS NOT NULL)`;
 
 export function eventFromRow(row: OutboxRow): DomainEvent {
   return {

@@ -6,7 +6,7 @@ import { EventBookkeepingError, type HandlerRunner } from './handler-runner';
 import { FailureStreak, retryDelayMs } from './loop';
 import type { EventMetrics } from './metrics';
 import { deserializeEvent } from './outbox';
-import { entryFields, isNoGroupError, untilReady, type StreamKeys } from './redis';
+import { compareIds, createGroup, entryFields, isNoGroupError, lastDeliveredIds, untilReady, type StreamKeys } from './redis';
 
 export interface GroupWorkerOptions {
   /** For commands; the worker makes its own connection for blocking reads. */
@@ -22,9 +22,13 @@ export interface GroupWorkerOptions {
   retryBaseMs: number;
   claimIdleMs: number;
   readBlockMs?: number;
+  /** Called when this worker had to create its group: the first start, or Redis lost it (the entries it held may be gone too). */
+  onGroupCreated?: () => void;
 }
 
 type StreamEntry = [id: string, fields: string[]];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * One consuming module's consumer group, as seen from one instance: reads
@@ -32,7 +36,8 @@ type StreamEntry = [id: string, fields: string[]];
  * pending and is retried here after an exponential backoff (XCLAIM to
  * ourselves, which counts the delivery); an entry left pending by a dead
  * instance is taken over with XAUTOCLAIM once idle for claimIdleMs. After
- * maxAttempts deliveries the event goes to the dead-letter stream.
+ * maxAttempts deliveries the event goes to the dead-letter stream (and is
+ * marked dead-lettered in the database, the record that outlives Redis).
  * Entries are handled one at a time per group and instance.
  */
 export class GroupWorker {
@@ -77,11 +82,7 @@ export class GroupWorker {
   }
 
   async ensureGroup(): Promise<void> {
-    try {
-      await this.options.redis.xgroup('CREATE', this.options.keys.events, this.group, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
-    }
+    if (await createGroup(this.options.redis, this.options.keys.events, this.group)) this.options.onGroupCreated?.();
   }
 
   private async readLoop(): Promise<void> {
@@ -209,7 +210,9 @@ export class GroupWorker {
   }
 
   private async deadLetter(id: string, eventJson: string, eventId: string, attempts: number, error: unknown): Promise<void> {
-    const { redis, keys, metrics, logger } = this.options;
+    const { redis, keys, metrics, logger, runner } = this.options;
+    // Recorded first: if Redis fails now, the entry stays pending and is dead-lettered again, which the upsert absorbs.
+    if (UUID.test(eventId)) await runner.recordFailure(this.group, eventId, attempts, error, 0, true);
     await redis
       .multi()
       .xadd(keys.deadLetters, '*',
@@ -227,24 +230,15 @@ export class GroupWorker {
  * or not yet delivered): entries every group has acknowledged go.
  */
 export async function trimAcknowledged(redis: Redis, keys: StreamKeys, groups: string[]): Promise<void> {
-  const infos = (await redis.xinfo('GROUPS', keys.events).catch(() => [])) as (string | number)[][];
-  const byName = new Map(infos.map((info) => [String(info[info.indexOf('name') + 1]), info]));
+  const delivered = await lastDeliveredIds(redis, keys.events);
   let keepFrom: string | undefined;
   for (const group of groups) {
-    const info = byName.get(group);
-    if (!info) return;
+    const lastDelivered = delivered.get(group);
+    if (!lastDelivered) return;
     const summary = (await redis.xpending(keys.events, group)) as [number, string | null, string | null, unknown];
-    const oldestNeeded = summary[0] > 0 && summary[1] ? summary[1] : String(info[info.indexOf('last-delivered-id') + 1]);
+    const oldestNeeded = summary[0] > 0 && summary[1] ? summary[1] : lastDelivered;
     if (keepFrom === undefined || compareIds(oldestNeeded, keepFrom) < 0) keepFrom = oldestNeeded;
   }
   // last-delivered-id itself was acknowledged when nothing is pending, but keeping one entry costs nothing.
   if (keepFrom && keepFrom !== '0-0') await redis.xtrim(keys.events, 'MINID', keepFrom);
-}
-
-function compareIds(a: string, b: string): number {
-  const [aMs, aSeq] = a.split('-').map(BigInt);
-  const [bMs, bSeq] = b.split('-').map(BigInt);
-  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
-  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
-  return 0;
 }

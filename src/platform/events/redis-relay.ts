@@ -27,7 +27,8 @@ export interface RedisRelayOptions {
  * never XADDed by two relays. If Redis fails, the transaction rolls back and
  * the rows wait for the next try. The one remaining window (XADD succeeded,
  * then the commit failed) re-publishes a batch, which the consumers' handled
- * records absorb.
+ * records absorb. A row is relayed again when Redis loses its entry before
+ * every consumer handled it (RedisRedelivery).
  */
 export class RedisRelay {
   /** Start, wake and stop the relay through its loop. */
@@ -59,7 +60,12 @@ export class RedisRelay {
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error);
       if (failed || results.length !== rows.length) throw failed?.[0] ?? new Error('redis did not answer every XADD');
-      await manager.query(`UPDATE outbox SET relayed_at = now() WHERE position = ANY($1::bigint[])`, [rows.map((row) => row.position)]);
+      // The entry id lets the redelivery check ask Redis whether the entry is still on its way (redis-redelivery.ts).
+      await manager.query(
+        `UPDATE outbox o SET relayed_at = now(), stream_id = r.stream_id
+           FROM unnest($1::bigint[], $2::text[]) AS r(position, stream_id) WHERE o.position = r.position`,
+        [rows.map((row) => row.position), results.map(([, streamId]) => String(streamId))],
+      );
       metrics.relayed += rows.length;
       return rows.length === batchSize;
     });

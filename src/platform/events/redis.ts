@@ -39,6 +39,39 @@ export function isNoGroupError(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOGROUP');
 }
 
+/** Creates a consumer group reading the stream from its start (and the stream if need be); false when it existed already. */
+export async function createGroup(redis: Redis, stream: string, group: string): Promise<boolean> {
+  try {
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('BUSYGROUP')) return false;
+    throw error;
+  }
+}
+
+/** The stream's consumer groups, each with the id of the last entry it was handed; empty when the stream does not exist. */
+export async function lastDeliveredIds(redis: Redis, stream: string): Promise<Map<string, string>> {
+  let infos: (string | number)[][];
+  try {
+    infos = (await redis.xinfo('GROUPS', stream)) as (string | number)[][];
+  } catch (error) {
+    if (error instanceof Error && /no such key/i.test(error.message)) return new Map();
+    throw error;
+  }
+  const field = (info: (string | number)[], name: string) => String(info[info.indexOf(name) + 1]);
+  return new Map(infos.map((info) => [field(info, 'name'), field(info, 'last-delivered-id')]));
+}
+
+/** Orders two stream entry ids (`<ms>-<seq>`). */
+export function compareIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(BigInt);
+  const [bMs, bSeq] = b.split('-').map(BigInt);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  if (aSeq !== bSeq) return aSeq < bSeq ? -1 : 1;
+  return 0;
+}
+
 /** Fields of a stream entry, from Redis's flat [name, value, ...] list. */
 export function entryFields(flat: string[]): Map<string, string> {
   const fields = new Map<string, string>();

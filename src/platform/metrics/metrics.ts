@@ -89,6 +89,7 @@ export class AppMetrics {
     counter('events_delivered_total', 'Event handler runs that succeeded.', () => events.delivered);
     counter('events_failed_total', 'Event handler runs that failed or timed out.', () => events.failed);
     counter('events_dead_lettered_total', 'Events a consumer gave up on.', () => events.deadLettered);
+    counter('events_redelivered_total', 'Events relayed again because Redis lost them before every consumer had handled them.', () => events.redelivered);
     new Gauge({
       name: 'events_relay_lag_seconds',
       help: 'Age of the oldest event not yet relayed, as of the relay’s last look.',
@@ -105,11 +106,20 @@ export class AppMetrics {
   }
 }
 
-/** A separate listener for /metrics (METRICS_PORT), so the public port need not serve it. */
-export async function startMetricsServer(metrics: AppMetrics, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+/** A separate listener for /metrics (METRICS_PORT), so the public port need not serve it; `authorized` checks a bearer token. */
+export async function startMetricsServer(
+  metrics: AppMetrics,
+  host: string,
+  port: number,
+  authorized: (authorization: string | undefined) => boolean = () => true,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    if (!authorized(request.headers.authorization)) {
+      response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('unauthorized');
       return;
     }
     metrics.render().then(
