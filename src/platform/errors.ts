@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'RATE_LIMITED'
   | 'QUERY_TOO_COMPLEX'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -19,11 +20,12 @@ export interface FieldError {
 
 /**
  * An error a service means to show the client. The formatter maps it to
- * `extensions.code`; its level says how loudly the operation log reports it.
+ * `extensions.code`; its level says how loudly the operation log reports it:
+ * a client's mistake is a warning (never a stack trace), `error` is for our faults.
  */
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
-  readonly logLevel: LogLevel = 'info';
+  readonly logLevel: LogLevel = 'warn';
 
   constructor(message: string) {
     super(message);
@@ -45,7 +47,6 @@ export class UnauthenticatedError extends AppError {
 
 export class ForbiddenError extends AppError {
   readonly code = 'FORBIDDEN';
-  override readonly logLevel = 'warn';
   constructor(message = 'You are not allowed to do this') {
     super(message);
   }
@@ -83,7 +84,6 @@ export class ConflictError extends AppError {
 
 export class RateLimitedError extends AppError {
   readonly code = 'RATE_LIMITED';
-  override readonly logLevel = 'warn';
   constructor(readonly retryAfterSeconds: number, message = 'Too many requests; try again later') {
     super(message);
   }
@@ -98,7 +98,6 @@ export type QueryLimitName = 'depth' | 'aliases' | 'directives' | 'tokens' | 'co
 /** A query over one of the limits of src/platform/graphql/query-limits.ts, refused before any resolver runs. */
 export class QueryTooComplexError extends AppError {
   readonly code = 'QUERY_TOO_COMPLEX';
-  override readonly logLevel = 'warn';
 
   constructor(
     readonly limit: QueryLimitName,
@@ -110,5 +109,27 @@ export class QueryTooComplexError extends AppError {
 
   override extensions(): Record<string, unknown> {
     return { limit: this.limit, max: this.max, ...(this.found === undefined ? {} : { found: this.found }) };
+  }
+}
+
+/** How long a client is told to wait before retrying while a dependency (the database) cannot be reached. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A dependency the request needs cannot be reached (the database restarting,
+ * say): "retry later", not "broken". HTTP 503 with a Retry-After header; a
+ * warning, since nothing in our code is wrong.
+ */
+export class ServiceUnavailableError extends AppError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  readonly retryAfterSeconds = UNAVAILABLE_RETRY_AFTER_SECONDS;
+
+  /** `reason` is for the log only: the client learns nothing about our dependencies. */
+  constructor(readonly reason?: string) {
+    super('The service is temporarily unavailable; try again later');
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { retryAfterSeconds: this.retryAfterSeconds };
   }
 }

@@ -1,5 +1,6 @@
 import { IsEmail, IsString, Length, Matches, MaxLength, MinLength } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
+import { NormalisedEmail } from '../../platform/graphql/normalised-email';
 
 export const PASSWORD_MIN_LENGTH = 10;
 /** Long enough for any passphrase; short enough that hashing it is not a denial of service. */
@@ -10,6 +11,7 @@ export class SignUpInput {
   @Field(() => String, { description: 'Normalised (trimmed, lower-case); unique.' })
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
+  @NormalisedEmail()
   email: string;
 
   @Field(() => String, { description: `At least ${PASSWORD_MIN_LENGTH} characters.` })
@@ -30,6 +32,7 @@ export class LogInInput {
   @Field(() => String)
   @IsString()
   @MaxLength(254)
+  @NormalisedEmail()
   email: string;
 
   @Field(() => String)

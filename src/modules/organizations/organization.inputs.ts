@@ -1,5 +1,6 @@
 import { IsEmail, IsEnum, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
+import { NormalisedEmail } from '../../platform/graphql/normalised-email';
 import { Role } from './role';
 import { SLUG, SLUG_MAX_LENGTH } from './slug';
 
@@ -27,6 +28,7 @@ export class InviteMemberInput {
   @Field(() => String)
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
+  @NormalisedEmail()
   email: string;
 
   @Field(() => Role, { defaultValue: Role.MEMBER, description: 'Only an OWNER may invite an OWNER.' })

@@ -1,9 +1,11 @@
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import { requestScope, type Logger } from '../logging/logger';
+import { isDatabaseUnavailable } from './errors';
 
 /**
  * Sends TypeORM's output through winston: statements at debug, slow ones at
- * warn, failures at error. Parameters are never logged (they hold password
+ * warn, failures at error (at warn when the database could not be reached:
+ * an outage is not a bug). Parameters are never logged (they hold password
  * hashes and token hashes); their count is. Inside a request, lines carry its id.
  */
 export class QueryLogger implements TypeOrmLogger {
@@ -16,7 +18,8 @@ export class QueryLogger implements TypeOrmLogger {
 
   logQueryError(error: string | Error, query: string, parameters?: unknown[] | object): void {
     const message = typeof error === 'string' ? error : error.message;
-    this.logger().error('sql failed', { sql: query, parameterCount: countOf(parameters), error: message });
+    const level = isDatabaseUnavailable(error) ? 'warn' : 'error';
+    this.logger().log(level, 'sql failed', { sql: query, parameterCount: countOf(parameters), error: message });
   }
 
   logQuerySlow(time: number, query: string, parameters?: unknown[] | object): void {

@@ -1,7 +1,8 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { ValidationError } from 'class-validator';
 import { ArgumentValidationError } from 'type-graphql';
-import { AppError, type ErrorCode, type FieldError } from '../errors';
+import { isDatabaseUnavailable } from '../database/errors';
+import { AppError, ServiceUnavailableError, type ErrorCode, type FieldError } from '../errors';
 import { tokenLimitError } from './query-limits';
 
 export const INTERNAL_MESSAGE = 'Internal server error';
@@ -25,7 +26,15 @@ export function classifyError(error: unknown): ErrorKind {
   if (tooManyTokens) return { kind: 'app', error: tooManyTokens };
   const code = error instanceof GraphQLError ? error.extensions.code : undefined;
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return { kind: 'request', code };
+  // Apollo refuses some requests with a 4xx and no code (a persisted query whose hash does not match): the client's mistake.
+  if (code === undefined && isClientStatus(error)) return { kind: 'request', code: 'BAD_REQUEST' };
+  if (isDatabaseUnavailable(cause)) return { kind: 'app', error: new ServiceUnavailableError(String((cause as { message?: unknown }).message ?? cause)) };
   return { kind: 'unexpected', error: cause };
+}
+
+function isClientStatus(error: unknown): boolean {
+  const status = error instanceof GraphQLError ? (error.extensions.http as { status?: unknown } | undefined)?.status : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500;
 }
 
 export function codeOf(kind: ErrorKind): string {
@@ -63,7 +72,7 @@ export function createErrorFormatter(options: { exposeInternalErrors: boolean })
           extensions: { code: 'BAD_USER_INPUT', validationErrors: kind.validationErrors },
         };
       case 'request':
-        return formatted;
+        return { ...formatted, extensions: { ...formatted.extensions, code: kind.code } };
       case 'unexpected':
         return {
           ...base,
@@ -96,7 +105,8 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
   });
 }
 
-function describeValidation(errors: FieldError[]): string {
+/** The message of a BAD_USER_INPUT: every field's messages in one line. */
+export function describeValidation(errors: FieldError[]): string {
   if (errors.length === 0) return 'Invalid input';
   return `Invalid input: ${errors.map((error) => error.messages.join(', ')).join('; ')}`;
 }

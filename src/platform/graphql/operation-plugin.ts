@@ -1,23 +1,25 @@
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
-import type { LogLevel } from '../errors';
+import { RateLimitedError, ServiceUnavailableError, type LogLevel } from '../errors';
 import { requestScope } from '../logging/logger';
 import type { AppMetrics } from '../metrics/metrics';
 import type { RequestContext } from './context';
-import { classifyError, codeOf } from './format-error';
+import { classifyError, codeOf, type ErrorKind } from './format-error';
 
 /**
  * The one per-operation plugin: names the logger after the operation, logs
- * unexpected errors with their stack, puts the request id on every error,
- * writes one line per operation, and turns RATE_LIMITED into a Retry-After
- * header. Nothing here runs per field.
+ * unexpected errors with their stack (a client's mistakes are warnings,
+ * without one), puts the request id on every error, writes one line per
+ * operation, turns RATE_LIMITED into a Retry-After header, and
+ * SERVICE_UNAVAILABLE into HTTP 503 with one. Nothing here runs per field.
  */
-export function operationPlugin(metrics: AppMetrics): ApolloServerPlugin<RequestContext> {
+export function operationPlugin(metrics: AppMetrics, options: { onLogged?(context: RequestContext): void } = {}): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
       const startedAt = performance.now();
       const errorCodes = new Set<string>();
       let retryAfterSeconds = 0;
+      let unavailable: string | undefined;
       let level: LogLevel = 'info';
       let operationLabel = 'unparsed';
 
@@ -34,12 +36,12 @@ export function operationPlugin(metrics: AppMetrics): ApolloServerPlugin<Request
           for (const error of errors as readonly GraphQLError[]) {
             const kind = classifyError(error);
             errorCodes.add(codeOf(kind));
-            level = louder(level, kind.kind === 'app' ? kind.error.logLevel : kind.kind === 'unexpected' ? 'error' : 'info');
+            level = louder(level, levelOf(kind));
             if (kind.kind === 'unexpected') {
               contextValue.logger.error('unexpected error', { error: kind.error, path: error.path?.join('.') });
-            } else if (kind.kind === 'app' && kind.error.code === 'RATE_LIMITED') {
-              const seconds = kind.error.extensions().retryAfterSeconds as number;
-              retryAfterSeconds = Math.max(retryAfterSeconds, seconds);
+            } else if (kind.kind === 'app' && (kind.error instanceof RateLimitedError || kind.error instanceof ServiceUnavailableError)) {
+              retryAfterSeconds = Math.max(retryAfterSeconds, kind.error.retryAfterSeconds);
+              if (kind.error instanceof ServiceUnavailableError) unavailable ??= kind.error.reason;
             }
           }
         },
@@ -52,6 +54,7 @@ export function operationPlugin(metrics: AppMetrics): ApolloServerPlugin<Request
             }
           }
           if (retryAfterSeconds > 0) requestContext.response.http.headers.set('retry-after', String(retryAfterSeconds));
+          if (errorCodes.has('SERVICE_UNAVAILABLE')) requestContext.response.http.status = 503;
           const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
           const outcome = errorCodes.size === 0 ? 'ok' : 'error';
           metrics.graphqlOperations.observe({ operation: operationLabel, outcome: errorCodes.size === 0 ? 'ok' : [...errorCodes][0] }, durationMs / 1000);
@@ -60,11 +63,20 @@ export function operationPlugin(metrics: AppMetrics): ApolloServerPlugin<Request
             durationMs,
             outcome,
             ...(errorCodes.size > 0 ? { errorCodes: [...errorCodes] } : {}),
+            ...(unavailable === undefined ? {} : { unavailable }),
           });
+          options.onLogged?.(contextValue);
         },
       };
     },
   };
+}
+
+/** Our faults are errors; a client's mistakes warnings; an APQ miss is the protocol's first step, not a mistake. */
+function levelOf(kind: ErrorKind): LogLevel {
+  if (kind.kind === 'unexpected') return 'error';
+  if (kind.kind === 'app') return kind.error.logLevel;
+  return kind.kind === 'request' && kind.code === 'PERSISTED_QUERY_NOT_FOUND' ? 'info' : 'warn';
 }
 
 const SEVERITY: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };

@@ -19,9 +19,12 @@ import { Loaders, type RequestContext, type Viewer } from '../graphql/context';
 import { createErrorFormatter, INTERNAL_MESSAGE } from '../graphql/format-error';
 import { operationPlugin } from '../graphql/operation-plugin';
 import { queryCostPlugin, queryLimitRules } from '../graphql/query-limits';
+import { requestGuardsPlugin } from '../graphql/request-guards';
 import { requestScope, type Logger, type RequestScope } from '../logging/logger';
 import { startMetricsServer, type AppMetrics } from '../metrics/metrics';
 import type { RateLimits } from '../rate-limit';
+import { clientErrorHandler, connectionsCheckingInterval, errorBody } from './client-errors';
+import { metricsAuthorizer, metricsExposure, servePublicMetrics } from './metrics-endpoint';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 
 export interface HttpServerOptions {
@@ -37,15 +40,22 @@ export interface HttpServerOptions {
 
 export interface HttpServer {
   readonly fastify: FastifyInstance;
-  /** Listens on HOST:PORT (and METRICS_PORT when set) and returns the GraphQL URL. */
+  /** Listens on HOST:PORT (and METRICS_HOST:METRICS_PORT when set) and returns the GraphQL URL. */
   listen(): Promise<string>;
-  /** Where /metrics is served, once listening. */
+  /** Where /metrics is served, once listening (undefined: nowhere, as in production by default). */
   readonly metricsUrl: string | undefined;
   /** Stops accepting, lets requests in flight finish (bounded by SHUTDOWN_TIMEOUT_MS), stops Apollo. */
   close(): Promise<void>;
 }
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Requests GraphQL logged itself (one operation line each); every other 4xx answer gets a line from the HTTP layer. */
+const loggedByGraphQL = new WeakSet<FastifyRequest>();
+
+function markLogged(request: FastifyRequest | undefined): void {
+  if (request) loggedByGraphQL.add(request);
+}
 
 /**
  * The fastify instance every GraphQL route of ours runs in: request ids
@@ -73,6 +83,14 @@ export async function createFastify(config: Config, logger: Logger, metrics: App
     },
     forceCloseConnections: 'idle',
     bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
+    // A client dribbling its headers or body must not hold a connection: 408 and closed once past these.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: connectionsCheckingInterval([config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS]),
+    },
+    clientErrorHandler: clientErrorHandler(logger, { requestMs: config.HTTP_REQUEST_TIMEOUT_MS, headersMs: config.HTTP_HEADERS_TIMEOUT_MS }),
   });
 
   const securityHeaders = jsonApiSecurityHeaders(config);
@@ -101,7 +119,12 @@ export async function createFastify(config: Config, logger: Logger, metrics: App
   });
 
   fastify.addHook('onResponse', async (request, reply) => {
-    metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    // A client's mistake is a warning without a stack; 5xx answers were logged where they arose.
+    if (reply.statusCode >= 400 && reply.statusCode < 500 && !loggedByGraphQL.has(request)) {
+      logger.warn('http request refused', { requestId: request.id, method: request.method, route, path: request.url.split('?')[0], status: reply.statusCode });
+    }
   });
   // Errors Apollo answers before its request pipeline (bad token, no query) are not seen by the operation
   // plugin; they are the only error responses with a 4xx status and no request id yet.
@@ -120,10 +143,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const { metrics } = options;
   const fastify = await createFastify(config, logger, metrics);
   fastify.get('/healthz', async () => ({ status: 'ok' }));
-  // With METRICS_PORT, /metrics lives on its own listener: the public port does not serve it.
-  if (config.METRICS_PORT === undefined) {
-    fastify.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.render()));
-  }
+  const exposure = metricsExposure(config);
+  const metricsAuthorized = metricsAuthorizer(config.METRICS_TOKEN);
+  if (exposure.where === 'public-port') servePublicMetrics(fastify, metrics, metricsAuthorized);
   fastify.get('/readyz', async (_request, reply) => {
     if (shuttingDown) return reply.code(503).send({ status: 'shutting down', checks: {} });
     const report = await runReadinessChecks(options.readinessChecks, config.READINESS_TIMEOUT_MS);
@@ -137,6 +159,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     maxTokens: config.GRAPHQL_MAX_TOKENS,
     maxCost: config.GRAPHQL_MAX_COST,
   };
+  // Apollo hands plugins a shallow copy of the context: its loaders, made per request, are what identifies the request.
+  const requestOf = new WeakMap<Loaders, FastifyRequest>();
   const apollo = new ApolloServer<RequestContext>({
     schema: options.schema,
     introspection: config.introspectionEnabled,
@@ -149,7 +173,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
     validationRules: queryLimitRules(limits),
-    plugins: [...lightweightPlugins(config), operationPlugin(metrics), queryCostPlugin(options.schema, limits.maxCost, {
+    plugins: [...lightweightPlugins(config), requestGuardsPlugin(), operationPlugin(metrics, { onLogged: (context) => markLogged(requestOf.get(context.loaders)) }), queryCostPlugin(options.schema, limits.maxCost, {
       perUser: options.rateLimits.create({ keyPrefix: 'api-budget-user', points: config.API_BUDGET_PER_USER_PER_MINUTE, durationSeconds: 60 }),
       perIp: options.rateLimits.create({ keyPrefix: 'api-budget-ip', points: config.API_BUDGET_PER_IP_PER_MINUTE, durationSeconds: 60 }),
     })],
@@ -160,11 +184,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const handleGraphQL = fastifyApolloHandler(apollo, {
     context: async (request: FastifyRequest) => {
       const scope = scopes.get(request)!;
-      const viewer = await authenticateOrReject(options, request.headers.authorization, scope);
+      const viewer = await authenticateOrReject(options, request, scope);
       if (viewer.kind === 'user') {
         scope.logger = scope.logger.child({ userId: viewer.userId });
       }
-      return { requestId: request.id, logger: scope.logger, config, viewer, loaders: new Loaders(viewer), ip: request.ip };
+      const loaders = new Loaders(viewer);
+      requestOf.set(loaders, request);
+      return { requestId: request.id, logger: scope.logger, config, viewer, loaders, ip: request.ip };
     },
   });
   // Request ids on SQL lines need AsyncLocalStorage, whose promise hooks cost about 30% of the throughput
@@ -186,7 +212,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   return {
     fastify,
     get metricsUrl() {
-      return metricsServer?.url ?? (publicOrigin ? `${publicOrigin}/metrics` : undefined);
+      if (exposure.where === 'own-port') return metricsServer?.url;
+      return exposure.where === 'public-port' && publicOrigin ? `${publicOrigin}/metrics` : undefined;
     },
     async listen() {
       await fastify.listen({ host: config.HOST, port: config.PORT });
@@ -194,7 +221,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const wildcard = config.HOST === '0.0.0.0' || config.HOST === '::';
       const host = wildcard ? 'localhost' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
       publicOrigin = `http://${host}:${port}`;
-      if (config.METRICS_PORT !== undefined) metricsServer = await startMetricsServer(metrics, config.HOST, config.METRICS_PORT);
+      if (exposure.where === 'own-port') metricsServer = await startMetricsServer(metrics, exposure.host, exposure.port, metricsAuthorized);
+      if (exposure.where === 'nowhere') logger.info('GET /metrics is not served: set METRICS_PORT (a private listener) or METRICS_TOKEN (a bearer token)');
       return `${publicOrigin}/graphql`;
     },
     async close() {
@@ -212,12 +240,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 }
 
 /** A bad token fails the whole request with 401 UNAUTHENTICATED, so a client knows to refresh. */
-async function authenticateOrReject(options: HttpServerOptions, authorization: string | undefined, scope: RequestScope): Promise<Viewer> {
+async function authenticateOrReject(options: HttpServerOptions, request: FastifyRequest, scope: RequestScope): Promise<Viewer> {
   try {
-    return await options.authenticate(authorization);
+    return await options.authenticate(request.headers.authorization);
   } catch (error) {
     if (error instanceof UnauthenticatedError) {
-      scope.logger.info('graphql operation', { outcome: 'rejected', errorCodes: [error.code] });
+      scope.logger.warn('graphql operation', { outcome: 'rejected', errorCodes: [error.code] });
+      markLogged(request);
       throw new GraphQLError(error.message, { originalError: error, extensions: { http: { status: 401 } } });
     }
     scope.logger.error('authentication failed unexpectedly', { error });
@@ -264,8 +293,4 @@ function lightweightPlugins(config: Config): ApolloServerPlugin<RequestContext>[
       ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })
       : ApolloServerPluginLandingPageDisabled(),
   ];
-}
-
-function errorBody(message: string, code: string, requestId: string) {
-  return { errors: [{ message, extensions: { code, requestId } }] };
 }

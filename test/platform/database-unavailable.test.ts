@@ -1,0 +1,54 @@
+import { Client } from 'pg';
+import { isDatabaseUnavailable } from '../../src/platform/database/errors';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { usingPostgres } from '../support/test-database';
+import { freePort } from '../support/throwaway-servers';
+import { waitFor } from '../support/wait';
+
+/** The classification behind SERVICE_UNAVAILABLE, on errors a real database and driver raise. */
+describe('isDatabaseUnavailable', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await startTestApp();
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  const failureOf = (work: Promise<unknown>) => work.then(() => undefined, (error: unknown) => error);
+
+  it('is false for a statement that failed: our bug, not an outage', async () => {
+    const failures = [
+      await failureOf(api.app.dataSource.query('SELEC 1')),
+      await failureOf(api.app.dataSource.query('SELECT * FROM no_such_table')),
+      await failureOf(api.app.dataSource.query(`SELECT 'a' || chr(0)`)),
+    ];
+    expect(failures.every((error) => error !== undefined)).toBe(true);
+    expect(failures.map(isDatabaseUnavailable)).toEqual([false, false, false]);
+  });
+
+  it('is true for a connection refused', async () => {
+    const client = new Client({ connectionString: `postgres://postgres@127.0.0.1:${await freePort()}/postgres` });
+    const error = await failureOf(client.connect());
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
+  (usingPostgres ? it : it.skip)('is true for a statement whose session the server ended (57P01, as in a restart)', async () => {
+    const held = api.app.dataSource.createQueryRunner();
+    await held.connect();
+    const [{ pid }] = (await held.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
+    const inFlight = failureOf(held.query('SELECT pg_sleep(30)'));
+    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    // Terminated once it is running, so the statement itself fails with the server's code.
+    await waitFor(async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%'`, [pid])).rowCount === 1, 'the statement to run');
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    await admin.end();
+    const error = (await inFlight) as { driverError?: { code?: string } };
+    await held.release().catch(() => undefined);
+    expect(error.driverError?.code).toBe('57P01');
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+});
