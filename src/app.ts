@@ -71,6 +71,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     const rateLimits = new RateLimits(redis, config.REDIS_KEY_PREFIX);
     const uow = new UnitOfWork(dataSource);
     const built = buildModules(modules, { config, logger, dataSource, uow, events: events.publisher, eventTypes, mailer, rateLimits });
+    for (const check of built.flatMap((module) => module.startupChecks ?? [])) await check();
     // The HTTP layer authenticates through identity, the one module the platform leans on.
     const { identity } = Object.assign({}, ...built.map((module) => module.exports)) as IdentityExports;
 

@@ -11,6 +11,10 @@ export class AuthConfig {
   @IsOptional() @IsString() @MinLength(1)
   JWT_SECRET: string | undefined = undefined;
 
+  /** Former JWT_SECRETs, comma-separated: they no longer sign but still verify, so a rotation logs nobody out. */
+  @IsOptional() @IsString() @MinLength(1)
+  JWT_PREVIOUS_SECRETS: string | undefined = undefined;
+
   /** Issuer written into and required of access tokens. */
   @IsString() @MinLength(1)
   JWT_ISSUER = 'groundwork';
@@ -27,7 +31,7 @@ export class AuthConfig {
   @IsDuration()
   REFRESH_TOKEN_TTL = '30d';
 
-  /** A refresh token presented again this soon after it was spent (a double-clicking client) gets a new pair instead of revoking its family; 0 turns the grace off. */
+  /** A refresh token presented again this soon after it was spent (a client's retry) gets the same successor back instead of revoking its family; 0 turns the grace off. */
   @IsInt() @Min(0) @Max(300)
   REFRESH_REUSE_GRACE_SECONDS = 10;
 
@@ -35,15 +39,27 @@ export class AuthConfig {
   @IsInt() @Min(10) @Max(20)
   PASSWORD_HASH_COST = 17;
 
-  /** Failed logIn attempts allowed per email within LOGIN_RATE_LIMIT_WINDOW. */
+  /** Consecutive failed logIns of one account from one address before each next attempt from there waits (LOGIN_DELAY_*). */
   @IsInt() @Min(1)
-  LOGIN_RATE_LIMIT_PER_EMAIL = 10;
+  LOGIN_FAILURES_PER_ACCOUNT_AND_IP = 5;
 
-  /** logIn attempts allowed per client IP within LOGIN_RATE_LIMIT_WINDOW. */
+  /** Consecutive failed logIns of one account from any address before addresses it has not signed in from wait; NIST 800-63B allows at most 100. */
+  @IsInt() @Min(1) @Max(100)
+  LOGIN_FAILURES_PER_ACCOUNT = 100;
+
+  /** The first wait past either failure count; each further failure doubles it. */
+  @IsDuration()
+  LOGIN_DELAY_FIRST = '1s';
+
+  /** The longest wait between two logIn attempts past a failure count. */
+  @IsDuration()
+  LOGIN_DELAY_MAX = '15m';
+
+  /** logIn attempts allowed per client IP (across accounts) within LOGIN_RATE_LIMIT_WINDOW. */
   @IsInt() @Min(1)
   LOGIN_RATE_LIMIT_PER_IP = 100;
 
-  /** The window of both logIn limits. */
+  /** The window of the per-IP logIn limit. */
   @IsDuration()
   LOGIN_RATE_LIMIT_WINDOW = '15m';
 }
@@ -66,4 +82,15 @@ export function checkJwtSecret(config: AuthConfig & ProcessConfig, problems: str
   } else {
     warnings.push(`JWT_SECRET is shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes: production would refuse it`);
   }
+}
+
+/** The JWT_PREVIOUS_SECRETS list. */
+export function previousJwtSecrets(config: AuthConfig): string[] {
+  return (config.JWT_PREVIOUS_SECRETS ?? '').split(/[\s,]+/).filter(Boolean);
+}
+
+/** Production holds each previous secret to the current one's length rule. */
+export function checkPreviousJwtSecrets(config: AuthConfig & ProcessConfig, problems: string[]): void {
+  const short = previousJwtSecrets(config).filter((secret) => Buffer.byteLength(secret, 'utf8') < MIN_PRODUCTION_SECRET_BYTES).length;
+  if (config.NODE_ENV === 'production' && short > 0) problems.push(`JWT_PREVIOUS_SECRETS: ${short} secret(s) shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes`);
 }

@@ -1,8 +1,10 @@
-import { checkJwtSecret } from './auth.config';
+import { checkJwtSecret, checkPreviousJwtSecrets, previousJwtSecrets } from './auth.config';
 import { parseDurationSeconds } from './duration';
 import { readGroup, validationProblems, type Environment } from './environment';
 import { checkEvents, type EventsTransport } from './events.config';
+import { checkHttp } from './http.config';
 import { CONFIG_GROUPS, type ConfigSettings } from './groups';
+import { checkDataEncryptionKeys, parseDataKeys, type DataKey } from './keys.config';
 import type { LogFormat } from './logging.config';
 import { checkMail } from './mail.config';
 
@@ -97,6 +99,16 @@ export class Config {
   get jwtSecret(): string {
     return this.JWT_SECRET!;
   }
+
+  /** Former JWT keys: they verify access tokens, never sign. */
+  get jwtPreviousSecrets(): string[] {
+    return previousJwtSecrets(this);
+  }
+
+  /** The data-encryption keys, the sealing one first; always set once loadConfig has returned. */
+  get dataEncryptionKeys(): DataKey[] {
+    return parseDataKeys(this.DATA_ENCRYPTION_KEYS!);
+  }
 }
 
 export class ConfigError extends Error {
@@ -121,6 +133,9 @@ export function loadConfig(env: Environment = process.env): LoadedConfig {
 
   const warnings: string[] = [];
   checkJwtSecret(config, problems, warnings);
+  checkPreviousJwtSecrets(config, problems);
+  checkDataEncryptionKeys(config, problems, warnings);
+  checkHttp(config, problems);
   checkMail(config, problems, warnings);
   checkEvents(config, problems, warnings);
   if (problems.length > 0) throw new ConfigError(problems);

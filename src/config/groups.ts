@@ -2,6 +2,7 @@ import { AuthConfig } from './auth.config';
 import { DatabaseConfig } from './database.config';
 import { EventsConfig } from './events.config';
 import { HttpConfig } from './http.config';
+import { KeysConfig } from './keys.config';
 import { LimitsConfig } from './limits.config';
 import { LoggingConfig } from './logging.config';
 import { MailConfig } from './mail.config';
@@ -16,6 +17,7 @@ export const CONFIG_GROUPS = [
   DatabaseConfig,
   LoggingConfig,
   AuthConfig,
+  KeysConfig,
   LimitsConfig,
   MailConfig,
   RedisConfig,

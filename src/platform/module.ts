@@ -34,6 +34,8 @@ export interface BuiltModule<TExports> {
   consumers?: EventConsumer[];
   /** Background loops of the module (a sender of scheduled deliveries, say): started once the app serves, stopped before the database closes. */
   workers?: ModuleWorker[];
+  /** Run once the database is migrated, before the app serves; one that throws stops the start with its message (stored data the config cannot read, say). */
+  startupChecks?: (() => Promise<void>)[];
 }
 
 export interface ModuleWorker {

@@ -4,6 +4,9 @@ import { RateLimitedError } from './errors';
 
 export type RateLimiter = RateLimiterAbstract;
 
+/** The longest an in-memory limiter keeps a key: it expires keys with setTimeout, which fires at once past 2^31-1 ms. */
+export const MAX_LIMITER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 export interface RateLimiterOptions {
   /** Distinguishes this limiter's keys from every other's. */
   keyPrefix: string;
@@ -41,20 +44,17 @@ export class RateLimits {
   }
 }
 
-/** Spends points for `key`; RATE_LIMITED with the seconds until the window frees up when there are none left. */
-export async function spend(limiter: RateLimiter, key: string, points = 1): Promise<void> {
+/**
+ * Spends points for `key`; RATE_LIMITED with the seconds until the window frees up when there are none left.
+ * `windowSeconds` replaces the limiter's duration for a window this spending opens.
+ */
+export async function spend(limiter: RateLimiter, key: string, points = 1, windowSeconds?: number): Promise<void> {
   try {
-    await limiter.consume(key, points);
+    await limiter.consume(key, points, windowSeconds === undefined ? {} : { customDuration: windowSeconds });
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) throw new RateLimitedError(retryAfterSeconds(rejection));
     throw rejection;
   }
-}
-
-/** RATE_LIMITED if `key` has already spent every point (or is blocked), without spending one. */
-export async function assertNotExhausted(limiter: RateLimiter, key: string): Promise<void> {
-  const state = await limiter.get(key);
-  if (state && state.consumedPoints >= limiter.points) throw new RateLimitedError(retryAfterSeconds(state));
 }
 
 function retryAfterSeconds(state: RateLimiterRes): number {

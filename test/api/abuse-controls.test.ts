@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { LoginThrottle } from '../../src/modules/identity/login-throttle';
+import Redis from 'ioredis';
+import { ProgressiveDelay } from '../../src/modules/identity/progressive-delay';
 import { RateLimitedError } from '../../src/platform/errors';
 import { RateLimits } from '../../src/platform/rate-limit';
 import { redisStreamsEnv, redisUrl } from '../support/events';
@@ -42,28 +43,50 @@ describe('the API budget (cost points per minute)', () => {
   });
 });
 
-describe('account lockout', () => {
-  it('doubles with each lockout: a minute, then two', async () => {
-    const throttle = new LoginThrottle(new RateLimits(), { perEmail: 2, perIp: 1000, windowSeconds: 900 });
-    const email = `lock-${randomBytes(4).toString('hex')}@example.com`;
-    const retryAfter = async () => {
-      try {
-        await throttle.beforeAttempt(email, '192.0.2.1');
-        return 0;
-      } catch (error) {
-        if (error instanceof RateLimitedError) return error.retryAfterSeconds;
-        throw error;
-      }
-    };
-    await throttle.recordFailure(email);
-    expect(await retryAfter()).toBe(0);
-    await throttle.recordFailure(email);
-    expect(await retryAfter()).toBeGreaterThanOrEqual(59);
-    expect(await retryAfter()).toBeLessThanOrEqual(60);
-    await throttle.recordFailure(email);
-    expect(await retryAfter()).toBeGreaterThanOrEqual(119);
-    await throttle.recordSuccess(email);
-    expect(await retryAfter()).toBe(0);
+const stores: { name: string; rateLimits(): { rateLimits: RateLimits; close(): void } }[] = [
+  { name: 'memory', rateLimits: () => ({ rateLimits: new RateLimits(), close: () => undefined }) },
+];
+const storeUrl = redisUrl;
+if (storeUrl) {
+  stores.push({
+    name: 'Redis',
+    rateLimits: () => {
+      const redis = new Redis(storeUrl);
+      return { rateLimits: new RateLimits(redis, `gw-test:${randomBytes(4).toString('hex')}:`), close: () => redis.disconnect() };
+    },
+  });
+}
+
+describe.each(stores)('the login wait schedule, on $name', ({ rateLimits: make }) => {
+  it('lets the free failures through, then doubles the wait from the first with each further failure, up to the longest', async () => {
+    const { rateLimits, close } = make();
+    try {
+      const delay = new ProgressiveDelay(rateLimits, 'schedule', { free: 2, firstDelaySeconds: 60, maxDelaySeconds: 600, memorySeconds: 86_400 });
+      const key = `203.0.113.9|lock-${randomBytes(4).toString('hex')}@example.com`;
+      const waitAfter = async (failures: number) => {
+        await delay.reset(key);
+        for (let failure = 0; failure < failures; failure += 1) await delay.count(key);
+        // This attempt passes and closes the gate; the one after it meets the wait.
+        await delay.enter(key);
+        return delay.enter(key).then(
+          () => 0,
+          (error: unknown) => {
+            if (error instanceof RateLimitedError) return error.retryAfterSeconds;
+            throw error;
+          },
+        );
+      };
+      const expected = [0, 60, 120, 240, 480, 600, 600];
+      const waits: number[] = [];
+      for (let failures = 0; failures < expected.length; failures += 1) waits.push(await waitAfter(failures));
+      // A wait is reported in whole seconds, rounded up from what is left of it.
+      waits.forEach((wait, index) => expect([expected[index], Math.max(0, expected[index] - 1)]).toContain(wait));
+      await delay.reset(key);
+      await delay.enter(key);
+      expect(await waitAfter(0)).toBe(0);
+    } finally {
+      close();
+    }
   });
 });
 
@@ -76,7 +99,15 @@ describe('account lockout', () => {
     database = await createTestDatabase();
     const redis = redisStreamsEnv(redisUrl!);
     cleanup = redis.cleanup;
-    const shared = { ...redis.env, JWT_SECRET: randomBytes(32).toString('base64url'), LOGIN_RATE_LIMIT_PER_EMAIL: '4', API_BUDGET_PER_USER_PER_MINUTE: '10' };
+    const shared = {
+      ...redis.env,
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      TRUST_PROXY: 'true',
+      LOGIN_FAILURES_PER_ACCOUNT_AND_IP: '4',
+      LOGIN_FAILURES_PER_ACCOUNT: '6',
+      LOGIN_DELAY_FIRST: '60s',
+      API_BUDGET_PER_USER_PER_MINUTE: '10',
+    };
     for (let index = 0; index < 2; index += 1) instances.push(await startTestApp(shared, database));
   });
 
@@ -86,16 +117,30 @@ describe('account lockout', () => {
     await cleanup?.();
   });
 
-  it('counts failed logins of one account on both: the lockout holds everywhere', async () => {
+  const logInFrom = (instance: TestApp, email: string, password: string, ip: string) =>
+    instance.gql(LOG_IN, { input: { email, password } }, { headers: { 'x-forwarded-for': ip } });
+  const codeOf = (response: Awaited<ReturnType<typeof logInFrom>>) => response.body.errors?.[0]?.extensions.code ?? 'OK';
+
+  it('counts one address’s failures on both: it waits everywhere, while the owner’s own address gets in on both', async () => {
     const user = await signUp(instances[0]);
     for (let attempt = 0; attempt < 4; attempt += 1) {
-      const failed = await instances[attempt % 2].gql(LOG_IN, { input: { email: user.user.email, password: 'wrong password' } });
-      expect(failed.body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(codeOf(await logInFrom(instances[attempt % 2], user.user.email, 'wrong password', '198.51.100.66'))).toBe('UNAUTHENTICATED');
     }
     for (const instance of instances) {
-      const locked = await instance.gql(LOG_IN, { input: { email: user.user.email, password: user.password } });
-      expect(locked.body.errors![0].extensions.code).toBe('RATE_LIMITED');
+      const refused = await logInFrom(instance, user.user.email, user.password, '198.51.100.66');
+      expect(refused.body.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
     }
+    for (const instance of instances) expect(codeOf(await logInFrom(instance, user.user.email, user.password, '198.51.100.67'))).toBe('OK');
+  });
+
+  it('counts an account’s failures from every address on both, and remembers the owner’s address on both', async () => {
+    const user = await signUp(instances[0]);
+    expect(codeOf(await logInFrom(instances[0], user.user.email, user.password, '198.51.100.70'))).toBe('OK');
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      expect(codeOf(await logInFrom(instances[attempt % 2], user.user.email, 'wrong password', `198.51.100.${80 + attempt}`))).toBe('UNAUTHENTICATED');
+    }
+    expect(codeOf(await logInFrom(instances[1], user.user.email, user.password, '198.51.100.99'))).toBe('RATE_LIMITED');
+    expect(codeOf(await logInFrom(instances[1], user.user.email, user.password, '198.51.100.70'))).toBe('OK');
   });
 
   it('spends one API budget for a user on both', async () => {

@@ -7,7 +7,6 @@ const LOG_IN = `mutation LogIn($input: LogInInput!) { logIn(input: $input) { acc
 const REFRESH = `mutation Refresh($token: String!) { refreshSession(refreshToken: $token) { accessToken refreshToken user { id email } } }`;
 const LOG_OUT = `mutation LogOut($token: String!) { logOut(refreshToken: $token) }`;
 
-const PER_EMAIL_LIMIT = 3;
 const PER_IP_LIMIT = 5;
 
 let api: TestApp;
@@ -16,7 +15,6 @@ beforeAll(async () => {
   api = await startTestApp({
     // Each test logs in from its own X-Forwarded-For address, so the per-IP limit of one test never trips another.
     TRUST_PROXY: 'true',
-    LOGIN_RATE_LIMIT_PER_EMAIL: String(PER_EMAIL_LIMIT),
     LOGIN_RATE_LIMIT_PER_IP: String(PER_IP_LIMIT),
   });
 });
@@ -113,31 +111,6 @@ describe('logIn', () => {
     expect(strip(unknownEmail.body)).toEqual(strip(wrongPassword.body));
   });
 
-  it('locks an account after repeated failures from any address, with RATE_LIMITED and Retry-After', async () => {
-    const user = await signUp(api);
-    for (let attempt = 0; attempt < PER_EMAIL_LIMIT; attempt += 1) {
-      const failed = await logIn(user.user.email, 'wrong password', newClientIp());
-      expect(failed.body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
-    }
-
-    const locked = await logIn(user.user.email, user.password, newClientIp());
-    const error = locked.body.errors![0];
-    expect(error.extensions).toMatchObject({ code: 'RATE_LIMITED', requestId: expect.any(String) });
-    // The first lockout lasts a minute (each next one doubles: test/api/abuse-controls.test.ts).
-    expect(error.extensions.retryAfterSeconds).toBeGreaterThanOrEqual(59);
-    expect(error.extensions.retryAfterSeconds).toBeLessThanOrEqual(60);
-    expect(Number(locked.headers.get('retry-after'))).toBe(error.extensions.retryAfterSeconds);
-  });
-
-  it('forgets earlier failures after a successful login', async () => {
-    const user = await signUp(api);
-    for (let attempt = 0; attempt < PER_EMAIL_LIMIT - 1; attempt += 1) await logIn(user.user.email, 'wrong password');
-    expect((await logIn(user.user.email, user.password)).body.errors).toBeUndefined();
-
-    for (let attempt = 0; attempt < PER_EMAIL_LIMIT - 1; attempt += 1) await logIn(user.user.email, 'wrong password');
-    expect((await logIn(user.user.email, user.password)).body.errors).toBeUndefined();
-  });
-
   it('limits attempts per client address across accounts', async () => {
     const ip = newClientIp();
     for (let attempt = 0; attempt < PER_IP_LIMIT; attempt += 1) {
@@ -177,19 +150,6 @@ describe('refreshSession', () => {
     const afterReplay = await api.gql(REFRESH, { token: successor });
     expect(afterReplay.body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
     expect(api.logs.find('refresh token reused: session family revoked')).toHaveLength(1);
-  });
-
-  it('gives both of two concurrent refreshes of one token a working pair within the grace window, and revokes nothing', async () => {
-    const user = await signUp(api);
-    const results = await Promise.all([api.gql(REFRESH, { token: user.refreshToken }), api.gql(REFRESH, { token: user.refreshToken })]);
-    const pairs = results.map((result) => result.body.data?.refreshSession as { refreshToken: string; accessToken: string });
-    expect(pairs.every(Boolean)).toBe(true);
-    expect(pairs[0].refreshToken).not.toBe(pairs[1].refreshToken);
-    for (const pair of pairs) {
-      expect((await api.gql(ME, {}, { token: pair.accessToken })).body.data!.me.id).toBe(user.user.id);
-      expect((await api.gql(REFRESH, { token: pair.refreshToken })).body.data?.refreshSession).toBeTruthy();
-    }
-    expect(api.logs.find('refresh token reused: session family revoked').filter((entry) => entry.userId === user.user.id)).toEqual([]);
   });
 
   it('with REFRESH_REUSE_GRACE_SECONDS=0, lets only one of two concurrent refreshes succeed', async () => {

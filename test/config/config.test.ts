@@ -1,19 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config/config';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { loadConfig } from '../../src/config/config';
+import { problemsOf } from '../support/config';
 
 const STRONG_SECRET = 'a'.repeat(32);
+/** Production requires data keys too (test/config/keys.config.test.ts covers them). */
+const DATA_ENCRYPTION_KEYS = `k1:${randomBytes(32).toString('base64')}`;
 
 describe('loadConfig', () => {
   it('gives development defaults for an empty environment', () => {
@@ -29,7 +23,7 @@ describe('loadConfig', () => {
   });
 
   it('turns production defaults off: Sandbox, introspection, CORS, pretty logs', () => {
-    const { config } = loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET });
+    const { config } = loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: STRONG_SECRET });
     expect(config.sandboxEnabled).toBe(false);
     expect(config.introspectionEnabled).toBe(false);
     expect(config.corsOrigins).toBe(false);
@@ -38,7 +32,7 @@ describe('loadConfig', () => {
 
   it('lets explicit settings override the environment defaults', () => {
     const { config } = loadConfig({
-      NODE_ENV: 'production',
+      NODE_ENV: 'production', DATA_ENCRYPTION_KEYS,
       JWT_SECRET: STRONG_SECRET,
       GRAPHQL_SANDBOX: 'true',
       GRAPHQL_INTROSPECTION: 'yes',
@@ -125,7 +119,7 @@ describe('loadConfig', () => {
   });
 
   it('warns that production mail on the log transport is never delivered', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).warnings).toEqual([
+    expect(loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: STRONG_SECRET }).warnings).toEqual([
       expect.stringContaining('MAIL_TRANSPORT=log in production'),
     ]);
   });
@@ -144,7 +138,7 @@ describe('loadConfig', () => {
     it('reads a secret from the named file, trimmed', () => {
       const file = join(dir, 'jwt');
       writeFileSync(file, `${'s'.repeat(40)}\n`);
-      const { config } = loadConfig({ NODE_ENV: 'production', JWT_SECRET_FILE: file });
+      const { config } = loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET_FILE: file });
       expect(config.jwtSecret).toBe('s'.repeat(40));
     });
 
@@ -169,14 +163,14 @@ describe('loadConfig', () => {
 
   describe('JWT_SECRET', () => {
     it('is required in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production' })).toEqual(['JWT_SECRET is required in production (or JWT_SECRET_FILE)']);
+      expect(problemsOf({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS })).toEqual(['JWT_SECRET is required in production (or JWT_SECRET_FILE)']);
     });
 
     it('must be at least 32 bytes in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'a'.repeat(31) })).toEqual([
+      expect(problemsOf({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: 'a'.repeat(31) })).toEqual([
         'JWT_SECRET must be at least 32 bytes in production',
       ]);
-      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: STRONG_SECRET }).config.jwtSecret).toBe(STRONG_SECRET);
+      expect(loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: STRONG_SECRET }).config.jwtSecret).toBe(STRONG_SECRET);
     });
 
     it('is generated with a warning in development when missing', () => {

@@ -32,6 +32,9 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/** One data key for every app of a test file, as one deployment shares it (a test of rotation sets its own). */
+const TEST_DATA_KEYS = `test:${randomBytes(32).toString('base64')}`;
+
 /**
  * The real app on a random port against a database of its own, logging into
  * memory at debug level. Settings default to fast test values; `env` overrides them.
@@ -47,6 +50,7 @@ export async function startTestApp(env: Record<string, string> = {}, database?: 
     LOG_LEVEL: 'debug',
     LOG_FORMAT: 'json',
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    DATA_ENCRYPTION_KEYS: TEST_DATA_KEYS,
     PASSWORD_HASH_COST: '12',
     SHUTDOWN_TIMEOUT_MS: '5000',
     MAIL_TRANSPORT: 'capture',

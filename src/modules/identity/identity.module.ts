@@ -1,8 +1,10 @@
+import { parseDurationSeconds } from '../../config/duration';
 import type { RequestContext } from '../../platform/graphql/context';
 import { defineModule, Slot, type PlatformDeps } from '../../platform/module';
 import { AuthResolver, UserResolver } from './identity.resolver';
 import { IdentityService } from './identity.service';
 import { LoginThrottle } from './login-throttle';
+import { RefreshSuccessors } from './refresh-successors';
 import { RefreshTokenEntity } from './refresh-token.entity';
 import { SessionsService } from './sessions.service';
 import { AccessTokens } from './tokens';
@@ -31,15 +33,22 @@ export const identityModule = defineModule<IdentityDeps, IdentityExports>({
     const emailVisibility = new Slot<EmailVisibility>('identity.emailVisibility');
     const accessTokens = new AccessTokens({
       secret: config.jwtSecret,
+      previousSecrets: config.jwtPreviousSecrets,
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       ttlSeconds: config.accessTokenTtlSeconds,
     });
-    const sessions = new SessionsService(uow, accessTokens, config.refreshTokenTtlSeconds, config.REFRESH_REUSE_GRACE_SECONDS);
+    const successors = new RefreshSuccessors([config.jwtSecret, ...config.jwtPreviousSecrets]);
+    const sessions = new SessionsService(uow, accessTokens, successors, config.refreshTokenTtlSeconds, config.REFRESH_REUSE_GRACE_SECONDS);
     const throttle = new LoginThrottle(rateLimits, {
-      perEmail: config.LOGIN_RATE_LIMIT_PER_EMAIL,
+      failuresPerAccountAndIp: config.LOGIN_FAILURES_PER_ACCOUNT_AND_IP,
+      failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
+      firstDelaySeconds: parseDurationSeconds(config.LOGIN_DELAY_FIRST)!,
+      maxDelaySeconds: parseDurationSeconds(config.LOGIN_DELAY_MAX)!,
       perIp: config.LOGIN_RATE_LIMIT_PER_IP,
       windowSeconds: config.loginRateLimitWindowSeconds,
+      // An address stays the owner's as long as a session started there could live.
+      knownAddressSeconds: config.refreshTokenTtlSeconds,
     });
     const identity = new IdentityService(uow, sessions, accessTokens, throttle, config.PASSWORD_HASH_COST);
     return {

@@ -39,35 +39,35 @@ export class IdentityService {
     this.decoyHash.catch(() => undefined);
   }
 
-  async signUp(_ctx: RequestContext, input: SignUpInput): Promise<AuthResult> {
+  async signUp(ctx: RequestContext, input: SignUpInput): Promise<AuthResult> {
     const email = normaliseEmail(input.email);
     const name = input.name.trim();
     const passwordHash = await hashPassword(input.password, this.passwordCost);
-    try {
-      return await this.uow.transaction(async (tx) => {
+    const result = await this.uow
+      .transaction(async (tx) => {
         const user = await tx.get(UsersRepository).insert({ email, name, passwordHash });
         const session = await this.sessions.start(user.id, tx);
         return { ...session, user };
+      })
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw new ConflictError('An account with this email already exists');
+        throw error;
       });
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new ConflictError('An account with this email already exists');
-      }
-      throw error;
-    }
+    await this.throttle.remember(email, ctx.ip);
+    return result;
   }
 
   /** One answer for an unknown email and a wrong password, after the same amount of work. */
   async logIn(ctx: RequestContext, input: LogInInput): Promise<AuthResult> {
     const email = normaliseEmail(input.email);
+    // From here the attempt counts as failed (the throttle's count is atomic) until the password proves otherwise.
     await this.throttle.beforeAttempt(email, ctx.ip);
-    const user = await this.uow.get(UsersRepository).byEmail(email);
-    const valid = await verifyPassword(input.password, user?.passwordHash ?? (await this.decoyHash));
-    if (!user || !valid) {
-      await this.throttle.recordFailure(email);
-      throw new UnauthenticatedError(INVALID_CREDENTIALS);
-    }
-    await this.throttle.recordSuccess(email);
+    const { user, valid } = await this.checkPassword(email, input.password).catch(async (error: unknown) => {
+      await this.throttle.abandoned(email, ctx.ip);
+      throw error;
+    });
+    if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    await this.throttle.succeeded(email, ctx.ip);
     if (needsRehash(user.passwordHash, this.passwordCost)) {
       user.passwordHash = await hashPassword(input.password, this.passwordCost);
       await this.uow.get(UsersRepository).setPasswordHash(user.id, user.passwordHash);
@@ -109,5 +109,10 @@ export class IdentityService {
     const userId = match ? await this.accessTokens.verify(match[1]) : undefined;
     if (!userId) throw new UnauthenticatedError('Invalid or expired access token');
     return { kind: 'user', userId };
+  }
+
+  private async checkPassword(email: string, password: string): Promise<{ user: UserEntity | undefined; valid: boolean }> {
+    const user = await this.uow.get(UsersRepository).byEmail(email);
+    return { user, valid: await verifyPassword(password, user?.passwordHash ?? (await this.decoyHash)) };
   }
 }

@@ -7,6 +7,12 @@ export interface TokenFamily {
   familyId: string;
 }
 
+/** A spent token and, when it was found, its successor: `successorLive` false once that was spent in turn. */
+export interface SpentToken extends TokenFamily {
+  successorHash: string | null;
+  successorLive: boolean | null;
+}
+
 /** Every statement about refresh tokens: the links of each session's chain. */
 export class RefreshTokensRepository {
   constructor(private readonly manager: EntityManager) {}
@@ -26,13 +32,23 @@ export class RefreshTokensRepository {
     return rows[0];
   }
 
-  /** The family of a token spent within the last `seconds` and not revoked since. */
-  async spentWithin(tokenHash: string, seconds: number): Promise<TokenFamily | undefined> {
+  /**
+   * A token spent within the last `seconds` and not revoked since, with the
+   * state of its successor: the row of its family whose hash is one of
+   * `successorHashes` (the successor as derived under each secret).
+   */
+  async spentWithin(tokenHash: string, successorHashes: string[], seconds: number): Promise<SpentToken | undefined> {
     const rows = (await this.manager.query(
-      `SELECT user_id AS "userId", family_id AS "familyId" FROM refresh_tokens
-        WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now() AND used_at > now() - $2 * interval '1 second'`,
-      [tokenHash, seconds],
-    )) as TokenFamily[];
+      `SELECT spent.user_id AS "userId", spent.family_id AS "familyId", next.token_hash AS "successorHash",
+              (next.used_at IS NULL AND next.revoked_at IS NULL AND next.expires_at > now()) AS "successorLive"
+         FROM refresh_tokens spent
+         LEFT JOIN refresh_tokens next ON next.token_hash = ANY($2::text[]) AND next.family_id = spent.family_id
+        WHERE spent.token_hash = $1 AND spent.revoked_at IS NULL AND spent.expires_at > now()
+          AND spent.used_at > now() - $3 * interval '1 second'
+        ORDER BY "successorLive" DESC NULLS LAST
+        LIMIT 1`,
+      [tokenHash, successorHashes, seconds],
+    )) as SpentToken[];
     return rows[0];
   }
 

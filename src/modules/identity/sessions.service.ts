@@ -3,6 +3,7 @@ import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { UnauthenticatedError } from '../../platform/errors';
 import type { Logger } from '../../platform/logging/logger';
 import { hashOpaqueToken, looksLikeOpaqueToken, newOpaqueToken } from '../../platform/opaque-tokens';
+import type { RefreshSuccessors } from './refresh-successors';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
 import type { AccessTokens } from './tokens';
 
@@ -20,22 +21,25 @@ const INVALID_REFRESH_TOKEN = 'Invalid or expired refresh token';
 
 /**
  * Sessions are an access JWT plus a chain of single-use refresh tokens (a
- * family). Refreshing spends the presented token and issues the next one;
- * presenting a spent token means it was stolen or replayed, so the whole
- * family is revoked, unless it comes within REFRESH_REUSE_GRACE_SECONDS of
- * the spending (a double-submitting client), which gets a pair of its own.
+ * family). Refreshing spends the presented token and issues the next one,
+ * derived from it (RefreshSuccessors). A spent token presented again within
+ * REFRESH_REUSE_GRACE_SECONDS (a client's retry, a second tab) gets that same
+ * successor back with a fresh access token, so the family never forks; later,
+ * or once the successor has been spent in turn, it means the token was stolen
+ * or replayed, and the whole family is revoked.
  */
 export class SessionsService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly accessTokens: AccessTokens,
+    private readonly successors: RefreshSuccessors,
     private readonly refreshTtlSeconds: number,
     private readonly reuseGraceSeconds: number,
   ) {}
 
   /** Starts a new family; runs in the caller's transaction when given one. */
   async start(userId: string, scope: Scope = this.uow): Promise<Session> {
-    return this.issue(scope, userId, randomUUID());
+    return this.issue(scope, userId, randomUUID(), newOpaqueToken());
   }
 
   /** `logger` is the request's, so a detected replay is logged with the request id. */
@@ -43,14 +47,17 @@ export class SessionsService {
     if (!looksLikeOpaqueToken(refreshToken)) throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
     const tokenHash = hashOpaqueToken(refreshToken);
 
+    // The conditional UPDATE lets exactly one of any number of concurrent refreshes spend the token; the others wait for its commit.
     const rotated = await this.uow.transaction(async (tx) => {
-      const tokens = tx.get(RefreshTokensRepository);
-      // The other one of two (a double-click, a retried request) is not a thief if it comes within the grace window: it gets a pair of its own.
-      const family = (await tokens.spend(tokenHash)) ?? (await tokens.spentWithin(tokenHash, this.reuseGraceSeconds));
-      return family ? this.issue(tx, family.userId, family.familyId) : undefined;
+      const family = await tx.get(RefreshTokensRepository).spend(tokenHash);
+      return family ? this.issue(tx, family.userId, family.familyId, this.successors.next(refreshToken)) : undefined;
     });
     if (rotated) return rotated;
 
+    if (this.reuseGraceSeconds > 0) {
+      const retried = await this.retry(refreshToken, tokenHash, logger);
+      if (retried) return retried;
+    }
     await this.revokeFamilyIfReused(tokenHash, logger);
     throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
   }
@@ -61,6 +68,28 @@ export class SessionsService {
     return this.uow.get(RefreshTokensRepository).revokeFamilyOf(hashOpaqueToken(refreshToken));
   }
 
+  /** A token spent within the grace window: its live successor again, or UNAUTHENTICATED; undefined when it was not spent within the window. */
+  private async retry(refreshToken: string, tokenHash: string, logger: Logger): Promise<Session | undefined> {
+    const candidates = this.successors.candidates(refreshToken);
+    const tokens = this.uow.get(RefreshTokensRepository);
+    const spent = await tokens.spentWithin(tokenHash, candidates.map(hashOpaqueToken), this.reuseGraceSeconds);
+    if (!spent) return undefined;
+    const successor = candidates.find((candidate) => hashOpaqueToken(candidate) === spent.successorHash);
+    if (successor && spent.successorLive) {
+      const access = await this.accessTokens.issue(spent.userId);
+      return { userId: spent.userId, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: successor };
+    }
+    if (successor) {
+      // The successor was spent already: whoever presents its parent now is not retrying that answer.
+      const revokedCount = await tokens.revokeFamily(spent.familyId);
+      logger.warn('refresh token reused: session family revoked', { userId: spent.userId, familyId: spent.familyId, revokedCount, withinGrace: true });
+    } else {
+      // Spent before successors were derived, or under a secret no longer configured: the retry cannot be answered, but it is no theft.
+      logger.warn('refresh token retried but its successor cannot be derived', { userId: spent.userId, familyId: spent.familyId });
+    }
+    throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
+  }
+
   private async revokeFamilyIfReused(tokenHash: string, logger: Logger): Promise<void> {
     const tokens = this.uow.get(RefreshTokensRepository);
     const token = await tokens.byTokenHash(tokenHash);
@@ -69,8 +98,7 @@ export class SessionsService {
     logger.warn('refresh token reused: session family revoked', { userId: token.userId, familyId: token.familyId, revokedCount });
   }
 
-  private async issue(scope: Scope, userId: string, familyId: string): Promise<Session> {
-    const refreshToken = newOpaqueToken();
+  private async issue(scope: Scope, userId: string, familyId: string, refreshToken: string): Promise<Session> {
     await scope.get(RefreshTokensRepository).insert({
       userId,
       familyId,

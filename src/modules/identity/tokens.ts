@@ -1,11 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { createHmac, randomUUID } from 'node:crypto';
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 
 const ACCESS_TOKEN_TYPE = 'at+jwt';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AccessTokenSettings {
+  /** Signs new tokens (JWT_SECRET). */
   secret: string;
+  /** Still verify, never sign (JWT_PREVIOUS_SECRETS). */
+  previousSecrets: string[];
   issuer: string;
   audience: string;
   ttlSeconds: number;
@@ -16,33 +19,71 @@ export interface IssuedAccessToken {
   expiresAt: Date;
 }
 
-/** HS256 JWTs with the algorithm, issuer, audience and type pinned on both sides. */
+interface SigningKey {
+  kid: string;
+  key: Uint8Array;
+}
+
+/** A key's id: an HMAC of the secret, so it names the secret without revealing it and needs no configuring. */
+export function keyIdOf(secret: string): string {
+  return createHmac('sha256', secret).update('groundwork access-token key id').digest('base64url').slice(0, 16);
+}
+
+/**
+ * HS256 JWTs with the algorithm, issuer, audience and type pinned on both
+ * sides. Each names its key in the `kid` header; JWT_SECRET signs, and it and
+ * JWT_PREVIOUS_SECRETS verify, so the secret rotates without logging anyone out.
+ */
 export class AccessTokens {
-  private readonly key: Uint8Array;
+  private readonly signing: SigningKey;
+  private readonly verifying: Map<string, Uint8Array>;
 
   constructor(private readonly settings: AccessTokenSettings) {
-    this.key = new TextEncoder().encode(settings.secret);
+    const keys = [settings.secret, ...settings.previousSecrets].map((secret) => ({ kid: keyIdOf(secret), key: new TextEncoder().encode(secret) }));
+    this.signing = keys[0];
+    this.verifying = new Map(keys.map(({ kid, key }) => [kid, key]));
   }
 
   async issue(userId: string): Promise<IssuedAccessToken> {
     const issuedAt = Math.floor(Date.now() / 1000);
     const expiresAt = issuedAt + this.settings.ttlSeconds;
     const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE })
+      .setProtectedHeader({ alg: 'HS256', typ: ACCESS_TOKEN_TYPE, kid: this.signing.kid })
       .setSubject(userId)
       .setIssuer(this.settings.issuer)
       .setAudience(this.settings.audience)
       .setIssuedAt(issuedAt)
       .setExpirationTime(expiresAt)
       .setJti(randomUUID())
-      .sign(this.key);
+      .sign(this.signing.key);
     return { token, expiresAt: new Date(expiresAt * 1000) };
   }
 
   /** The user id the token was issued to, or undefined for anything not a valid, unexpired access token of ours. */
   async verify(token: string): Promise<string | undefined> {
+    for (const key of this.candidateKeys(token)) {
+      const userId = await this.verifyWith(token, key);
+      if (userId) return userId;
+    }
+    return undefined;
+  }
+
+  /** The key its `kid` names (none for an unknown kid); every key for a token from before kids, until those expire. */
+  private candidateKeys(token: string): Uint8Array[] {
+    let kid: unknown;
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      return [];
+    }
+    if (kid === undefined) return [...this.verifying.values()];
+    const key = typeof kid === 'string' ? this.verifying.get(kid) : undefined;
+    return key ? [key] : [];
+  }
+
+  private async verifyWith(token: string, key: Uint8Array): Promise<string | undefined> {
+    try {
+      const { payload } = await jwtVerify(token, key, {
         algorithms: ['HS256'],
         issuer: this.settings.issuer,
         audience: this.settings.audience,

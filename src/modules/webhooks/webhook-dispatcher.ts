@@ -58,14 +58,7 @@ export class WebhookDispatcher {
       await this.record(delivery.id, attempts - 1, WebhookDeliveryStatus.FAILED, { error: 'the endpoint is disabled' }, null);
       return;
     }
-    const timestamp = Math.floor(Date.now() / 1000);
-    const signature = signWebhook([this.secrets.open(delivery.secretSealed)], delivery.eventId, timestamp, delivery.payload);
-    const result = await sendWebhook(
-      delivery.url,
-      delivery.payload,
-      { 'webhook-id': delivery.eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
-      { timeoutMs: this.settings.timeoutMs, allowPrivateNetworks: this.settings.allowPrivateNetworks },
-    );
+    const result = await this.send(delivery);
     if (!result.error) {
       await this.record(delivery.id, attempts, WebhookDeliveryStatus.SUCCEEDED, result, null);
       return;
@@ -81,6 +74,24 @@ export class WebhookDispatcher {
     }
     await this.record(delivery.id, attempts, WebhookDeliveryStatus.PENDING, result, this.nextDelayMs(attempts, result));
     this.logger.info('webhook delivery failed; retrying', { deliveryId: delivery.id, eventId: delivery.eventId, attempts, error: result.error });
+  }
+
+  /** A secret this instance cannot open (a key it lacks mid-rotation) fails the attempt, to be retried, instead of the whole batch. */
+  private async send(delivery: DueDelivery): Promise<SendResult> {
+    let secret: string;
+    try {
+      secret = this.secrets.open(delivery.secretSealed);
+    } catch (error) {
+      return { error: `the endpoint's secret cannot be opened: ${(error as Error).message}` };
+    }
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = signWebhook([secret], delivery.eventId, timestamp, delivery.payload);
+    return sendWebhook(
+      delivery.url,
+      delivery.payload,
+      { 'webhook-id': delivery.eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
+      { timeoutMs: this.settings.timeoutMs, allowPrivateNetworks: this.settings.allowPrivateNetworks },
+    );
   }
 
   /** The schedule's delay with ±10% jitter, or the receiver's Retry-After when that is longer. */

@@ -1,5 +1,6 @@
 import { defineModule, type PlatformDeps } from '../../platform/module';
 import type { OrganizationAccess } from '../organizations';
+import { checkStoredKeys } from './endpoint-secrets';
 import { SecretBox } from './secret-box';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.entities';
@@ -18,7 +19,7 @@ export const webhooksModule = defineModule<WebhooksDeps, Record<string, never>>(
   migrations: [Webhooks1795579300002],
   resolvers: [WebhookEndpointResolver],
   build({ config, uow, eventTypes, logger, access }) {
-    const secrets = new SecretBox(config.jwtSecret);
+    const secrets = SecretBox.fromConfig(config);
     const dispatcher = new WebhookDispatcher(
       uow,
       secrets,
@@ -45,6 +46,7 @@ export const webhooksModule = defineModule<WebhooksDeps, Record<string, never>>(
       exports: {},
       consumers: [webhooks.consumer()],
       workers: [dispatcher.loop],
+      startupChecks: [() => checkStoredKeys(uow, secrets, logger)],
     };
   },
 });
