@@ -89,6 +89,7 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
   const { config } = loadConfig({
     NODE_ENV: 'production',
     JWT_SECRET: randomBytes(32).toString('hex'),
+    DATA_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
     LOG_LEVEL: 'warn',
     EVENTS_POLL_INTERVAL_MS: '1000',
     ...env,

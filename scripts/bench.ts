@@ -1,33 +1,45 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { peakRssMiB, root, startProcess, withClient } from './process-support';
-import { startStatementCounter, type StatementCounter } from './statement-counter';
+import { SignJWT } from 'jose';
+import { NODE_VERSION, prepareRuntimes } from './bench-postgraphile';
+import { bucketTable, profileAround, summarise } from './bench-profile';
+import { checkSameAnswers, post, type StoredComment } from './bench-check';
+import { parseServers, scenarios, SERVERS, type Scenario, type ServerName } from './bench-scenarios';
+import { startServer, stopServer, type Running } from './bench-servers';
+import { cpuSeconds, databaseUrlOn, peakRssMiB, root, withClient } from './process-support';
 
 /**
- * `npm run bench`: the built server on PostgreSQL with the large seed, driven
- * over HTTP by autocannon, beside a node:http + pg reference answering the same
- * reads with one hand-written SQL each. Options: --duration <s> (10),
- * --connections <n> (32), --rounds <n> (2). BENCH_DATABASE_URL names the
- * PostgreSQL server (an admin URL; default postgres://postgres@127.0.0.1:5432/postgres);
- * the benchmark uses its own database, groundwork_bench, seeding it once.
+ * `npm run bench`: groundwork (built, on PostgreSQL with the large seed), a
+ * node:http + pg reference (the limit) and PostGraphile v5 over the same
+ * database, all on Node 22 when it can be installed, driven over HTTP by
+ * autocannon with the same member's token. Checks first that all three answer
+ * the same data, and refuses to measure otherwise. Options: --duration <s> (10),
+ * --connections <n> (32), --rounds <n> (2, the server order alternating),
+ * --servers groundwork,reference,postgraphile (all), --profile (instead of the
+ * rounds: a CPU profile of groundwork under each scenario, self time by bucket).
+ * BENCH_DATABASE_URL names the PostgreSQL server (an admin URL; default
+ * postgres://postgres@127.0.0.1:5432/postgres); the bench uses its own
+ * database, groundwork_bench, seeding it once.
  */
-const option = (name: string, fallback: number) => {
+const option = (name: string, fallback: string) => {
   const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+  return index >= 0 ? process.argv[index + 1] : fallback;
 };
-const DURATION = option('duration', 10);
-const CONNECTIONS = option('connections', 32);
-const ROUNDS = option('rounds', 2);
+const DURATION = Number(option('duration', '10'));
+const CONNECTIONS = Number(option('connections', '32'));
+const ROUNDS = Number(option('rounds', '2'));
+const PROFILE = process.argv.includes('--profile');
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATABASE = 'groundwork_bench';
+const BENCH_URL = databaseUrlOn(ADMIN_URL, DATABASE);
 const MEMBER = { email: 'user5@org0.example.com', password: 'groundwork-demo' };
-
-interface Scenario {
-  name: string;
-  groundwork: { body: string; headers: Record<string, string> };
-  reference: { path: string; body: string };
-}
+const PROFILES_DIR = join(root, '.bench', 'profiles');
+const LOGS_DIR = join(root, '.bench', 'logs');
+const JWT = { JWT_SECRET: randomBytes(32).toString('hex'), JWT_ISSUER: 'groundwork', JWT_AUDIENCE: 'groundwork-api' };
+const DATA_ENCRYPTION_KEYS = `bench:${randomBytes(32).toString('base64')}`;
 
 interface Measurement {
   requestsPerSecond: number;
@@ -35,21 +47,19 @@ interface Measurement {
   p99: number;
   /** Including the SQL of the event handlers the requests caused. */
   statementsPerRequest: number;
+  /** Of those, BEGIN, COMMIT, ROLLBACK, SAVEPOINT and RELEASE. */
+  transactionControlPerRequest: number;
+  cpuMsPerRequest: number;
+  requests: number;
   errors: number;
   /** How long after the load the last event it raised was handled. */
   drainSeconds: number;
 }
 
-function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 async function prepareDatabase(): Promise<void> {
   const exists = await withClient(ADMIN_URL, async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rowCount);
   if (!exists) await withClient(ADMIN_URL, (client) => client.query(`CREATE DATABASE ${DATABASE}`));
-  const seeded = await withClient(databaseUrl(DATABASE), async (client) => {
+  const seeded = await withClient(BENCH_URL, async (client) => {
     const table = await client.query(`SELECT to_regclass('public.tasks') AS t`);
     if (!table.rows[0].t) return false;
     return Number((await client.query('SELECT count(*) FROM tasks')).rows[0].count) >= 50_000;
@@ -59,26 +69,15 @@ async function prepareDatabase(): Promise<void> {
     execFileSync(process.execPath, ['dist/scripts/seed.js', '--scale', 'large', '--force'], {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATABASE_URL: databaseUrl(DATABASE), LOG_LEVEL: 'error' },
+      env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATA_ENCRYPTION_KEYS, DATABASE_URL: BENCH_URL, LOG_LEVEL: 'error' },
     });
   }
 }
 
-async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Record<string, any>> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  const json = (await response.json()) as Record<string, any>;
-  if (!response.ok || json.errors || json.error) throw new Error(`${url} answered ${response.status}: ${JSON.stringify(json).slice(0, 300)}`);
-  return json;
-}
-
-/**
- * Waits until the outbox is drained (every event the load caused handled by
- * every consumer), read straight from PostgreSQL, not through the counter;
- * answers how long that took after the load ended, in seconds.
- */
+/** Waits until every event in the outbox was handled (read straight from PostgreSQL, not counted); answers how long that took, s. */
 async function drainEvents(): Promise<number> {
   const started = Date.now();
-  await withClient(databaseUrl(DATABASE), async (client) => {
+  await withClient(BENCH_URL, async (client) => {
     for (;;) {
       const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL');
       if (rows[0].n === 0) return;
@@ -88,125 +87,136 @@ async function drainEvents(): Promise<number> {
   return Math.round((Date.now() - started) / 100) / 10;
 }
 
-async function measure(url: string, body: string, headers: Record<string, string>, counter: StatementCounter, drain?: () => Promise<number>): Promise<Measurement> {
-  await post(url, body, headers);
-  await drain?.();
-  counter.reset();
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: DURATION,
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
+function readComment(id: string): Promise<StoredComment | undefined> {
+  return withClient(BENCH_URL, async (client) => {
+    const sql = 'SELECT task_id AS "taskId", author_id AS "authorId", organization_id AS "organizationId" FROM comments WHERE id = $1';
+    return (await client.query<StoredComment>(sql, [id])).rows[0];
   });
-  // The events the requests raised are part of their cost: their SQL counts, and the next measurement starts after them.
+}
+
+async function measure(server: Running, scenario: Scenario, headers: Record<string, string>): Promise<Measurement> {
+  const request = scenario.requests[server.name];
+  const url = `${server.baseUrl}${request.path}`;
+  const drain = server.name === 'groundwork' ? drainEvents : undefined;
+  await post(url, request.body, headers);
+  await drain?.();
+  server.counter.reset();
+  const cpuBefore = cpuSeconds(server.pid);
+  const result = await autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: DURATION, headers: { 'content-type': 'application/json', ...headers }, body: request.body });
+  // The events the requests raised are part of their cost: their SQL and CPU count, and the next measurement starts after them.
   const drainSeconds = (await drain?.()) ?? 0;
   const completed = result.requests.total || 1;
   return {
     requestsPerSecond: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
-    statementsPerRequest: Math.round((counter.statements / completed) * 100) / 100,
+    statementsPerRequest: Math.round((server.counter.statements / completed) * 100) / 100,
+    transactionControlPerRequest: Math.round((server.counter.transactionControl / completed) * 100) / 100,
+    cpuMsPerRequest: Math.round(((cpuSeconds(server.pid) - cpuBefore) * 1000 * 100) / completed) / 100,
+    requests: result.requests.total,
     errors: result.errors + result.non2xx,
     drainSeconds,
   };
 }
 
+async function rounds(running: Running[], list: Scenario[], headers: Record<string, string>): Promise<void> {
+  process.stdout.write(
+    `\n${CONNECTIONS} connections, ${DURATION} s per scenario and server, ${ROUNDS} round(s); SQL counted at a proxy in front of PostgreSQL, one per server; ` +
+      `CPU of the server process from /proc (events included); server logs in ${LOGS_DIR}\n`,
+  );
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    const order = round % 2 === 1 ? running : [...running].reverse();
+    const rows: string[] = [];
+    for (const scenario of list) {
+      const results = new Map<ServerName, Measurement>();
+      for (const server of order) results.set(server.name, await measure(server, scenario, headers));
+      const limit = results.get('reference');
+      for (const server of running) {
+        const m = results.get(server.name)!;
+        const notes = [
+          scenario.writes && server.name === 'groundwork' ? `events handled ${m.drainSeconds} s after the load` : '',
+          m.errors > 0 ? `${m.errors} errors` : '',
+          m.requests === 0 ? 'no request completed: run longer' : '',
+        ].filter(Boolean).join('; ');
+        const ratio = limit ? (m.requestsPerSecond / limit.requestsPerSecond).toFixed(2) : '-';
+        rows.push(
+          `| ${scenario.name} | ${server.name} | ${m.requestsPerSecond} | ${m.p50} | ${m.p99} | ${m.statementsPerRequest} (${m.transactionControlPerRequest}) | ${m.cpuMsPerRequest} | ${ratio} | ${notes} |`,
+        );
+      }
+    }
+    process.stdout.write(
+      `\nround ${round} (order: ${order.map((server) => server.name).join(', ')}); peak RSS: ${running.map((server) => `${server.name} ${peakRssMiB(server.pid)} MiB`).join(', ')}\n` +
+        '| scenario | server | req/s | p50 ms | p99 ms | SQL/req (of which BEGIN/COMMIT) | CPU ms/req | req/s ÷ reference | notes |\n' +
+        '|---|---|---|---|---|---|---|---|---|\n' +
+        `${rows.join('\n')}\n`,
+    );
+  }
+}
+
+async function profile(groundwork: Running, list: Scenario[], headers: Record<string, string>): Promise<void> {
+  mkdirSync(PROFILES_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const results = [];
+  process.stdout.write(`\nprofiling groundwork: ${CONNECTIONS} connections, ${DURATION} s per scenario\n`);
+  for (const scenario of list) {
+    const short = scenario.name.split(' ')[0];
+    const file = join(PROFILES_DIR, `groundwork-${short}-${stamp}.cpuprofile`);
+    const { profile: cpu, result } = await profileAround(groundwork.child, file, () => measure(groundwork, scenario, headers));
+    process.stdout.write(`${scenario.name}: ${result.requestsPerSecond} req/s under the profiler, ${result.cpuMsPerRequest} CPU ms/req (from /proc); ${file}\n`);
+    results.push({ name: short, summary: summarise(cpu), requests: result.requests, cpuMsPerRequest: result.cpuMsPerRequest });
+  }
+  process.stdout.write(`\nself time by bucket (open a .cpuprofile in Chrome DevTools or speedscope for the call tree)\n${bucketTable(results)}`);
+}
+
+/**
+ * The member's access token, which all three servers verify with the same secret: from groundwork's logIn when it
+ * runs; otherwise signed here in its format (HS256, typ at+jwt, sub, iss, aud, exp).
+ */
+async function accessToken(groundwork: Running | undefined, memberId: string): Promise<string> {
+  if (groundwork) {
+    const body = JSON.stringify({ query: 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }', variables: { i: MEMBER } });
+    return ((await post(groundwork.baseUrl, body, {})) as { logIn: { accessToken: string } }).logIn.accessToken;
+  }
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+    .setSubject(memberId)
+    .setIssuer(JWT.JWT_ISSUER)
+    .setAudience(JWT.JWT_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('12h')
+    .sign(new TextEncoder().encode(JWT.JWT_SECRET));
+}
+
 async function main(): Promise<void> {
+  const servers = PROFILE ? (['groundwork'] as ServerName[]) : parseServers(option('servers', SERVERS.join(',')));
   process.stdout.write('building...\n');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   await prepareDatabase();
-
-  const target = new URL(databaseUrl(DATABASE));
-  const counter = await startStatementCounter({ host: target.hostname, port: Number(target.port || 5432) });
-  const viaCounter = Object.assign(new URL(target), { hostname: '127.0.0.1', port: String(counter.port) }).toString();
-
-  const app = await startProcess(
-    ['dist/src/main.js'],
-    {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATABASE_URL: viaCounter,
-      DATABASE_POOL_MAX: '10',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-      LOGIN_RATE_LIMIT_PER_IP: '1000',
-      // One member drives every connection: the per-user and per-address API budgets would stop the load, not measure it.
-      API_BUDGET_PER_USER_PER_MINUTE: '1000000000',
-      API_BUDGET_PER_IP_PER_MINUTE: '1000000000',
-    },
-    /groundwork ready at (http:\/\/\S+?\/graphql)/,
-  );
-  const reference = await startProcess(['dist/scripts/bench-reference.js'], { DATABASE_URL: viaCounter, POOL_MAX: '10', PORT: '0' }, /reference ready on (\d+)/);
-  const graphqlUrl = app.match[1];
-  const referenceUrl = `http://127.0.0.1:${reference.match[1]}`;
-
+  const runtimes = await prepareRuntimes(servers, BENCH_URL);
+  const active = servers.filter((name) => name !== 'postgraphile' || runtimes.postgraphile);
+  const running: Running[] = [];
   try {
-    const login = await post(graphqlUrl, JSON.stringify({ query: 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken user { id } } }', variables: { i: MEMBER } }));
-    const token = login.data.logIn.accessToken as string;
-    const memberId = login.data.logIn.user.id as string;
-    const { organizationId, taskId } = await withClient(databaseUrl(DATABASE), async (client) => {
-      const row = (await client.query(
-        `SELECT o.id AS "organizationId", t.id AS "taskId" FROM organizations o JOIN tasks t ON t.organization_id = o.id
-          WHERE o.slug = 'org-0' AND t.assignee_id IS NOT NULL ORDER BY t.id LIMIT 1`,
-      )).rows[0] as { organizationId: string; taskId: string };
-      return row;
-    });
-    const auth = { authorization: `Bearer ${token}` };
-    const scenarios: Scenario[] = [
-      {
-        name: 'task by id + assignee',
-        groundwork: { headers: auth, body: JSON.stringify({ query: 'query($id: ID!) { task(id: $id) { id title status assignee { id name } } }', variables: { id: taskId } }) },
-        reference: { path: '/task', body: JSON.stringify({ id: taskId }) },
-      },
-      {
-        name: 'nested: 20 projects x 10 tasks + assignee',
-        groundwork: {
-          headers: auth,
-          body: JSON.stringify({
-            query: `query($org: ID!) { projects(organizationId: $org, first: 20) { edges { node { id name
-              tasks(first: 10, orderBy: { field: CREATED_AT, direction: ASC }) { edges { node { title assignee { name } } } } } } } }`,
-            variables: { org: organizationId },
-          }),
-        },
-        reference: { path: '/nested', body: JSON.stringify({ organizationId }) },
-      },
-      {
-        name: 'addComment',
-        groundwork: {
-          headers: auth,
-          body: JSON.stringify({ query: 'mutation($i: AddCommentInput!) { addComment(input: $i) { id body createdAt } }', variables: { i: { taskId, body: 'bench comment' } } }),
-        },
-        reference: { path: '/comment', body: JSON.stringify({ taskId, authorId: memberId, body: 'bench comment' }) },
-      },
-    ];
-
-    process.stdout.write(`\n${CONNECTIONS} connections, ${DURATION} s per scenario, ${ROUNDS} round(s); SQL counted at a proxy in front of PostgreSQL\n`);
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      const rows: string[] = [];
-      for (const scenario of scenarios) {
-        const ours = await measure(graphqlUrl, scenario.groundwork.body, scenario.groundwork.headers, counter, drainEvents);
-        const floor = await measure(`${referenceUrl}${scenario.reference.path}`, scenario.reference.body, {}, counter);
-        rows.push(
-          `| ${scenario.name} | ${ours.requestsPerSecond} | ${ours.p50} | ${ours.p99} | ${ours.statementsPerRequest} | ${floor.requestsPerSecond} | ${floor.p50} | ${floor.p99} | ${floor.statementsPerRequest} | ${(ours.requestsPerSecond / floor.requestsPerSecond).toFixed(2)} |` +
-            (ours.drainSeconds > 0 ? ` events handled ${ours.drainSeconds} s after the load` : '') +
-            (ours.errors + floor.errors > 0 ? ` errors: ${ours.errors}/${floor.errors}` : ''),
-        );
-      }
-      process.stdout.write(
-        `\nround ${round}: groundwork peak RSS ${peakRssMiB(app.child.pid!)} MiB, reference peak RSS ${peakRssMiB(reference.child.pid!)} MiB\n` +
-          '| scenario | groundwork req/s | p50 ms | p99 ms | SQL/req | reference req/s | p50 ms | p99 ms | SQL/req | req/s ratio |\n' +
-          '|---|---|---|---|---|---|---|---|---|---|\n' +
-          `${rows.join('\n')}\n`,
-      );
+    const settings = { benchUrl: BENCH_URL, runtimes, jwt: JWT, dataEncryptionKeys: DATA_ENCRYPTION_KEYS, profile: PROFILE, logsDir: LOGS_DIR };
+    for (const name of active) running.push(await startServer(name, settings));
+    const fixture = await withClient(BENCH_URL, async (client) =>
+      (await client.query(
+        `SELECT o.id AS "organizationId", t.id AS "taskId", u.id AS "memberId" FROM organizations o JOIN tasks t ON t.organization_id = o.id, users u
+          WHERE o.slug = 'org-0' AND t.assignee_id IS NOT NULL AND u.email = $1 ORDER BY t.id LIMIT 1`,
+        [MEMBER.email],
+      )).rows[0] as { organizationId: string; taskId: string; memberId: string },
+    );
+    const token = await accessToken(running.find((server) => server.name === 'groundwork'), fixture.memberId);
+    const headers = { authorization: `Bearer ${token}` };
+    const list = scenarios(fixture);
+    process.stdout.write(`servers on Node ${runtimes.node ? NODE_VERSION : process.versions.node}: ${running.map((server) => server.name).join(', ')}\n`);
+    if (PROFILE) return await profile(running[0], list, headers);
+    if (running.length > 1) {
+      const expected = { taskId: fixture.taskId, authorId: fixture.memberId, organizationId: fixture.organizationId };
+      for (const line of await checkSameAnswers(running, list, headers, expected, readComment)) process.stdout.write(`${line}\n`);
     }
+    await rounds(running, list, headers);
   } finally {
-    app.child.kill('SIGTERM');
-    reference.child.kill('SIGTERM');
-    await counter.close();
+    await Promise.all(running.map(stopServer));
   }
 }
 

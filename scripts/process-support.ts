@@ -1,13 +1,40 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 
 export const root = resolve(__dirname, '..');
 
+export interface StartOptions {
+  /** The node binary (default: this process's). */
+  node?: string;
+  /** Open an IPC channel (child.send / process.on('message')). */
+  ipc?: boolean;
+  /**
+   * Write the output to this file (truncated first) instead of a pipe to this process, and watch it for `ready`:
+   * a process logging under load then never waits for this one's event loop to drain a pipe.
+   */
+  logFile?: string;
+}
+
 /** Runs a node script from the repository root; resolves once its output matches `ready`, then drains the rest unread. */
-export function startProcess(command: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, command, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(
+  command: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  options: StartOptions = {},
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const output: number | 'pipe' = options.logFile ? openSync(options.logFile, 'w') : 'pipe';
+  const child = spawn(options.node ?? process.execPath, command, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: options.ipc ? ['ignore', output, output, 'ipc'] : ['ignore', output, output],
+  });
+  if (typeof output === 'number') closeSync(output);
+  return options.logFile ? watchFile(child, options.logFile, command, ready) : watchPipes(child, command, ready);
+}
+
+function watchPipes(child: ChildProcess, command: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   let output = '';
   return new Promise((done, fail) => {
     const onData = (chunk: Buffer) => {
@@ -27,6 +54,21 @@ export function startProcess(command: string[], env: Record<string, string>, rea
   });
 }
 
+function watchFile(child: ChildProcess, file: string, command: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  return new Promise((done, fail) => {
+    const poll = setInterval(() => {
+      const match = ready.exec(readFileSync(file, 'utf8'));
+      if (!match) return;
+      clearInterval(poll);
+      done({ child, match });
+    }, 50);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      fail(new Error(`${command.join(' ')} exited with ${code}:\n${readFileSync(file, 'utf8').slice(-4000)}`));
+    });
+  });
+}
+
 function statusField(pid: number, field: string): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith(`${field}:`));
   return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
@@ -40,6 +82,17 @@ export function peakRssMiB(pid: number): number {
 /** The process's resident memory now, MiB (Linux). */
 export function rssMiB(pid: number): number {
   return statusField(pid, 'VmRSS');
+}
+
+let clockTicks: number | undefined;
+
+/** CPU time the process has used so far, user plus system, in seconds (Linux). */
+export function cpuSeconds(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th of them.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {

@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
     JWT_SECRET: randomBytes(32).toString('hex'),
+    DATA_ENCRYPTION_KEYS: `soak:${randomBytes(32).toString('base64')}`,
     MAIL_TRANSPORT: 'log',
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
     WEBHOOK_HTTP_HOSTS: '127.0.0.1',
