@@ -11,6 +11,7 @@ module.exports = {
   transform: { '^.+\\.c?(t|j)sx?$': ['@swc/jest', { ...swcrc, swcrc: false }] },
   // cookie (used by fastify.inject) is ESM-only.
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql|cookie)/)'],
-  testTimeout: 30000,
+  // A hang detector, not a speed limit: tests wait on conditions, and a loaded machine runs them several times slower.
+  testTimeout: 120000,
   maxWorkers: 2,
 };

@@ -77,7 +77,7 @@ describe('the process', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 240_000); // child processes started one after another: seconds idle, minutes on a loaded machine
 
   it('keeps its data in the embedded directory across restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-persist-'));
@@ -101,5 +101,5 @@ describe('the process', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 240_000); // child processes started one after another: seconds idle, minutes on a loaded machine
 });

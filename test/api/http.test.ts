@@ -111,10 +111,12 @@ describe('graceful shutdown', () => {
     // A slow hash keeps signUp in flight long enough to shut down under it.
     const slow = await startTestApp({ PASSWORD_HASH_COST: '16' });
     await signUp(slow);
+    // Stop once the server has the request, however long the client took to send it.
+    const received = new Promise((resolve) => slow.app.http.fastify.server.once('request', resolve));
     const inFlight = slow.gql(
       `mutation { signUp(input: { email: "inflight@example.com", password: "long enough password", name: "In Flight" }) { user { id email } } }`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await received;
 
     const stopping = slow.app.stop();
     const readiness = await slow.app.http.fastify.inject({ method: 'GET', url: '/readyz' });

@@ -1,4 +1,4 @@
-import { addMember, createOrganization, ok, type Session } from '../support/organizations';
+import { ACCEPT, addMember, createOrganization, INVITE, invitationTokenFor, ok, REMOVE, type Session } from '../support/organizations';
 import { ADD_COMMENT, createProject, createTask, UPDATE_TASK } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
 import { eventsHandled, waitFor } from '../support/wait';
@@ -22,15 +22,16 @@ let api: TestApp;
 let owner: Session;
 let alice: Session;
 let bob: Session;
+let organizationId: string;
 let projectId: string;
 
 beforeAll(async () => {
   api = await startTestApp();
   owner = await signUp(api);
-  const organization = await createOrganization(api, owner, 'Notified');
-  alice = await addMember(api, owner, organization.id, 'MEMBER');
-  bob = await addMember(api, owner, organization.id, 'MEMBER');
-  projectId = (await createProject(api, owner, organization.id)).id;
+  organizationId = (await createOrganization(api, owner, 'Notified')).id;
+  alice = await addMember(api, owner, organizationId, 'MEMBER');
+  bob = await addMember(api, owner, organizationId, 'MEMBER');
+  projectId = (await createProject(api, owner, organizationId)).id;
 });
 
 afterAll(async () => {
@@ -112,6 +113,47 @@ describe('notifications', () => {
     await ok(api.gql(`mutation($id: ID!) { deleteTask(id: $id) }`, { id: task.id }, { token: owner.accessToken }));
     const doomed = (await nodes(alice)).find((node) => node.message.includes('"Doomed"'));
     expect(doomed).toMatchObject({ task: null });
+  });
+
+  it('of an organization the viewer was removed from are neither listed nor marked, and later events there add none', async () => {
+    const left = await createOrganization(api, owner, 'Left behind');
+    const leftProjectId = (await createProject(api, owner, left.id)).id;
+    const leaver = await addMember(api, owner, left.id, 'MEMBER');
+    const secret = await createTask(api, owner, leftProjectId, { title: 'Secret roadmap', assigneeId: leaver.user.id });
+    const [notification] = await nodes(leaver);
+    expect(notification).toMatchObject({ message: 'You were assigned the task "Secret roadmap"', task: { id: secret.id } });
+
+    expect(await ok(api.gql(REMOVE, { id: leaver.membershipId }, { token: owner.accessToken }))).toEqual({ removeMember: true });
+    expect(await notificationsOf(leaver)).toMatchObject({ totalCount: 0, edges: [] });
+    expect(await notificationsOf(leaver, { unreadOnly: true })).toMatchObject({ totalCount: 0, edges: [] });
+    expect(await ok(api.gql(MARK_READ, { ids: [notification.id] }, { token: leaver.accessToken }))).toEqual({ markNotificationsRead: 0 });
+    expect(await api.app.dataSource.query('SELECT read_at FROM notifications WHERE id = $1', [notification.id])).toEqual([{ read_at: null }]);
+
+    // A comment notifies the task's assignee, but not one who has left.
+    await ok(api.gql(ADD_COMMENT, { input: { taskId: secret.id, body: 'After you left' } }, { token: owner.accessToken }));
+    await drained();
+    expect(await api.app.dataSource.query('SELECT type FROM notifications WHERE user_id = $1', [leaver.user.id])).toEqual([{ type: 'task.assigned' }]);
+  });
+
+  it('of the organizations the viewer still belongs to stay listed and markable beside those of one they left', async () => {
+    const left = await createOrganization(api, owner, 'Left again');
+    const leftProjectId = (await createProject(api, owner, left.id)).id;
+    const leaver = await addMember(api, owner, left.id, 'MEMBER');
+    const firstToken = await invitationTokenFor(api, leaver.user.email);
+    await ok(api.gql(INVITE, { input: { organizationId, email: leaver.user.email, role: 'MEMBER' } }, { token: owner.accessToken }));
+    await ok(api.gql(ACCEPT, { token: await invitationTokenFor(api, leaver.user.email, { not: firstToken }) }, { token: leaver.accessToken }));
+    await createTask(api, owner, leftProjectId, { title: 'Gone with them', assigneeId: leaver.user.id });
+    const kept = await createTask(api, owner, projectId, { title: 'Kept', assigneeId: leaver.user.id });
+    const before = await nodes(leaver);
+    // Two organizations' events: handled in either order.
+    expect(before.map((node) => node.message).sort()).toEqual(['You were assigned the task "Gone with them"', 'You were assigned the task "Kept"']);
+
+    await ok(api.gql(REMOVE, { id: leaver.membershipId }, { token: owner.accessToken }));
+    const after = await notificationsOf(leaver);
+    expect(after.totalCount).toBe(1);
+    expect(after.edges.map((edge) => edge.node)).toEqual([expect.objectContaining({ message: 'You were assigned the task "Kept"', task: { id: kept.id, title: 'Kept' } })]);
+    const marked = await ok(api.gql(MARK_READ, { ids: before.map((node) => node.id) }, { token: leaver.accessToken }));
+    expect(marked.markNotificationsRead).toBe(1);
   });
 
   it('refuse anonymous clients, malformed ids and more than 100 ids', async () => {

@@ -2,6 +2,7 @@ import { expectedChecks } from '../support/readiness';
 import { startStandaloneDatabase, type StandaloneDatabase } from '../support/standalone-database';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 describe('readiness when the database goes away', () => {
   let database: StandaloneDatabase;
@@ -42,11 +43,10 @@ describe('readiness when the database goes away', () => {
     expect(health.status).toBe(200);
 
     await proxy.restore();
-    let recovered = await readyz();
-    for (let attempt = 0; attempt < 20 && recovered.status !== 200; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      recovered = await readyz();
-    }
+    const recovered = await waitFor(async () => {
+      const answer = await readyz();
+      return answer.status === 200 && answer;
+    }, '/readyz to answer 200 again');
     expect(recovered).toEqual({ status: 200, body: { status: 'ready', checks: expectedChecks(api) } });
   });
 });

@@ -210,8 +210,8 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
   it('hands every event to each consumer exactly once', async () => {
     const events = await Promise.all(Array.from({ length: 60 }, (_, index) => publishTestEvent(instances[index % 2], 'test.ping')));
     await waitFor(() => events.every((event) => recorder.timesHandled(event.id) >= 1), 'all 60 events');
-    // Give a duplicate every chance to show up.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Every pair recorded as handled (a later delivery is skipped) and no run in flight: a duplicate has shown up by now, or never will.
+    await waitFor(async () => (await instances[0].app.events.backlog()) === 0 && recorder.runs.length === recorder.handled.length, 'every run to finish');
     expect(events.filter((event) => recorder.attempts(event.id) !== 1)).toEqual([]);
     const [row] = (await instances[0].app.dataSource.query(
       `SELECT count(*)::int AS n FROM event_consumptions WHERE consumer = 'recorder' AND event_id = ANY($1::uuid[])`,
@@ -225,9 +225,14 @@ describe.each(transports)('stopping a $name instance', ({ name, setup }) => {
   it('finishes the handler in flight and records it before the database closes', async () => {
     const draining = new TestConsumer('draining', ['test.ping']);
     let started = false;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The handler holds on until the bus has begun to stop, so stop() surely finds it in flight.
     draining.behaviour = async () => {
       started = true;
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await released;
     };
     const transport = setup();
     const database = await createTestDatabase();
@@ -235,6 +240,12 @@ describe.each(transports)('stopping a $name instance', ({ name, setup }) => {
     try {
       const event = await publishTestEvent(api, 'test.ping');
       await waitFor(() => started, 'the handler to start');
+      const stopBus = api.app.events.stop.bind(api.app.events);
+      api.app.events.stop = () => {
+        const stopping = stopBus();
+        release();
+        return stopping;
+      };
       const consumptions: unknown[] = [];
       // Look at the record from inside the shutdown, just before the database closes.
       const destroy = api.app.dataSource.destroy.bind(api.app.dataSource);
@@ -268,9 +279,10 @@ describe.each(transports)('the $name transport while the database cannot record 
       let event: DomainEvent | undefined;
       await withTableMissing(api, 'event_consumptions', async () => {
         event = await publishTestEvent(api, 'test.ping');
-        // Well past EVENTS_MAX_ATTEMPTS (3) retries' worth of time.
         await waitFor(() => api.logs.find(/could not read or record|relay failing/).length >= 1, 'the failure to be reported');
-        await new Promise((resolve) => setTimeout(resolve, 1500));
+        // Well past EVENTS_MAX_ATTEMPTS (3): ten tries have failed on the missing table.
+        const failedTries = () => api.logs.find('sql failed').filter((entry) => String(entry.error).includes('event_consumptions')).length;
+        await waitFor(() => failedTries() >= 10, 'ten tries to fail');
       });
       await waitFor(async () => {
         const rows = (await api.app.dataSource.query(`SELECT 1 FROM event_consumptions WHERE consumer = 'patient' AND event_id = $1`, [event!.id])) as unknown[];

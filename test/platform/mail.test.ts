@@ -114,7 +114,7 @@ describe('invitation mail over SMTP', () => {
 
     // The mail is an event handler's work: it is retried until the server is back, and then delivered.
     await startSmtp();
-    const mail = await waitFor(() => received.find((entry) => entry.to.includes(email)), 'the retried mail', 20_000);
+    const mail = await waitFor(() => received.find((entry) => entry.to.includes(email)), 'the retried mail');
     expect(mail.raw).toContain('Subject: You are invited to join');
   });
 });

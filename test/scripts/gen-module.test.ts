@@ -96,6 +96,7 @@ describe('npm run gen:module -- gen-probes (a name no real module takes), in a c
     copy?.remove();
   });
 
+  // Four builds and a jest run in a copy: about a minute idle, many more on a loaded machine.
   it('writes a module that passes typecheck, arch:check, schema:export, its tests and the isolation suite, untouched', async () => {
     const before = copy.snapshot();
     const generated = await genModule(copy, 'gen-probes');
@@ -124,8 +125,8 @@ describe('npm run gen:module -- gen-probes (a name no real module takes), in a c
       ['jest', process.execPath, ['node_modules/jest/bin/jest.js', '--ci', '--runInBand', 'test/api/gen-probes.test.ts', 'test/api/tenant-isolation.test.ts', 'test/schema.test.ts']],
     ];
     for (const [step, command, args] of steps) {
-      const result = await copy.run(command, args, 150_000);
+      const result = await copy.run(command, args, 300_000);
       if (result.code !== 0) throw new Error(`${step} failed in ${copy.dir} (exit ${result.code}):\n${result.stdout}\n${result.stderr}`.slice(0, 20_000));
     }
-  }, 240_000);
+  }, 600_000);
 });

@@ -36,7 +36,7 @@ describe('npm run db:seed', () => {
 
     const forced = await seed('--force');
     expect(forced.code).toBe(0);
-  }, 90_000);
+  }, 240_000); // three script runs: seconds idle, minutes on a loaded machine
 });
 
 (usingPostgres ? describe : describe.skip)('npm run db:seed -- --scale large, on PostgreSQL', () => {
@@ -77,5 +77,5 @@ describe('npm run db:seed', () => {
 
     expect((await seed('--scale', 'large', '--force')).code).toBe(0);
     expect(await snapshot()).toEqual(first);
-  }, 120_000);
+  }, 360_000); // two large seeds: about 10 s idle, minutes on a loaded machine
 });

@@ -1,5 +1,4 @@
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { ForbiddenError } from '../../platform/errors';
 import type { RequestContext } from '../../platform/graphql/context';
 import { LogInInput, SignUpInput } from './identity.inputs';
 import type { AuthResult, IdentityService } from './identity.service';
@@ -58,12 +57,14 @@ export class UserResolver {
     return this.identity.me(ctx);
   }
 
+  // Null, not an error: an error on a hidden field would null every parent up to the first nullable one (a whole task list).
   @FieldResolver(() => String, {
-    description: 'Visible to the user themself and to members of an organization they share; FORBIDDEN otherwise.',
+    nullable: true,
+    description:
+      'Visible to the user themself and to members of an organization they share; null to anyone else (the author of an old comment who has since left, say).',
   })
-  async email(@Root() user: User, @Ctx() ctx: RequestContext): Promise<string> {
+  async email(@Root() user: User, @Ctx() ctx: RequestContext): Promise<string | null> {
     if (user.authenticatedHere || (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id)) return user.email;
-    if (await this.canSeeEmail(ctx, user.id)) return user.email;
-    throw new ForbiddenError("Another user's email is visible only to members of a shared organization");
+    return (await this.canSeeEmail(ctx, user.id)) ? user.email : null;
   }
 }

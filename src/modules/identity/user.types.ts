@@ -5,7 +5,7 @@ export class User {
   @Field(() => ID)
   id: string;
 
-  /** Resolved by a field resolver: visible to the user themself (and, later, to members of a shared organization). */
+  /** Resolved by a field resolver: the user themself and members of a shared organization see it; anyone else gets null. */
   email: string;
 
   @Field(() => String)

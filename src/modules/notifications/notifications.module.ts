@@ -1,4 +1,5 @@
 import { defineModule, type PlatformDeps } from '../../platform/module';
+import type { OrganizationAccess } from '../organizations';
 import type { TasksService } from '../projects';
 import { NotificationEntity } from './notification.entity';
 import { NotificationResolver } from './notifications.resolver';
@@ -7,6 +8,8 @@ import { Notifications1795579300001 } from './migrations/1795579300001-notificat
 
 export interface NotificationsDeps extends PlatformDeps {
   tasks: TasksService;
+  /** Who is a member now: a notification is shown only while its recipient belongs to its organization. */
+  access: OrganizationAccess;
 }
 
 /** In-app notifications, made from task.assigned and comment.added. */
@@ -15,8 +18,8 @@ export const notificationsModule = defineModule<NotificationsDeps, Record<string
   entities: [NotificationEntity],
   migrations: [Notifications1795579300001],
   resolvers: [NotificationResolver],
-  build({ uow, tasks }) {
-    const notifications = new NotificationsService(uow, tasks);
+  build({ uow, tasks, access }) {
+    const notifications = new NotificationsService(uow, tasks, access);
     return { resolvers: [new NotificationResolver(notifications, tasks)], exports: {}, consumers: [notifications.consumer()] };
   },
 });

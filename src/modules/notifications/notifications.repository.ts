@@ -5,7 +5,7 @@ import { NotificationEntity } from './notification.entity';
 
 /** What a notification says, and what caused it: the rest of the row comes from the event. */
 export interface NotificationDraft {
-  organizationId: string | null;
+  organizationId: string;
   eventId: string;
   type: string;
   message: string;
@@ -26,19 +26,32 @@ export class NotificationsRepository {
     );
   }
 
-  /** Marks the user's unread notifications among `ids`; returns how many changed. */
-  async markRead(userId: string, ids: readonly string[]): Promise<number> {
+  /** The organizations the user's notifications (only those among `ids`, when given) come from. */
+  async organizationsOf(userId: string, ids?: readonly string[]): Promise<string[]> {
+    const rows = (await this.manager.query(
+      `SELECT DISTINCT organization_id AS id FROM notifications WHERE user_id = $1${ids ? ' AND id = ANY($2::uuid[])' : ''}`,
+      ids ? [userId, ids] : [userId],
+    )) as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
+  /** Marks the user's unread notifications among `ids` that come from `organizationIds`; returns how many changed. */
+  async markRead(userId: string, ids: readonly string[], organizationIds: readonly string[]): Promise<number> {
     // An UPDATE answers [rows, count] through TypeORM.
     const [marked] = (await this.manager.query(
-      `UPDATE notifications SET read_at = now() WHERE user_id = $1 AND id = ANY($2::uuid[]) AND read_at IS NULL RETURNING id`,
-      [userId, ids],
+      `UPDATE notifications SET read_at = now()
+        WHERE user_id = $1 AND id = ANY($2::uuid[]) AND organization_id = ANY($3::uuid[]) AND read_at IS NULL RETURNING id`,
+      [userId, ids, organizationIds],
     )) as [unknown[], number];
     return marked.length;
   }
 
-  /** Newest first, optionally only the unread; a page per user in one statement. */
-  pages(userIds: readonly string[], page: PageRequest, unreadOnly: boolean): Promise<Connection<NotificationEntity>[]> {
+  /** Newest first, only those from `organizationIds`, optionally only the unread; a page per user in one statement. */
+  pages(userIds: readonly string[], page: PageRequest, filter: { organizationIds: readonly string[]; unreadOnly: boolean }): Promise<Connection<NotificationEntity>[]> {
     const list = { entity: NotificationEntity, alias: 'n', parent: 'user_id', order: { column: 'created_at', kind: 'timestamp', descending: true } } as const;
-    return loadKeysetPages(this.manager, list, userIds, page, () => (unreadOnly ? ['n.read_at IS NULL'] : []));
+    return loadKeysetPages(this.manager, list, userIds, page, (params) => [
+      `n.organization_id = ANY(${params.add(filter.organizationIds, '::uuid[]')})`,
+      ...(filter.unreadOnly ? ['n.read_at IS NULL'] : []),
+    ]);
   }
 }

@@ -1,38 +1,28 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { IPv6, parse } from 'ipaddr.js';
 
 /**
- * Where a webhook may not go: private, loopback, link-local (cloud metadata
- * lives at 169.254.169.254 and fd00:ec2::254), CGNAT, multicast, reserved and
- * documentation ranges, in IPv4 and IPv6, including IPv4-mapped and
- * -compatible IPv6 (refused whole). Numeric spellings (2130706433, 0x7f.1) never reach here:
- * the URL parser turns them into dotted quads.
+ * Where a webhook may not go: any address in a special-purpose range, as
+ * ipaddr.js classifies them (IANA's IPv4 and IPv6 special-purpose registries
+ * and more: private, loopback, link-local, cloud metadata at 169.254.169.254
+ * and fd00:ec2::254, CGNAT, benchmarking, documentation, multicast,
+ * reserved, and every IPv6 form that carries an IPv4 address: mapped,
+ * translated, NAT64, 6to4, Teredo), refused whole. Numeric spellings
+ * (2130706433, 0x7f.1) never reach here: the URL parser turns them into dotted quads.
  */
-// Two lists: a BlockList also matches IPv4 addresses against IPv6 rules as IPv4-mapped, which ::ffff:0:0/96 would turn into "all of IPv4".
-const BLOCKED_V4 = new BlockList();
-const BLOCKED_V6 = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) {
-  BLOCKED_V4.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 96], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
-  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
-] as const) {
-  BLOCKED_V6.addSubnet(network, prefix, 'ipv6');
-}
+// IANA allocates global unicast IPv6 only from 2000::/3; ipaddr.js calls the rest (::7f00:1, IPv4-compatible, say) plain unicast.
+const GLOBAL_UNICAST_V6 = IPv6.parseCIDR('2000::/3');
 
 /** True for an address a webhook must not connect to (and for anything that is not an IP address). */
 export function isForbiddenAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '');
-  const family = isIP(bare);
-  if (family === 4) return BLOCKED_V4.check(bare, 'ipv4');
-  // IPv4-mapped (::ffff:0:0/96) and -compatible (::/96) addresses are refused whole, whatever IPv4 address they carry.
-  if (family === 6) return BLOCKED_V6.check(bare, 'ipv6');
-  return true;
+  // isIP first: ipaddr.js alone would also read 0x7f.1 or 2130706433 as addresses.
+  if (isIP(bare) === 0) return true;
+  const parsed = parse(bare);
+  if (parsed.range() !== 'unicast') return true;
+  // A zone (fe80::1%eth0) scopes an address to a link.
+  return parsed instanceof IPv6 && (parsed.zoneId !== undefined || !parsed.match(GLOBAL_UNICAST_V6));
 }
 
 export class ForbiddenDestinationError extends Error {
