@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 
 const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -21,7 +21,8 @@ export interface IssuedAccessToken {
 
 interface SigningKey {
   kid: string;
-  key: Uint8Array;
+  /** A KeyObject built once: handed raw bytes, jose builds one on every call (8% of a small request's CPU in a profile). */
+  key: KeyObject;
 }
 
 /** A key's id: an HMAC of the secret, so it names the secret without revealing it and needs no configuring. */
@@ -36,10 +37,10 @@ export function keyIdOf(secret: string): string {
  */
 export class AccessTokens {
   private readonly signing: SigningKey;
-  private readonly verifying: Map<string, Uint8Array>;
+  private readonly verifying: Map<string, KeyObject>;
 
   constructor(private readonly settings: AccessTokenSettings) {
-    const keys = [settings.secret, ...settings.previousSecrets].map((secret) => ({ kid: keyIdOf(secret), key: new TextEncoder().encode(secret) }));
+    const keys = [settings.secret, ...settings.previousSecrets].map((secret) => ({ kid: keyIdOf(secret), key: createSecretKey(Buffer.from(secret, 'utf8')) }));
     this.signing = keys[0];
     this.verifying = new Map(keys.map(({ kid, key }) => [kid, key]));
   }
@@ -69,7 +70,7 @@ export class AccessTokens {
   }
 
   /** The key its `kid` names (none for an unknown kid); every key for a token from before kids, until those expire. */
-  private candidateKeys(token: string): Uint8Array[] {
+  private candidateKeys(token: string): KeyObject[] {
     let kid: unknown;
     try {
       kid = decodeProtectedHeader(token).kid;
@@ -81,7 +82,7 @@ export class AccessTokens {
     return key ? [key] : [];
   }
 
-  private async verifyWith(token: string, key: Uint8Array): Promise<string | undefined> {
+  private async verifyWith(token: string, key: KeyObject): Promise<string | undefined> {
     try {
       const { payload } = await jwtVerify(token, key, {
         algorithms: ['HS256'],
