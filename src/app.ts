@@ -11,6 +11,7 @@ import type { EventConsumer } from './platform/events/event';
 import { EventBus } from './platform/events/event-bus';
 import { createRedisClient } from './platform/events/redis';
 import { RateLimits } from './platform/rate-limit';
+import { RedisApqCache } from './platform/graphql/redis-apq-cache';
 import { buildGraphQLSchema } from './platform/graphql/schema';
 import { createHttpServer, type HttpServer } from './platform/http/server';
 import { AppMetrics } from './platform/metrics/metrics';
@@ -87,6 +88,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
       readinessChecks: [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...events.readinessChecks],
       metrics,
       rateLimits,
+      persistedQueries: redis ? new RedisApqCache(redis, `${config.REDIS_KEY_PREFIX}apq:`, logger) : undefined,
     });
     await events.connected(config.READINESS_TIMEOUT_MS);
     events.start([...built.flatMap((module) => module.consumers ?? []), ...(options.consumers ?? [])]);

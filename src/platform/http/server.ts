@@ -26,6 +26,7 @@ import type { RateLimits } from '../rate-limit';
 import { clientErrorHandler, connectionsCheckingInterval, errorBody } from './client-errors';
 import { metricsAuthorizer, metricsExposure, servePublicMetrics } from './metrics-endpoint';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
+import type { RedisApqCache } from '../graphql/redis-apq-cache';
 
 export interface HttpServerOptions {
   config: Config;
@@ -36,6 +37,8 @@ export interface HttpServerOptions {
   readinessChecks: ReadinessCheck[];
   metrics: AppMetrics;
   rateLimits: RateLimits;
+  /** Where automatic persisted queries are kept: Redis when configured (shared by every instance), else Apollo's in-memory cache. */
+  persistedQueries?: RedisApqCache;
 }
 
 export interface HttpServer {
@@ -172,6 +175,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // A JSON array of operations is refused (400): batching would multiply every limit below by the batch's length.
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
+    persistedQueries: options.persistedQueries ? { cache: options.persistedQueries } : undefined,
     validationRules: queryLimitRules(limits),
     plugins: [...lightweightPlugins(config), requestGuardsPlugin(), operationPlugin(metrics, { onLogged: (context) => markLogged(requestOf.get(context.loaders)) }), queryCostPlugin(options.schema, limits.maxCost, {
       perUser: options.rateLimits.create({ keyPrefix: 'api-budget-user', points: config.API_BUDGET_PER_USER_PER_MINUTE, durationSeconds: 60 }),
