@@ -1,5 +1,4 @@
-import { ORGANIZATION_EVENT_TYPES } from '../../src/modules/organizations';
-import { PROJECT_EVENT_TYPES } from '../../src/modules/projects';
+import { eventTypes } from '../../src/modules';
 import { ACCEPT, CHANGE_ROLE, createOrganization, invitationTokenFor, INVITE, ok, REMOVE, type Session } from '../support/organizations';
 import { ADD_COMMENT, CREATE_PROJECT, CREATE_TASK, UPDATE_TASK } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
@@ -133,7 +132,7 @@ describe('domain events published by the API', () => {
       { type: 'member.removed', organizationId, subjectId: membershipId, data: { membershipId, userId: invitee.user.id, role: 'ADMIN', left: true } },
     ]);
 
-    expect([...seen].sort()).toEqual([...ORGANIZATION_EVENT_TYPES, ...PROJECT_EVENT_TYPES].sort());
+    expect([...seen].sort()).toEqual(eventTypes.entries.map((entry) => entry.type).sort());
   });
 
   it('publishes nothing for a mutation that fails, and nothing for one that changes nothing', async () => {

@@ -3,4 +3,4 @@ export type { OrganizationAccess } from './organization-access';
 export type { OrganizationsService } from './organizations.service';
 export { Organization, Membership, Invitation } from './organization.types';
 export { Role, atLeast } from './role';
-export { ORGANIZATION_EVENT_TYPES, type OrganizationEvents } from './organization.events';
+export { type OrganizationEvents } from './organization.events';

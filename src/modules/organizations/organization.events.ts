@@ -31,5 +31,3 @@ export const organizationEvents = defineEvents<OrganizationEvents>({
     audit: (event) => (event.data.left ? 'left the organization' : `removed a ${event.data.role} member`),
   },
 });
-
-export const ORGANIZATION_EVENT_TYPES = Object.keys(organizationEvents) as (keyof OrganizationEvents)[];

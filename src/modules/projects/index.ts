@@ -2,6 +2,6 @@ export { projectsModule, type ProjectsDeps, type ProjectsExports } from './proje
 export type { ProjectsService } from './projects.service';
 export type { TasksService } from './tasks.service';
 export { Project, Task, Comment, ProjectStatus, TaskStatus } from './project.types';
-export { PROJECT_EVENT_TYPES, type ProjectEvents, type Change } from './project.events';
+export { type ProjectEvents, type Change } from './project.events';
 export { TaskFilter } from './project.inputs';
 export type { TaskFilterCondition, TaskFilterExtensions } from './task-filters';

@@ -47,5 +47,3 @@ export const projectEvents = defineEvents<ProjectEvents>({
   'task.deleted': { description: 'A task was deleted.', webhook: true, audit: (event) => `deleted the task "${event.data.title}"` },
   'comment.added': { description: 'A comment was added to a task; data.body is its text.', webhook: true, audit: () => 'commented on a task' },
 });
-
-export const PROJECT_EVENT_TYPES = Object.keys(projectEvents) as (keyof ProjectEvents)[];
