@@ -33,6 +33,13 @@ async function expectOutageAnswered(api: TestApp, user: SignedUp) {
   ]);
   expect(lines.filter((entry) => entry.level === 'error')).toEqual([]);
   expect(JSON.stringify(lines)).not.toMatch(/\n\s+at /);
+
+  // The event relay polls the outbox meanwhile: its failing streak is an outage too, a warning without a stack.
+  const relayFailing = await waitFor(
+    () => api.logs.entries.find((entry) => String(entry.message).endsWith('failing; events wait in the outbox')),
+    'the event relay to report the outage',
+  );
+  expect(relayFailing).toEqual(expect.objectContaining({ level: 'warn', unavailable: expect.any(String) }));
 }
 
 async function expectRecovered(api: TestApp, user: SignedUp) {

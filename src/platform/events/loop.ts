@@ -1,9 +1,10 @@
+import { isDatabaseUnavailable } from '../database/errors';
 import type { Logger } from '../logging/logger';
 
 export interface LoopOptions {
   intervalMs: number;
   logger: Logger;
-  /** Logged (error) at the first failure of a streak, with the error. */
+  /** Logged at the first failure of a streak, with the error: `warn` when the database is away (an outage, not our bug), else `error`. */
   failing: string;
   /** Logged (info) when a step succeeds again. */
   recovered: string;
@@ -28,7 +29,10 @@ export class WakeableLoop {
     private readonly options: LoopOptions,
   ) {
     this.streak = new FailureStreak(
-      (error) => options.logger.error(options.failing, { error }),
+      (error) =>
+        isDatabaseUnavailable(error)
+          ? options.logger.warn(options.failing, { unavailable: error instanceof Error ? error.message : String(error) })
+          : options.logger.error(options.failing, { error }),
       () => options.logger.info(options.recovered),
     );
   }
