@@ -13,5 +13,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql|cookie)/)'],
   // A hang detector, not a speed limit: tests wait on conditions, and a loaded machine runs them several times slower.
   testTimeout: 120000,
+  // A worker holding PGlite's WebAssembly heaps needs more than jest's default 500 ms to exit on a loaded 2-core
+  // machine, which then prints "A worker process has failed to exit gracefully". A handle that never closes still shows.
+  workerGracefulExitTimeout: 10000,
   maxWorkers: 2,
 };

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 import { clashes, exportNames, identifierClashes, migrationTables, migrationTimestamps, nameProblems, type Existing } from './module-template/checks';
 import { inputsFile, resolverFile, typesFile } from './module-template/graphql';
 import { KEBAB, moduleNames, type ModuleNames } from './module-template/names';
@@ -64,10 +65,13 @@ function render(n: ModuleNames, timestamp: number): Map<string, string> {
 
 /** What the app has now, read from the code itself (the schema it builds, its catalogs and entities), not from files that may lag. */
 function existing(): Promise<Existing> {
-  // Loaded only once the name passed the cheap checks: it builds the whole schema.
+  // Loaded only once the name passed the cheap checks: it builds the whole schema. require(), since under
+  // module node16 TypeScript takes import() of a relative path as an ES module import, which needs an extension.
+  /* eslint-disable @typescript-eslint/no-require-imports -- lazy loads, typed through typeof import */
   const { buildApiSchema } = require('../src/app') as typeof import('../src/app');
   const { eventTypes } = require('../src/modules') as typeof import('../src/modules');
   const { getMetadataArgsStorage } = require('typeorm') as typeof import('typeorm');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   return buildApiSchema().then((schema) => ({
     types: new Set(Object.keys(schema.getTypeMap())),
     queries: new Set(Object.keys(schema.getQueryType()?.getFields() ?? {})),
@@ -113,6 +117,16 @@ async function plan(argv: string[]): Promise<{ n: ModuleNames; files: Map<string
   return { n, files };
 }
 
+/** The files as `npm run format` would leave them (.prettierrc), so a new module passes format:check untouched. */
+async function formatted(files: Map<string, string>): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  for (const [path, text] of files) {
+    const filepath = join(root, path);
+    result.set(path, await format(text, { ...(await resolveConfig(filepath)), filepath }));
+  }
+  return result;
+}
+
 /** Writes every file; if one write fails, the ones written are removed and the registry restored. */
 function write(files: Map<string, string>): void {
   const registry = readFileSync(join(root, REGISTRY), 'utf8');
@@ -140,7 +154,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const { n, files } = planned;
-  write(files);
+  write(await formatted(files));
   const lines = [...files.keys()].map((path) => `  ${path === REGISTRY ? 'changed' : 'wrote  '} ${path}`);
   process.stdout.write(
     `gen:module ${n.module}: the record ${n.Name} (${n.name}, ${n.names}; table ${n.table}; events ${n.snake}.created/updated/deleted)\n${lines.join('\n')}\n` +

@@ -55,19 +55,25 @@ const ADD_COMMENT = `mutation($input: AddCommentInput!) { addComment(input: $inp
 const UPDATE_TASK = `mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id version } }`;
 const LOG_IN = `mutation($input: LogInInput!) { logIn(input: $input) { accessToken } }`;
 
-async function gql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<{ status: number; body: any }> {
+interface GraphQLBody {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function gql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<{ status: number; body: GraphQLBody }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as GraphQLBody };
 }
 
-async function must(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
+/** A setup request's `data`, in the shape its caller's query asks for; any error stops the soak before it starts. */
+async function must<TData>(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<TData> {
   const { status, body } = await gql(url, query, variables, token);
   if (status !== 200 || body.errors) throw new Error(`setup request failed (${status}): ${JSON.stringify(body).slice(0, 300)}`);
-  return body.data;
+  return body.data as TData;
 }
 
 async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
@@ -122,17 +128,17 @@ async function main(): Promise<void> {
     const tenants: Tenant[] = [];
     for (let index = 0; index < USERS; index += 1) {
       const email = `soak-${index}-${randomBytes(3).toString('hex')}@example.com`;
-      const signUp = await must(instances[0].url, `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`, { input: { email, password: PASSWORD, name: `Soak ${index}` } });
-      const token = signUp.signUp.accessToken as string;
-      const organization = await must(instances[0].url, `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }`, { input: { name: `Soak ${index}` } }, token);
-      const organizationId = organization.createOrganization.id as string;
+      const signUp = await must<{ signUp: { accessToken: string } }>(instances[0].url, `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`, { input: { email, password: PASSWORD, name: `Soak ${index}` } });
+      const token = signUp.signUp.accessToken;
+      const organization = await must<{ createOrganization: { id: string } }>(instances[0].url, `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }`, { input: { name: `Soak ${index}` } }, token);
+      const organizationId = organization.createOrganization.id;
       await must(instances[0].url, `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }`, {
         input: { organizationId, url: receiver.url, eventTypes: ['task.created', 'comment.added'] },
       }, token);
-      const project = await must(instances[0].url, `mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`, { input: { organizationId, name: 'Soak' } }, token);
-      const projectId = project.createProject.id as string;
+      const project = await must<{ createProject: { id: string } }>(instances[0].url, `mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`, { input: { organizationId, name: 'Soak' } }, token);
+      const projectId = project.createProject.id;
       const taskIds: string[] = [];
-      for (let task = 0; task < 10; task += 1) taskIds.push((await must(instances[0].url, CREATE_TASK, { input: { projectId, title: `Task ${task}` } }, token)).createTask.id);
+      for (let task = 0; task < 10; task += 1) taskIds.push((await must<{ createTask: { id: string } }>(instances[0].url, CREATE_TASK, { input: { projectId, title: `Task ${task}` } }, token)).createTask.id);
       tenants.push({ email, token, organizationId, projectId, taskIds });
     }
 
@@ -169,7 +175,7 @@ async function main(): Promise<void> {
         let failure: string | undefined;
         try {
           const { status, body } = await gql(instance.url, query, variables, token);
-          const codes = (body.errors ?? []).map((error: { extensions?: { code?: string } }) => error.extensions?.code);
+          const codes = (body.errors ?? []).map((error) => error.extensions?.code);
           if (status >= 500 || codes.includes('INTERNAL_SERVER_ERROR')) failure = `${status} ${codes.join(',')}`;
         } catch (error) {
           failure = error instanceof Error ? error.message : String(error);
@@ -219,8 +225,8 @@ async function main(): Promise<void> {
     let backlog = { outbox: -1, pending: -1, deliveries: -1 };
     while (Date.now() - drainStarted < 120_000) {
       const [outbox, deliveries] = await withClient(databaseUrlOn(ADMIN_URL, database), async (client) => [
-        Number((await client.query('SELECT count(*) FROM outbox WHERE relayed_at IS NULL')).rows[0].count),
-        Number((await client.query(`SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'`)).rows[0].count),
+        Number((await client.query<{ count: string }>('SELECT count(*) FROM outbox WHERE relayed_at IS NULL')).rows[0].count),
+        Number((await client.query<{ count: string }>(`SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'`)).rows[0].count),
       ]);
       const groups = (await redis.xinfo('GROUPS', `${prefix}events`).catch(() => [])) as (string | number)[][];
       const pending = groups.reduce((sum, group) => sum + Number(group[group.indexOf('pending') + 1]), 0);
@@ -249,7 +255,9 @@ async function main(): Promise<void> {
     process.exitCode = clean ? 0 : 1;
   } finally {
     for (const instance of instances) instance.child.kill('SIGTERM');
-    await Promise.all(instances.map((instance) => (instance.child.exitCode === null ? new Promise((resolve) => instance.child.once('exit', resolve)) : undefined)));
+    // A child that died of a signal keeps exitCode null: it has exited all the same, and 'exit' will not come again.
+    const running = instances.filter((instance) => instance.child.exitCode === null && instance.child.signalCode === null);
+    await Promise.all(running.map((instance) => new Promise((resolve) => instance.child.once('exit', resolve))));
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();

@@ -19,4 +19,5 @@ process.argv = [process.argv[0], 'typeorm', command, target, ...dataSourceArgs];
 process.on('exit', (code) => {
   if (code === 0) process.stdout.write(`now add the new migration class to the ${moduleName ?? 'platform'} migrations list (the module definition, or src/modules/index.ts)\n`);
 });
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- runs after process.argv is set; an import would be hoisted above it
 require('typeorm/cli');

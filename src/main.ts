@@ -1,3 +1,4 @@
+import './platform/require-supported-node';
 import 'reflect-metadata';
 import { config as loadDotenv } from 'dotenv';
 import { createApp, type App } from './app';

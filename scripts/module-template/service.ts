@@ -114,7 +114,7 @@ export class ${n.Names}Service {
       const repository = tx.get(${n.Names}Repository);
       const current = await repository.lockForUpdate(id);
       if (!current) throw new NotFoundError('${n.Words}');
-      const changes = changesBetween(current, { ...current, ...wanted }, Object.keys(wanted) as (keyof ${n.Name}Entity & string)[]);
+      const changes = changesBetween(current, { ...current, ...wanted }, Object.keys(wanted) as (keyof ${n.Name}Entity)[]);
       if (Object.keys(changes).length === 0) return current;
       const ${n.name} = await repository.update(id, wanted);
       await this.events.publish(tx, ctx, { type: '${n.snake}.updated', organizationId: ${n.name}.organizationId, ${subject}, data: { changes } });

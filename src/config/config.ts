@@ -8,6 +8,7 @@ import { checkDataEncryptionKeys, parseDataKeys, type DataKey } from './keys.con
 import type { LogFormat } from './logging.config';
 import { checkMail } from './mail.config';
 
+export type { SignupMode } from './auth.config';
 export type { EventsTransport } from './events.config';
 export type { LogFormat } from './logging.config';
 export type { MailTransport } from './mail.config';
@@ -20,8 +21,10 @@ export type { NodeEnv } from './process.config';
  * Each variable may instead be read from a file named by `<NAME>_FILE`
  * (Docker and Kubernetes secrets). `.env.example` documents each one.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the constructor assigns every group's fields
 export interface Config extends ConfigSettings {}
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Config {
   constructor() {
     Object.assign(this, ...CONFIG_GROUPS.map((group) => new group()));
@@ -129,7 +132,8 @@ export function loadConfig(env: Environment = process.env): LoadedConfig {
   const problems: string[] = [];
   const groups = CONFIG_GROUPS.map((group) => readGroup(group, env, problems));
   problems.push(...groups.flatMap(validationProblems));
-  const config: Config = Object.assign(new Config(), ...groups);
+  const config = new Config();
+  Object.assign(config, ...groups);
 
   const warnings: string[] = [];
   checkJwtSecret(config, problems, warnings);

@@ -25,6 +25,7 @@ const MODULES = readdirSync(CASES_DIR)
   .sort()
   .map((file) => {
     // A plain require: describe.each needs the cases while the file is collected, before any hook runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see the line above
     const { isolation } = require(resolve(CASES_DIR, file)) as { isolation?: IsolationCases };
     if (!isolation) throw new Error(`test/api/isolation/${file} must export its cases as \`isolation\` (see test/support/isolation.ts)`);
     return { file, ...isolation };

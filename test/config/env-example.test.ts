@@ -36,7 +36,7 @@ describe('.env.example', () => {
   });
 
   it('shows the default of each variable that has one, and comments out those without', () => {
-    const defaults: Record<string, unknown> = Object.assign({}, ...CONFIG_GROUPS.map((group) => new group()));
+    const defaults: Record<string, string | number | boolean | undefined> = Object.assign({}, ...CONFIG_GROUPS.map((group) => new group()));
     const expected = Object.fromEntries(listed.map(({ name }) => [name, defaults[name] === undefined ? undefined : String(defaults[name])]));
     const shown = Object.fromEntries(listed.map(({ name, value, commentedOut }) => [name, commentedOut ? undefined : value]));
     expect(shown).toEqual(expected);

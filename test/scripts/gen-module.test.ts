@@ -82,7 +82,8 @@ describe('npm run gen:module refusing', () => {
 /**
  * SLOW (about a minute): the whole proof, in a throwaway copy of the
  * repository. The module is generated, then the copy passes typecheck,
- * arch:check and schema:export, and jest runs the module's own test, the
+ * arch:check and schema:export, the written files pass lint (eslint, no
+ * warning) and prettier --check, and jest runs the module's own test, the
  * tenant-isolation suite and the schema test there, all without an edit.
  */
 describe('npm run gen:module -- gen-probes (a name no real module takes), in a copy of the repository [slow]', () => {
@@ -96,8 +97,8 @@ describe('npm run gen:module -- gen-probes (a name no real module takes), in a c
     copy?.remove();
   });
 
-  // Four builds and a jest run in a copy: about a minute idle, many more on a loaded machine.
-  it('writes a module that passes typecheck, arch:check, schema:export, its tests and the isolation suite, untouched', async () => {
+  // Five checks and a jest run in a copy: about a minute idle, many more on a loaded machine.
+  it('writes a module that passes typecheck, arch:check, schema:export, lint, format:check, its tests and the isolation suite, untouched', async () => {
     const before = copy.snapshot();
     const generated = await genModule(copy, 'gen-probes');
     expect(generated).toMatchObject({ code: 0, stderr: '' });
@@ -117,11 +118,14 @@ describe('npm run gen:module -- gen-probes (a name no real module takes), in a c
       '?? test/api/gen-probes.test.ts',
     ].sort());
     expect(written).toHaveLength(13);
+    const writtenPaths = written.map((line) => line.slice(3));
 
     const steps: [string, string, string[]][] = [
       ['typecheck', 'npm', ['run', '--silent', 'typecheck']],
       ['arch:check', 'npm', ['run', '--silent', 'arch:check']],
       ['schema:export', 'npm', ['run', '--silent', 'schema:export']],
+      ['lint', process.execPath, ['node_modules/eslint/bin/eslint.js', '--max-warnings', '0', ...writtenPaths]],
+      ['format:check', process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', ...writtenPaths]],
       ['jest', process.execPath, ['node_modules/jest/bin/jest.js', '--ci', '--runInBand', 'test/api/gen-probes.test.ts', 'test/api/tenant-isolation.test.ts', 'test/schema.test.ts']],
     ];
     for (const [step, command, args] of steps) {

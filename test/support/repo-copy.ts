@@ -9,7 +9,7 @@ import type { ScriptResult } from './child-process';
 const root = resolve(__dirname, '../..');
 
 /** What a copy needs to build, check and test itself; node_modules is linked, not copied. */
-const COPIED = ['src', 'scripts', 'test', 'package.json', 'tsconfig.json', 'jest.config.js', '.swcrc', '.dependency-cruiser.js', 'ormconfig.ts', 'schema.graphql'];
+const COPIED = ['src', 'scripts', 'test', 'examples', 'package.json', 'tsconfig.json', 'jest.config.js', '.swcrc', '.dependency-cruiser.js', 'ormconfig.ts', 'schema.graphql', 'eslint.config.mjs', '.prettierrc', '.prettierignore'];
 
 export interface RepositoryCopy {
   dir: string;
@@ -36,7 +36,7 @@ export function copyRepository(prefix: string): RepositoryCopy {
     run: (command, args, timeoutMs = 120_000) =>
       promisify(execFile)(command, args, { cwd: dir, env, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }).then(
         (result) => ({ code: 0, ...result }),
-        (error: ScriptResult) => ({ code: error.code ?? 1, stdout: error.stdout ?? '', stderr: error.stderr ?? String(error) }),
+        (error: Error & Partial<ScriptResult>) => ({ code: error.code ?? 1, stdout: error.stdout ?? '', stderr: error.stderr ?? String(error) }),
       ),
     snapshot() {
       const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter(

@@ -100,7 +100,7 @@ function claimDirectory(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(pidFile, 'utf8'));
       if (isAlive(owner)) {
-        throw new Error(`The embedded database ${dataDir} is in use by process ${owner}; stop it first (one process per directory)`);
+        throw new Error(`The embedded database ${dataDir} is in use by process ${owner}; stop it first (one process per directory)`, { cause: error });
       }
       rmSync(pidFile, { force: true });
     }

@@ -6,7 +6,8 @@ export interface ReadinessCheck {
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: Record<string, 'ok' | string>;
+  /** Per check: 'ok', or what went wrong. */
+  checks: Record<string, string>;
 }
 
 export async function runReadinessChecks(checks: ReadinessCheck[], timeoutMs: number): Promise<ReadinessReport> {

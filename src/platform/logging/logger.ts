@@ -26,7 +26,7 @@ const redactSecrets = format((info) => {
 
 const pretty = format.printf((info) => {
   const { level, message, timestamp, requestId, ...rest } = info as Record<string, unknown>;
-  const id = requestId ? ` [${String(requestId).slice(0, 8)}]` : '';
+  const id = typeof requestId === 'string' && requestId ? ` [${requestId.slice(0, 8)}]` : '';
   const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
   return `${String(timestamp)} ${String(level)}${id} ${String(message)}${extra}`;
 });
