@@ -17,6 +17,7 @@ import { createHttpServer, type HttpServer } from './platform/http/server';
 import { AppMetrics } from './platform/metrics/metrics';
 import { createMailer, type Mailer } from './platform/mail/mailer';
 import { buildModules } from './platform/module';
+import { systemClock, type Clock } from './platform/clock';
 import type { Logger } from './platform/logging/logger';
 
 export { entities, migrations, modules };
@@ -38,6 +39,8 @@ export interface App {
 export interface AppOptions {
   /** Consumers besides the modules' own (tests and benchmarks observe the bus with one). */
   consumers?: EventConsumer[];
+  /** The clock modules measure expiries against (tests move one forward); the system's by default. */
+  clock?: Clock;
 }
 
 /** The composition root: builds the platform pieces and the modules, wires them, and nothing else. */
@@ -71,7 +74,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     events = new EventBus({ config, logger, dataSource, redis });
     const rateLimits = new RateLimits(redis, config.REDIS_KEY_PREFIX);
     const uow = new UnitOfWork(dataSource);
-    const built = buildModules(modules, { config, logger, dataSource, uow, events: events.publisher, eventTypes, mailer, rateLimits });
+    const built = buildModules(modules, { config, logger, dataSource, uow, events: events.publisher, eventTypes, mailer, rateLimits, clock: options.clock ?? systemClock });
     for (const check of built.flatMap((module) => module.startupChecks ?? [])) await check();
     // The HTTP layer authenticates through identity, the one module the platform leans on.
     const { identity } = Object.assign({}, ...built.map((module) => module.exports)) as IdentityExports;

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { keptDevelopmentSecret } from './development-secrets';
 import { IsDuration } from './duration';
 import type { ProcessConfig } from './process.config';
 
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+/** Where development keeps the JWT secret it generates, so tokens survive a restart. */
+export const DEVELOPMENT_JWT_SECRET_FILE = './.data/dev-jwt-secret';
+
+export type SignupMode = 'open' | 'quiet';
 
 /** Tokens, password hashing and the logIn rate limits. */
 export class AuthConfig {
@@ -62,9 +67,37 @@ export class AuthConfig {
   /** The window of the per-IP logIn limit. */
   @IsDuration()
   LOGIN_RATE_LIMIT_WINDOW = '15m';
+
+  /** open: signUp of a taken email is CONFLICT and returns a session; quiet: signUp answers null either way, mails the owner of a taken email, and tokens come only after verification. */
+  @IsIn(['open', 'quiet'])
+  SIGNUP_MODE: SignupMode = 'open';
+
+  /** How long an email-verification link works. */
+  @IsDuration()
+  EMAIL_VERIFICATION_TTL = '24h';
+
+  /** How long a password-reset link works. */
+  @IsDuration()
+  PASSWORD_RESET_TTL = '30m';
+
+  /** How long the link confirming a new email address works. */
+  @IsDuration()
+  EMAIL_CHANGE_TTL = '24h';
+
+  /** Mails one address may be sent per window by requestPasswordReset, resendVerification, requestEmailChange and signUp. */
+  @IsInt() @Min(1)
+  ACCOUNT_MAIL_LIMIT_PER_ADDRESS = 5;
+
+  /** requestPasswordReset, resendVerification and requestEmailChange calls per client address per window. */
+  @IsInt() @Min(1)
+  ACCOUNT_MAIL_LIMIT_PER_IP = 30;
+
+  /** The window of the two account-mail limits. */
+  @IsDuration()
+  ACCOUNT_MAIL_LIMIT_WINDOW = '1h';
 }
 
-/** Production refuses a missing or short JWT_SECRET; development generates one (or warns of a short one) so it can start bare. */
+/** Production refuses a missing or short JWT_SECRET; development keeps a generated one in DEVELOPMENT_JWT_SECRET_FILE (or warns of a short one) so it can start bare; test generates one per process. */
 export function checkJwtSecret(config: AuthConfig & ProcessConfig, problems: string[], warnings: string[]): void {
   const secretBytes = config.JWT_SECRET === undefined ? 0 : Buffer.byteLength(config.JWT_SECRET, 'utf8');
   if (secretBytes >= MIN_PRODUCTION_SECRET_BYTES) return;
@@ -76,12 +109,37 @@ export function checkJwtSecret(config: AuthConfig & ProcessConfig, problems: str
     );
     return;
   }
-  if (config.JWT_SECRET === undefined) {
-    config.JWT_SECRET = randomBytes(48).toString('base64url');
+  if (config.JWT_SECRET === undefined && config.NODE_ENV === 'development') {
+    config.JWT_SECRET = developmentJwtSecret(problems, warnings);
+  } else if (config.JWT_SECRET === undefined) {
+    config.JWT_SECRET = randomJwtSecret();
     warnings.push('JWT_SECRET is not set: generated a random one, so tokens will not survive a restart');
   } else {
     warnings.push(`JWT_SECRET is shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes: production would refuse it`);
   }
+}
+
+function randomJwtSecret(): string {
+  return randomBytes(48).toString('base64url');
+}
+
+/** Development's secret, kept in DEVELOPMENT_JWT_SECRET_FILE so a frontend stays signed in across restarts (npm run dev restarts on every save). */
+function developmentJwtSecret(problems: string[], warnings: string[]): string | undefined {
+  const kept = keptDevelopmentSecret(DEVELOPMENT_JWT_SECRET_FILE, randomJwtSecret);
+  if ('unwritable' in kept) {
+    warnings.push(`JWT_SECRET is not set and ${DEVELOPMENT_JWT_SECRET_FILE} cannot be written: generated a random one, so tokens will not survive a restart`);
+    return randomJwtSecret();
+  }
+  if (Buffer.byteLength(kept.value, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
+    problems.push(`JWT_SECRET is not set and ${DEVELOPMENT_JWT_SECRET_FILE} holds no secret of ${MIN_PRODUCTION_SECRET_BYTES} bytes: delete the file to have one generated`);
+    return undefined;
+  }
+  warnings.push(
+    kept.generated
+      ? `JWT_SECRET is not set: generated a development secret into ${DEVELOPMENT_JWT_SECRET_FILE}, kept across restarts`
+      : `JWT_SECRET is not set: using the development secret kept in ${DEVELOPMENT_JWT_SECRET_FILE}`,
+  );
+  return kept.value;
 }
 
 /** The JWT_PREVIOUS_SECRETS list. */

@@ -22,6 +22,10 @@ export class MailConfig {
   @IsString() @MinLength(3)
   MAIL_FROM = 'groundwork <no-reply@localhost>';
 
+  /** The product's name, as mail (subjects, greetings, signatures) shows it. */
+  @IsString() @MinLength(1)
+  PRODUCT_NAME = 'groundwork';
+
   /** How long an invitation link works. */
   @IsDuration()
   INVITATION_TTL = '7d';

@@ -6,6 +6,8 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  | 'INVALID_TOKEN'
+  | 'EMAIL_NOT_VERIFIED'
   | 'QUERY_TOO_COMPLEX'
   | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
@@ -90,6 +92,22 @@ export class RateLimitedError extends AppError {
 
   override extensions(): Record<string, unknown> {
     return { retryAfterSeconds: this.retryAfterSeconds };
+  }
+}
+
+/** A mailed single-use token (verification, password reset, email change) that is unknown, used, expired or superseded: one answer for all, ask for a new link. */
+export class InvalidTokenError extends AppError {
+  readonly code = 'INVALID_TOKEN';
+  constructor(message = 'This link is invalid, used or expired; ask for a new one') {
+    super(message);
+  }
+}
+
+/** The action needs an account whose email is verified (verifyEmail, from the link mailed at sign-up or by resendVerification). */
+export class EmailNotVerifiedError extends AppError {
+  readonly code = 'EMAIL_NOT_VERIFIED';
+  constructor(message = 'Verify your email address first') {
+    super(message);
   }
 }
 

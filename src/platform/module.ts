@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
+import type { Clock } from './clock';
 import type { UnitOfWork } from './database/unit-of-work';
 import type { AnyEventCatalog, EventTypes } from './events/catalog';
 import type { EventConsumer } from './events/event';
@@ -23,6 +24,8 @@ export interface PlatformDeps {
   mailer: Mailer;
   /** Rate limiters on Redis when REDIS_URL is set (shared by every instance), in memory otherwise. */
   rateLimits: RateLimits;
+  /** The time that expiries are measured against: the system clock, or a test's. */
+  clock: Clock;
 }
 
 export interface BuiltModule<TExports> {

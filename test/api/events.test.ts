@@ -132,7 +132,15 @@ describe('domain events published by the API', () => {
       { type: 'member.removed', organizationId, subjectId: membershipId, data: { membershipId, userId: invitee.user.id, role: 'ADMIN', left: true } },
     ]);
 
-    expect([...seen].sort()).toEqual(eventTypes.entries.map((entry) => entry.type).sort());
+    const settings = await mutate(owner, `mutation($input: UpdateOrganizationSettingsInput!) { updateOrganizationSettings(input: $input) { id } }`, {
+      input: { organizationId, requireVerifiedEmail: true },
+    });
+    expectEvents(settings, owner, [
+      { type: 'organization.settings_changed', organizationId, subjectId: organizationId, data: { changes: { requireVerifiedEmail: { from: false, to: true } } } },
+    ]);
+
+    // The identity module's account events are checked in test/api/accounts.test.ts.
+    expect([...seen].sort()).toEqual(eventTypes.entries.filter((entry) => entry.module !== 'identity').map((entry) => entry.type).sort());
   });
 
   it('publishes nothing for a mutation that fails, and nothing for one that changes nothing', async () => {

@@ -36,7 +36,9 @@ export async function createOrganization(api: TestApp, owner: Session, name = 'A
 export function invitationTokenFor(api: TestApp, email: string, options: { not?: string } = {}): Promise<string> {
   return waitFor(() => {
     const sent = (api.app.mailer as CaptureMailer).sent.filter((message) => message.to === email);
-    const token = /token=([A-Za-z0-9_-]{43})/.exec(sent.at(-1)?.text ?? '')?.[1];
+    // Only invitation mail: signUp's verification mail goes to the same address, in no set order.
+    const invitations = sent.filter((message) => message.text.includes('/invitations/accept?token='));
+    const token = /invitations\/accept\?token=([A-Za-z0-9_-]{43})/.exec(invitations.at(-1)?.text ?? '')?.[1];
     return token !== options.not ? token : undefined;
   }, `an invitation mailed to ${email}`);
 }

@@ -17,13 +17,19 @@ function toPayload(result: AuthResult): AuthPayload {
 export class AuthResolver {
   constructor(private readonly identity: IdentityService) {}
 
-  @Mutation(() => AuthPayload, { description: 'Creates an account and signs it in. CONFLICT when the email is taken.' })
-  async signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput) input: SignUpInput): Promise<AuthPayload> {
-    return toPayload(await this.identity.signUp(ctx, input));
+  @Mutation(() => AuthPayload, {
+    nullable: true,
+    description:
+      'Creates an account and mails its verification link. SIGNUP_MODE=open: signs it in; CONFLICT when the email is taken. SIGNUP_MODE=quiet: null whether the email is new or taken (its owner is mailed), and logIn works once the email is verified.',
+  })
+  async signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput) input: SignUpInput): Promise<AuthPayload | null> {
+    const result = await this.identity.signUp(ctx, input);
+    return result ? toPayload(result) : null;
   }
 
   @Mutation(() => AuthPayload, {
-    description: 'UNAUTHENTICATED for an unknown email or a wrong password alike; RATE_LIMITED after repeated failures.',
+    description:
+      'UNAUTHENTICATED for an unknown email or a wrong password alike; RATE_LIMITED after repeated failures; EMAIL_NOT_VERIFIED (SIGNUP_MODE=quiet) for the right password of an unverified account.',
   })
   async logIn(@Ctx() ctx: RequestContext, @Arg('input', () => LogInInput) input: LogInInput): Promise<AuthPayload> {
     return toPayload(await this.identity.logIn(ctx, input));
@@ -63,7 +69,8 @@ export class UserResolver {
     description:
       'Visible to the user themself and to members of an organization they share; null to anyone else (the author of an old comment who has since left, say).',
   })
-  async email(@Root() user: User, @Ctx() ctx: RequestContext): Promise<string | null> {
+  // Readonly<User>, not User: typed by the class, type-graphql would copy every parent user into a new instance.
+  async email(@Root() user: Readonly<User>, @Ctx() ctx: RequestContext): Promise<string | null> {
     if (user.authenticatedHere || (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id)) return user.email;
     return (await this.canSeeEmail(ctx, user.id)) ? user.email : null;
   }

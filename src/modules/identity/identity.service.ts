@@ -1,8 +1,13 @@
+import type { SignupMode } from '../../config/config';
+import type { Clock } from '../../platform/clock';
 import { isUniqueViolation } from '../../platform/database/errors';
-import { byIdLoader } from '../../platform/database/load-by-ids';
+import { byIdLoader, NOT_LOADED } from '../../platform/database/load-by-ids';
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
-import { ConflictError, UnauthenticatedError } from '../../platform/errors';
-import { ANONYMOUS, type RequestContext, type Viewer } from '../../platform/graphql/context';
+import type { TypedPublisher } from '../../platform/events/outbox';
+import { BadUserInputError, ConflictError, EmailNotVerifiedError, UnauthenticatedError } from '../../platform/errors';
+import { ANONYMOUS, requireUserId, type RequestContext, type Viewer } from '../../platform/graphql/context';
+import type { AccountMailLimits } from './account-mail-limits';
+import type { IdentityEvents } from './identity.events';
 import type { SignUpInput, LogInInput } from './identity.inputs';
 import type { LoginThrottle } from './login-throttle';
 import { hashPassword, needsRehash, verifyPassword } from './passwords';
@@ -34,19 +39,42 @@ export class IdentityService {
     private readonly accessTokens: AccessTokens,
     private readonly throttle: LoginThrottle,
     private readonly passwordCost: number,
+    private readonly events: TypedPublisher<IdentityEvents>,
+    private readonly mailLimits: AccountMailLimits,
+    private readonly signupMode: SignupMode,
+    readonly clock: Clock,
   ) {
     this.decoyHash = hashPassword('decoy password for unknown emails', passwordCost);
     this.decoyHash.catch(() => undefined);
   }
 
-  async signUp(ctx: RequestContext, input: SignUpInput): Promise<AuthResult> {
+  /**
+   * open: the account and a session, CONFLICT for a taken email. quiet: undefined either way, after the same work (one
+   * hash, one write to users, one event), and no session: the account logs in once its email is verified.
+   * Either way the verification mail (or, quiet, the owner's notice) goes out from the event's handler.
+   */
+  async signUp(ctx: RequestContext, input: SignUpInput): Promise<AuthResult | undefined> {
     const email = normaliseEmail(input.email);
     const name = input.name.trim();
+    await this.mailLimits.spendForAddress(email);
     const passwordHash = await hashPassword(input.password, this.passwordCost);
+    if (this.signupMode === 'quiet') {
+      await this.uow.transaction(async (tx) => {
+        const { id, inserted } = await tx.get(UsersRepository).insertUnlessTaken({ email, name, passwordHash });
+        await this.events.publish(tx, ctx, {
+          type: inserted ? 'user.signed_up' : 'user.sign_up_repeated',
+          organizationId: null,
+          subject: { type: 'user', id },
+          data: { userId: id },
+        });
+      });
+      return undefined;
+    }
     const result = await this.uow
       .transaction(async (tx) => {
         const user = await tx.get(UsersRepository).insert({ email, name, passwordHash });
-        const session = await this.sessions.start(user.id, tx);
+        const session = await this.sessions.start(user.id, ctx, tx);
+        await this.events.publish(tx, ctx, { type: 'user.signed_up', organizationId: null, subject: { type: 'user', id: user.id }, data: { userId: user.id } });
         return { ...session, user };
       })
       .catch((error: unknown) => {
@@ -68,15 +96,17 @@ export class IdentityService {
     });
     if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
     await this.throttle.succeeded(email, ctx.ip);
+    // Only the password's owner learns this; in quiet mode an unverified account is no proof of owning its address.
+    if (this.signupMode === 'quiet' && !user.emailVerified) throw new EmailNotVerifiedError('Verify your email address first: follow the link mailed at sign-up, or ask resendVerification for a new one');
     if (needsRehash(user.passwordHash, this.passwordCost)) {
       user.passwordHash = await hashPassword(input.password, this.passwordCost);
       await this.uow.get(UsersRepository).setPasswordHash(user.id, user.passwordHash);
     }
-    return { ...(await this.sessions.start(user.id)), user };
+    return { ...(await this.sessions.start(user.id, ctx)), user };
   }
 
   async refreshSession(ctx: RequestContext, refreshToken: string): Promise<AuthResult> {
-    const session = await this.sessions.refresh(refreshToken, ctx.logger);
+    const session = await this.sessions.refresh(refreshToken, ctx.logger, ctx);
     const user = await this.findById(ctx, session.userId);
     if (!user) throw new UnauthenticatedError('Invalid or expired refresh token');
     return { ...session, user };
@@ -102,13 +132,57 @@ export class IdentityService {
     return ctx.loaders.get(this.usersById).load(id);
   }
 
+  /**
+   * Loads the users ahead, in one statement with every other id asked for in
+   * the tick, so that loadedById answers for them without a promise (the
+   * assignees of a page of tasks, say).
+   */
+  async prefetch(ctx: RequestContext, ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await ctx.loaders.get(this.usersById).loadMany(ids);
+  }
+
+  /** The user if this request has loaded them (undefined: there is no such user), else NOT_LOADED: then ask findById. */
+  loadedById(ctx: RequestContext, id: string): UserEntity | undefined | typeof NOT_LOADED {
+    return ctx.loaders.get(this.usersById).peek(id);
+  }
+
   /** The viewer behind an Authorization header; UNAUTHENTICATED for a malformed, forged or expired token. */
   async authenticate(authorization: string | undefined): Promise<Viewer> {
     if (authorization === undefined || authorization.trim() === '') return ANONYMOUS;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    const userId = match ? await this.accessTokens.verify(match[1]) : undefined;
-    if (!userId) throw new UnauthenticatedError('Invalid or expired access token');
-    return { kind: 'user', userId };
+    const claims = match ? await this.accessTokens.verify(match[1]) : undefined;
+    if (!claims) throw new UnauthenticatedError('Invalid or expired access token');
+    return claims.sessionId ? { kind: 'user', userId: claims.userId, sessionId: claims.sessionId } : { kind: 'user', userId: claims.userId };
+  }
+
+  /** The signed-in viewer's account; UNAUTHENTICATED when anonymous or deleted (its access token outlives it by at most ACCESS_TOKEN_TTL). */
+  async requireViewer(ctx: RequestContext): Promise<UserEntity> {
+    const user = await this.findById(ctx, requireUserId(ctx));
+    if (!user || user.deletedAt) throw new UnauthenticatedError('This account no longer exists');
+    return user;
+  }
+
+  /**
+   * Checks the viewer's own password before a sensitive change, under the logIn throttle (a wrong one is a failed
+   * guess at the account, wherever it is typed): BAD_USER_INPUT on `field` when wrong, RATE_LIMITED past the limits.
+   */
+  async confirmPassword(ctx: RequestContext, user: UserEntity, password: string, field: string): Promise<void> {
+    await this.throttle.beforeAttempt(user.email, ctx.ip);
+    const valid = await verifyPassword(password, user.passwordHash).catch(async (error: unknown) => {
+      await this.throttle.abandoned(user.email, ctx.ip);
+      throw error;
+    });
+    if (!valid) throw BadUserInputError.field(field, 'is not your current password');
+    await this.throttle.succeeded(user.email, ctx.ip);
+  }
+
+  hashPassword(password: string): Promise<string> {
+    return hashPassword(password, this.passwordCost);
+  }
+
+  /** Forgets the request's copy of a user it changed. */
+  forget(ctx: RequestContext, userId: string): void {
+    ctx.loaders.get(this.usersById).clear(userId);
   }
 
   private async checkPassword(email: string, password: string): Promise<{ user: UserEntity | undefined; valid: boolean }> {

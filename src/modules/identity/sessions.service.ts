@@ -5,6 +5,8 @@ import type { Logger } from '../../platform/logging/logger';
 import { hashOpaqueToken, looksLikeOpaqueToken, newOpaqueToken } from '../../platform/opaque-tokens';
 import type { RefreshSuccessors } from './refresh-successors';
 import { RefreshTokensRepository } from './refresh-tokens.repository';
+import type { SessionEntity } from './session.entity';
+import { SessionsRepository } from './sessions.repository';
 import type { AccessTokens } from './tokens';
 
 export interface Session {
@@ -13,6 +15,15 @@ export interface Session {
   accessTokenExpiresAt: Date;
   refreshToken: string;
 }
+
+/** The client a session is started or used from, as the request shows it. */
+export interface SessionClient {
+  ip: string;
+  userAgent?: string;
+}
+
+/** A stored User-Agent is for a person to recognise their device; a header of any length is not. */
+const USER_AGENT_MAX_LENGTH = 256;
 
 /** Where repositories come from: the unit of work (each statement commits by itself) or a caller's transaction. */
 type Scope = Pick<UnitOfWork, 'get'>;
@@ -37,19 +48,22 @@ export class SessionsService {
     private readonly reuseGraceSeconds: number,
   ) {}
 
-  /** Starts a new family; runs in the caller's transaction when given one. */
-  async start(userId: string, scope: Scope = this.uow): Promise<Session> {
-    return this.issue(scope, userId, randomUUID(), newOpaqueToken());
+  /** Starts a new session (a family); runs in the caller's transaction when given one. */
+  async start(userId: string, client: SessionClient, scope?: Scope): Promise<Session> {
+    if (!scope) return this.uow.transaction((tx) => this.start(userId, client, tx));
+    const familyId = randomUUID();
+    await scope.get(SessionsRepository).insert({ id: familyId, userId, expiresAt: this.refreshExpiry(), ip: client.ip, userAgent: userAgentOf(client) });
+    return this.issue(scope, userId, familyId, newOpaqueToken());
   }
 
   /** `logger` is the request's, so a detected replay is logged with the request id. */
-  async refresh(refreshToken: string, logger: Logger): Promise<Session> {
+  async refresh(refreshToken: string, logger: Logger, client: SessionClient): Promise<Session> {
     if (!looksLikeOpaqueToken(refreshToken)) throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
     const tokenHash = hashOpaqueToken(refreshToken);
 
     // The conditional UPDATE lets exactly one of any number of concurrent refreshes spend the token; the others wait for its commit.
     const rotated = await this.uow.transaction(async (tx) => {
-      const family = await tx.get(RefreshTokensRepository).spend(tokenHash);
+      const family = await tx.get(RefreshTokensRepository).spend(tokenHash, { expiresAt: this.refreshExpiry(), ip: client.ip, userAgent: userAgentOf(client) });
       return family ? this.issue(tx, family.userId, family.familyId, this.successors.next(refreshToken)) : undefined;
     });
     if (rotated) return rotated;
@@ -76,7 +90,7 @@ export class SessionsService {
     if (!spent) return undefined;
     const successor = candidates.find((candidate) => hashOpaqueToken(candidate) === spent.successorHash);
     if (successor && spent.successorLive) {
-      const access = await this.accessTokens.issue(spent.userId);
+      const access = await this.accessTokens.issue(spent.userId, spent.familyId);
       return { userId: spent.userId, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: successor };
     }
     if (successor) {
@@ -98,14 +112,27 @@ export class SessionsService {
     logger.warn('refresh token reused: session family revoked', { userId: token.userId, familyId: token.familyId, revokedCount });
   }
 
+  /** The user's live sessions, most recently used first. */
+  async liveOf(userId: string, now: Date): Promise<SessionEntity[]> {
+    return this.uow.get(SessionsRepository).liveOf(userId, now);
+  }
+
+  /** Ends sessions of the user and their refresh tokens, in the caller's transaction; the ids it ended. */
+  async revoke(scope: Scope, userId: string, which: { ids?: string[]; exceptId?: string }): Promise<string[]> {
+    return scope.get(SessionsRepository).revoke(userId, which);
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(Date.now() + this.refreshTtlSeconds * 1000);
+  }
+
   private async issue(scope: Scope, userId: string, familyId: string, refreshToken: string): Promise<Session> {
-    await scope.get(RefreshTokensRepository).insert({
-      userId,
-      familyId,
-      tokenHash: hashOpaqueToken(refreshToken),
-      expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000),
-    });
-    const access = await this.accessTokens.issue(userId);
+    await scope.get(RefreshTokensRepository).insert({ userId, familyId, tokenHash: hashOpaqueToken(refreshToken), expiresAt: this.refreshExpiry() });
+    const access = await this.accessTokens.issue(userId, familyId);
     return { userId, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
   }
+}
+
+function userAgentOf(client: SessionClient): string | null {
+  return client.userAgent ? client.userAgent.slice(0, USER_AGENT_MAX_LENGTH) : null;
 }

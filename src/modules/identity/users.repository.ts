@@ -21,7 +21,52 @@ export class UsersRepository {
     return insertRow(this.manager, UserEntity, values);
   }
 
+  /**
+   * SIGNUP_MODE=quiet: inserts the user unless the email is taken, in one statement either way (the existing row is
+   * only read, never rewritten, so probing one address many times leaves no dead rows behind); the id either way,
+   * and whether it is new.
+   */
+  async insertUnlessTaken(values: Pick<UserEntity, 'email' | 'name' | 'passwordHash'>): Promise<{ id: string; inserted: boolean }> {
+    const rows = (await this.manager.query(
+      `WITH added AS (
+         INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING RETURNING id)
+       SELECT id, true AS inserted FROM added
+       UNION ALL
+       SELECT id, false AS inserted FROM users WHERE email = $1 AND NOT EXISTS (SELECT 1 FROM added)`,
+      [values.email, values.name, values.passwordHash],
+    )) as { id: string; inserted: boolean }[];
+    return rows[0];
+  }
+
+  /** The user, its row locked until the transaction ends; undefined when absent or deleted. */
+  async lockForUpdate(id: string): Promise<UserEntity | undefined> {
+    const user = await this.manager.findOne(UserEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    return user && !user.deletedAt ? user : undefined;
+  }
+
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.manager.update(UserEntity, id, { passwordHash });
+  }
+
+  async markEmailVerified(id: string): Promise<void> {
+    await this.manager.update(UserEntity, id, { emailVerified: true });
+  }
+
+  /** A unique violation (users_email_key) when another account has the address. The address is verified: a link mailed there proved it. */
+  async setVerifiedEmail(id: string, email: string): Promise<void> {
+    await this.manager.update(UserEntity, id, { email, emailVerified: true });
+  }
+
+  /**
+   * A deleted account's tombstone: no email (an address no one can have: .invalid is reserved), no name but
+   * "former member", no password; the row stays so what the user wrote keeps an author.
+   */
+  async anonymize(id: string, now: Date): Promise<void> {
+    await this.manager.query(
+      `UPDATE users SET email = 'deleted-' || id || '@deleted.invalid', name = 'former member', password_hash = '', email_verified = false,
+              deleted_at = $2, updated_at = $2
+        WHERE id = $1`,
+      [id, now],
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../../platform/database/errors';
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../platform/errors';
+import { BadUserInputError, ConflictError, EmailNotVerifiedError, ForbiddenError, NotFoundError } from '../../platform/errors';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import type { TypedPublisher } from '../../platform/events/outbox';
@@ -12,6 +12,7 @@ import type { InvitationTokens } from './invitation-mail';
 import { InvitationsRepository } from './invitations.repository';
 import type { MembershipEntity } from './membership.entity';
 import { MembershipsRepository } from './memberships.repository';
+import { OrganizationsRepository } from './organizations.repository';
 import type { OrganizationEvents } from './organization.events';
 import type { InviteMemberInput } from './organization.inputs';
 import type { OrganizationAccess } from './organization-access';
@@ -73,6 +74,9 @@ export class InvitationsService {
     if (invitation.expiresAt.getTime() <= Date.now()) throw BadUserInputError.field('token', 'This invitation has expired; ask for a new one');
     const viewer = await this.identity.findById(ctx, userId);
     if (!viewer || viewer.email !== invitation.email) throw new ForbiddenError('This invitation was sent to another email address');
+    if (!viewer.emailVerified && (await this.uow.get(OrganizationsRepository).getById(invitation.organizationId)).requireVerifiedEmail) {
+      throw new EmailNotVerifiedError('This organization accepts only members with a verified email: verify yours first');
+    }
 
     try {
       const membership = await this.uow.transaction(async (tx) => {

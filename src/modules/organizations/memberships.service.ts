@@ -15,6 +15,17 @@ import { Role } from './role';
 
 const LAST_OWNER = 'An organization needs an OWNER: make someone else OWNER first';
 
+/** deleteAccount of the last OWNER of organizations: CONFLICT naming them, so the client can offer to hand each over. */
+export class LastOwnerError extends ConflictError {
+  constructor(readonly organizationIds: string[]) {
+    super(`You are the last OWNER of ${organizationIds.length === 1 ? 'an organization' : `${organizationIds.length} organizations`}: make someone else OWNER, or delete it, first`);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { organizationIds: this.organizationIds };
+  }
+}
+
 /**
  * Members, role changes and removals. Authorization reads happen before the
  * transaction (embedded mode has one connection); inside it, the
@@ -82,6 +93,33 @@ export class MembershipsService {
     ctx.loaders.get(this.byId).clear(target.id);
     this.access.forget(ctx, target.organizationId);
     return true;
+  }
+
+  /**
+   * deleteAccount, in its transaction: the user leaves every organization (member.removed with accountDeleted), or
+   * nothing happens and LastOwnerError names each organization the user is the last OWNER of. Organization rows are
+   * locked in id order, as changeRole and remove lock them, so concurrent owner changes queue.
+   */
+  async removeUser(tx: Transaction, ctx: RequestContext, userId: string): Promise<void> {
+    const memberships = [...(await tx.get(MembershipsRepository).ofUser(userId))].sort((a, b) => a.organizationId.localeCompare(b.organizationId));
+    const lastOwnerOf: string[] = [];
+    for (const membership of memberships) {
+      await tx.get(OrganizationsRepository).lockForUpdate(membership.organizationId);
+      if (membership.role === Role.OWNER && (await tx.get(MembershipsRepository).countWithRole(membership.organizationId, Role.OWNER)) <= 1) {
+        lastOwnerOf.push(membership.organizationId);
+      }
+    }
+    if (lastOwnerOf.length > 0) throw new LastOwnerError(lastOwnerOf);
+    for (const membership of memberships) {
+      await tx.get(MembershipsRepository).delete(membership.id);
+      await this.events.publish(tx, ctx, {
+        type: 'member.removed',
+        organizationId: membership.organizationId,
+        subject: { type: 'membership', id: membership.id },
+        data: { membershipId: membership.id, userId, role: membership.role, left: true, accountDeleted: true },
+      });
+      this.access.forget(ctx, membership.organizationId);
+    }
   }
 
   /** Members, oldest first; the members of every organization in one response load in one statement. */

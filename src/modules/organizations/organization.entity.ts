@@ -12,6 +12,10 @@ export class OrganizationEntity {
   @Column('text')
   slug: string;
 
+  /** Accepting an invitation needs a verified email. */
+  @Column('boolean', { name: 'require_verified_email', default: false })
+  requireVerifiedEmail: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

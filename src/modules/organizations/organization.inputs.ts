@@ -1,4 +1,4 @@
-import { IsEmail, IsEnum, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsEnum, IsOptional, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { NormalisedEmail } from '../../platform/graphql/normalised-email';
 import { Role } from './role';
@@ -45,4 +45,16 @@ export class ChangeMemberRoleInput {
   @Field(() => Role)
   @IsEnum(Role)
   role: Role;
+}
+
+@InputType()
+export class UpdateOrganizationSettingsInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'organizationId must be a UUID' })
+  organizationId: string;
+
+  @Field(() => Boolean, { nullable: true, description: 'Accepting an invitation needs a verified email; left as it is when absent.' })
+  @IsOptional()
+  @IsBoolean()
+  requireVerifiedEmail?: boolean | null;
 }

@@ -13,6 +13,9 @@ export class Organization {
   @Field(() => String, { description: 'Lower-case, URL-safe and unique.' })
   slug: string;
 
+  @Field(() => Boolean, { description: 'Whether accepting an invitation needs a verified email (EMAIL_NOT_VERIFIED otherwise); off by default.' })
+  requireVerifiedEmail: boolean;
+
   @Field(() => Date)
   createdAt: Date;
 }

@@ -1,5 +1,5 @@
 import { defineModule, type PlatformDeps, type Slot } from '../../platform/module';
-import type { EmailVisibility, IdentityService } from '../identity';
+import type { AccountRemoval, EmailVisibility, IdentityService } from '../identity';
 import { InvitationEntity } from './invitation.entity';
 import { invitationMailConsumer, InvitationTokens } from './invitation-mail';
 import { InvitationResolver } from './invitations.resolver';
@@ -13,10 +13,12 @@ import { organizationEvents } from './organization.events';
 import { OrganizationResolver } from './organizations.resolver';
 import { OrganizationsService } from './organizations.service';
 import { Organizations1795567134390 } from './migrations/1795567134390-organizations';
+import { OrganizationSettings1796200000001 } from './migrations/1796200000001-organization-settings';
 
 export interface OrganizationsDeps extends PlatformDeps {
   identity: IdentityService;
   emailVisibility: Slot<EmailVisibility>;
+  accountRemoval: Slot<AccountRemoval>;
 }
 
 export interface OrganizationsExports {
@@ -28,15 +30,16 @@ export interface OrganizationsExports {
 export const organizationsModule = defineModule<OrganizationsDeps, OrganizationsExports>({
   name: 'organizations',
   entities: [OrganizationEntity, MembershipEntity, InvitationEntity],
-  migrations: [Organizations1795567134390],
+  migrations: [Organizations1795567134390, OrganizationSettings1796200000001],
   events: organizationEvents,
   resolvers: [OrganizationResolver, MembershipResolver, UserMembershipsResolver, InvitationResolver],
-  build({ config, uow, events, identity, emailVisibility, mailer }) {
+  build({ config, uow, events, identity, emailVisibility, accountRemoval, mailer }) {
     const publisher = events.typed(organizationEvents);
     const access = new OrganizationAccess(uow);
     emailVisibility.fill({ canSeeEmail: (ctx, userId) => access.sharesOrganizationWith(ctx, userId) });
     const organizations = new OrganizationsService(uow, access, publisher);
     const memberships = new MembershipsService(uow, access, publisher);
+    accountRemoval.fill({ removeUser: (tx, ctx, userId) => memberships.removeUser(tx, ctx, userId) });
     const tokens = new InvitationTokens(config.jwtSecret);
     const invitations = new InvitationsService(uow, access, identity, tokens, config.invitationTtlSeconds, publisher);
     return {

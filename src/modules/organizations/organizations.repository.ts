@@ -21,6 +21,10 @@ export class OrganizationsRepository {
     return insertRow(this.manager, OrganizationEntity, values);
   }
 
+  async setRequireVerifiedEmail(id: string, value: boolean): Promise<void> {
+    await this.manager.update(OrganizationEntity, id, { requireVerifiedEmail: value });
+  }
+
   /** Locks the organization row until the transaction ends: writes to its memberships queue behind one another. */
   async lockForUpdate(id: string): Promise<void> {
     await this.manager.findOne(OrganizationEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });

@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolve
 import type { RequestContext } from '../../platform/graphql/context';
 import { PageArgs, type Connection } from '../../platform/pagination';
 import type { MembershipsService } from './memberships.service';
-import { CreateOrganizationInput } from './organization.inputs';
+import { CreateOrganizationInput, UpdateOrganizationSettingsInput } from './organization.inputs';
 import { Membership, MembershipConnection, Organization } from './organization.types';
 import type { OrganizationsService } from './organizations.service';
 import { Role } from './role';
@@ -29,6 +29,15 @@ export class OrganizationResolver {
     @Arg('input', () => CreateOrganizationInput) input: CreateOrganizationInput,
   ): Promise<Organization> {
     return this.organizations.create(ctx, input);
+  }
+
+  @Authorized()
+  @Mutation(() => Organization, { description: 'ADMIN+. Settings left out stay as they are.' })
+  updateOrganizationSettings(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => UpdateOrganizationSettingsInput) input: UpdateOrganizationSettingsInput,
+  ): Promise<Organization> {
+    return this.organizations.updateSettings(ctx, input);
   }
 
   @FieldResolver(() => Role, { description: "The viewer's role in this organization." })

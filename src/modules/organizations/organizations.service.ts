@@ -7,7 +7,7 @@ import type { TypedPublisher } from '../../platform/events/outbox';
 import { parseId } from '../../platform/ids';
 import { MembershipsRepository } from './memberships.repository';
 import type { OrganizationEvents } from './organization.events';
-import type { CreateOrganizationInput } from './organization.inputs';
+import type { CreateOrganizationInput, UpdateOrganizationSettingsInput } from './organization.inputs';
 import type { OrganizationAccess } from './organization-access';
 import type { OrganizationEntity } from './organization.entity';
 import { OrganizationsRepository } from './organizations.repository';
@@ -52,6 +52,29 @@ export class OrganizationsService {
         slug = withSuffix(slugFromName(name));
       }
     }
+  }
+
+  /** ADMIN+; publishes what changed (nothing for a setting left as it was). */
+  async updateSettings(ctx: RequestContext, input: UpdateOrganizationSettingsInput): Promise<OrganizationEntity> {
+    const organizationId = parseId(input.organizationId, 'organizationId');
+    await this.access.require(ctx, organizationId, Role.ADMIN);
+    const updated = await this.uow.transaction(async (tx) => {
+      const organizations = tx.get(OrganizationsRepository);
+      await organizations.lockForUpdate(organizationId);
+      const current = await organizations.getById(organizationId);
+      const wanted = input.requireVerifiedEmail ?? current.requireVerifiedEmail;
+      if (wanted === current.requireVerifiedEmail) return current;
+      await organizations.setRequireVerifiedEmail(organizationId, wanted);
+      await this.events.publish(tx, ctx, {
+        type: 'organization.settings_changed',
+        organizationId,
+        subject: { type: 'organization', id: organizationId },
+        data: { changes: { requireVerifiedEmail: { from: current.requireVerifiedEmail, to: wanted } } },
+      });
+      return { ...current, requireVerifiedEmail: wanted };
+    });
+    ctx.loaders.get(this.byId).clear(organizationId).prime(organizationId, updated);
+    return updated;
   }
 
   /** NOT_FOUND both when it does not exist and when the viewer is not a member. */

@@ -2,7 +2,8 @@ import type { Config } from '../../config/config';
 import { UnauthenticatedError } from '../errors';
 import type { Logger } from '../logging/logger';
 
-export type Viewer = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string };
+/** `sessionId`: the session (refresh-token family) the access token was issued to; absent on tokens from before sessions had ids. */
+export type Viewer = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string; readonly sessionId?: string };
 
 export const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous' });
 
@@ -43,6 +44,8 @@ export interface RequestContext {
   readonly loaders: Loaders;
   /** The client's address, as the proxy settings allow us to know it. */
   readonly ip: string;
+  /** The User-Agent header, as the client sent it (shown in the viewer's session list). */
+  readonly userAgent?: string;
 }
 
 /** The signed-in viewer's user id; UNAUTHENTICATED for an anonymous one. */

@@ -6,6 +6,8 @@ export interface MailMessage {
   to: string;
   subject: string;
   text: string;
+  /** The same message as HTML, sent beside the text as multipart/alternative. */
+  html?: string;
 }
 
 export interface Mailer {

@@ -18,6 +18,12 @@ export const isolation = isolationCases({
       outsider: 'NOT_FOUND',
     },
     {
+      operation: 'updateOrganizationSettings',
+      document: 'mutation($input: UpdateOrganizationSettingsInput!) { updateOrganizationSettings(input: $input) { id } }',
+      variables: (a) => ({ input: { organizationId: a.organizationId, requireVerifiedEmail: true } }),
+      outsider: 'NOT_FOUND',
+    },
+    {
       operation: 'inviteMember',
       document: 'mutation($input: InviteMemberInput!) { inviteMember(input: $input) { id } }',
       variables: (a) => ({ input: { organizationId: a.organizationId, email: 'intruder@example.com', role: 'OWNER' } }),
