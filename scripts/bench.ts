@@ -18,11 +18,12 @@ import { cpuSeconds, databaseUrlOn, peakRssMiB, root, withClient } from './proce
  * autocannon with the same member's token. Checks first that all three answer
  * the same data, and refuses to measure otherwise. Options: --duration <s> (10),
  * --connections <n> (32), --rounds <n> (2, the server order alternating),
- * --servers groundwork,reference,postgraphile (all), --profile (instead of the
+ * --servers groundwork,reference,postgraphile (all), --scenarios q1,q2,q3 (all),
+ * --profile (instead of the
  * rounds: a CPU profile of groundwork under each scenario, self time by bucket).
  * BENCH_DATABASE_URL names the PostgreSQL server (an admin URL; default
  * postgres://postgres@127.0.0.1:5432/postgres); the bench uses its own
- * database, groundwork_bench, seeding it once.
+ * database, groundwork_bench (or BENCH_DATABASE), seeding it once.
  */
 const option = (name: string, fallback: string) => {
   const index = process.argv.indexOf(`--${name}`);
@@ -33,7 +34,8 @@ const CONNECTIONS = Number(option('connections', '32'));
 const ROUNDS = Number(option('rounds', '2'));
 const PROFILE = process.argv.includes('--profile');
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const DATABASE = 'groundwork_bench';
+// BENCH_DATABASE: another database of the bench's own (two checkouts on one server, each migrated by its own code).
+const DATABASE = process.env.BENCH_DATABASE ?? 'groundwork_bench';
 const BENCH_URL = databaseUrlOn(ADMIN_URL, DATABASE);
 const MEMBER = { email: 'user5@org0.example.com', password: 'groundwork-demo' };
 const PROFILES_DIR = join(root, '.bench', 'profiles');
@@ -60,9 +62,9 @@ async function prepareDatabase(): Promise<void> {
   const exists = await withClient(ADMIN_URL, async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rowCount);
   if (!exists) await withClient(ADMIN_URL, (client) => client.query(`CREATE DATABASE ${DATABASE}`));
   const seeded = await withClient(BENCH_URL, async (client) => {
-    const table = await client.query(`SELECT to_regclass('public.tasks') AS t`);
+    const table = await client.query<{ t: string | null }>(`SELECT to_regclass('public.tasks') AS t`);
     if (!table.rows[0].t) return false;
-    return Number((await client.query('SELECT count(*) FROM tasks')).rows[0].count) >= 50_000;
+    return Number((await client.query<{ count: string }>('SELECT count(*) FROM tasks')).rows[0].count) >= 50_000;
   });
   if (!seeded) {
     process.stdout.write(`seeding ${DATABASE} (large)...\n`);
@@ -207,7 +209,9 @@ async function main(): Promise<void> {
     );
     const token = await accessToken(running.find((server) => server.name === 'groundwork'), fixture.memberId);
     const headers = { authorization: `Bearer ${token}` };
-    const list = scenarios(fixture);
+    const picked = option('scenarios', '').split(',').map((name) => name.trim()).filter(Boolean);
+    const list = scenarios(fixture).filter((scenario) => picked.length === 0 || picked.includes(scenario.name.split(' ')[0]));
+    if (list.length === 0) throw new Error(`--scenarios takes a comma-separated list of q1, q2, q3; got "${picked.join(',')}"`);
     process.stdout.write(`servers on Node ${runtimes.node ? NODE_VERSION : process.versions.node}: ${running.map((server) => server.name).join(', ')}\n`);
     if (PROFILE) return await profile(running[0], list, headers);
     if (running.length > 1) {

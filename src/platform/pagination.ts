@@ -1,7 +1,9 @@
 import DataLoader from 'dataloader';
+import type { GraphQLResolveInfo } from 'graphql';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { BadUserInputError } from './errors';
 import { LoaderKey } from './graphql/context';
+import { selects } from './graphql/selection';
 import { isUuid } from './ids';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -127,25 +129,48 @@ export interface PageRequest {
   cursor: CursorValue[] | undefined;
   /** `last`/`before`: read towards the start of the list. */
   backward: boolean;
+  /** false: totalCount was not selected, so the list is not counted (its totalCount is then null, never sent). */
+  total?: boolean;
 }
 
+/** PageArgs and, from the resolver, whether totalCount was selected (see selectsTotalCount); counted unless false. */
+export type PageQuery = PageArgs & { total?: boolean };
+
 /** PageArgs checked and decoded for an order whose cursors hold `kinds`. */
-export function pageRequest(args: PageArgs, kinds: CursorKind[]): PageRequest {
+export function pageRequest(args: PageQuery, kinds: CursorKind[]): PageRequest {
+  const total = args.total !== false;
   if (args.last != null) {
     if (args.after != null) throw BadUserInputError.field('after', 'after goes with first; use before with last');
     const size = pageSize(args.last, 'last');
-    return { size, cursor: args.before != null ? decodeCursor(args.before, kinds, 'before') : undefined, backward: true };
+    return { size, cursor: args.before != null ? decodeCursor(args.before, kinds, 'before') : undefined, backward: true, total };
   }
   if (args.before != null) throw BadUserInputError.field('before', 'before goes with last; use after with first');
   const size = pageSize(args.first ?? DEFAULT_PAGE_SIZE, 'first');
-  return { size, cursor: args.after != null ? decodeCursor(args.after, kinds) : undefined, backward: false };
+  return { size, cursor: args.after != null ? decodeCursor(args.after, kinds) : undefined, backward: false, total };
+}
+
+/** Whether a connection field's selection asks for totalCount (under any alias, through fragments): a list is counted only then. */
+export function selectsTotalCount(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): boolean {
+  return selects(info, ['totalCount']);
+}
+
+/** An edge whose cursor is encoded only if it is read (few queries select every edge's cursor; a nested page has hundreds). */
+class LazyEdge<T> implements Edge<T> {
+  constructor(
+    readonly node: T,
+    private readonly keyOf: (row: T) => CursorValue[],
+  ) {}
+
+  get cursor(): string {
+    return encodeCursor(this.keyOf(this.node));
+  }
 }
 
 /** A page from rows fetched with LIMIT size + 1, in reading order: the extra row only says that more follow. */
 export function toConnection<T>(rows: T[], page: PageRequest, totalCount: number, keyOf: (row: T) => CursorValue[]): Connection<T> {
   const nodes = rows.slice(0, page.size);
   if (page.backward) nodes.reverse();
-  const edges = nodes.map((node) => ({ node, cursor: encodeCursor(keyOf(node)) }));
+  const edges = nodes.map((node) => new LazyEdge(node, keyOf));
   const more = rows.length > page.size;
   const fromCursor = page.cursor !== undefined;
   return {
@@ -193,21 +218,31 @@ export function childPagesLoader<TNode, TPage extends PageRequest = PageRequest>
 /** A row of a batched child-page query: the parent it belongs to, the parent's total, and a child (id null when none). */
 export type ChildPageRow<T> = T & { parentId: string; total: number; id: string | null };
 
-/** Splits the rows of one batched LATERAL query into a connection per parent, in the order of `parentIds`. */
+/**
+ * Splits the rows of one batched LATERAL query into a connection per parent,
+ * in the order of `parentIds`. A parent without a row has an empty
+ * connection, or with `absentWhenNoRow` (the query left the parent out, as
+ * one it may not read) undefined.
+ */
 export function connectionsByParent<T extends { id: string | null }>(
   parentIds: readonly string[],
   rows: ChildPageRow<T>[],
   page: PageRequest,
   keyOf: (row: T) => CursorValue[],
-): Connection<T>[] {
+  options: { absentWhenNoRow?: boolean } = {},
+): (Connection<T> | undefined)[] {
   const byParent = new Map<string, { total: number; children: T[] }>();
   for (const row of rows) {
-    const group = byParent.get(row.parentId) ?? { total: row.total, children: [] };
+    let group = byParent.get(row.parentId);
+    if (!group) {
+      group = { total: row.total, children: [] };
+      byParent.set(row.parentId, group);
+    }
     if (row.id !== null) group.children.push(row);
-    byParent.set(row.parentId, group);
   }
   return parentIds.map((parentId) => {
-    const group = byParent.get(parentId) ?? { total: 0, children: [] };
-    return toConnection(group.children, page, group.total, keyOf);
+    const group = byParent.get(parentId);
+    if (!group && options.absentWhenNoRow) return undefined;
+    return toConnection(group?.children ?? [], page, group?.total ?? 0, keyOf);
   });
 }

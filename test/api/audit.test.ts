@@ -2,7 +2,7 @@ import { buildApiSchema } from '../../src/app';
 import { ACCEPT, createOrganization, invitationTokenFor, INVITE, ok, type Session } from '../support/organizations';
 import { ADD_COMMENT, CREATE_PROJECT, CREATE_TASK, UPDATE_TASK } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
-import { eventsHandled, waitFor } from '../support/wait';
+import { eventsHandled } from '../support/wait';
 
 const AUDIT = `query($id: ID!, $first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(organizationId: $id, first: $first, after: $after, filter: $filter) {

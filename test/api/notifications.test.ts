@@ -1,7 +1,7 @@
 import { ACCEPT, addMember, createOrganization, INVITE, invitationTokenFor, ok, REMOVE, type Session } from '../support/organizations';
 import { ADD_COMMENT, createProject, createTask, UPDATE_TASK } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
-import { eventsHandled, waitFor } from '../support/wait';
+import { eventsHandled } from '../support/wait';
 
 const NOTIFICATIONS = `query($first: Int, $after: String, $unreadOnly: Boolean) {
   notifications(first: $first, after: $after, unreadOnly: $unreadOnly) {

@@ -114,6 +114,19 @@ describe('query limits', () => {
     expect((await expectAnswered(byVariable, { id: organizationId, first: 1 })).body.extensions).toEqual({ cost: { requested: 1 + 1 * (1 + 1 + 1 + 100), limit: 50000 } });
   });
 
+  it('cost: remembered per document, it still follows every variable that can change it', async () => {
+    // Costs are kept per document and the values of its Int and Boolean variables; an id or a filter does not change them.
+    const shaped = `query($id: ID!, $first: Int = 50, $counted: Boolean!) { projects(organizationId: $id, first: $first) { edges { node { id tasks(first: 10) @include(if: $counted) { totalCount } } } } }`;
+    const cost = async (variables: Record<string, unknown>) => ((await expectAnswered(shaped, { id: organizationId, ...variables })).body.extensions as { cost: { requested: number } }).cost.requested;
+    expect(await cost({ first: 2, counted: true })).toBe(1 + 2 * (1 + 1 + 1 + 1 + 10));
+    expect(await cost({ first: 3, counted: true })).toBe(1 + 3 * (1 + 1 + 1 + 1 + 10));
+    expect(await cost({ first: 3, counted: false })).toBe(1 + 3 * (1 + 1 + 1));
+    // null asks for the default page (20); left out, the variable takes the operation's default (50).
+    expect(await cost({ first: null, counted: false })).toBe(1 + 20 * 3);
+    expect(await cost({ counted: false })).toBe(1 + 50 * 3);
+    expect(await cost({ first: 2, counted: true })).toBe(1 + 2 * (1 + 1 + 1 + 1 + 10));
+  });
+
   it('take their values from the environment', async () => {
     const strict = await startTestApp({ GRAPHQL_MAX_DEPTH: '3', GRAPHQL_MAX_ALIASES: '1', GRAPHQL_MAX_DIRECTIVES: '1', GRAPHQL_MAX_TOKENS: '20', GRAPHQL_MAX_COST: '5' });
     try {

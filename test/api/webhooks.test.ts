@@ -243,7 +243,7 @@ describe('webhook delivery', () => {
 
   it('sends only the event types the endpoint asked for', async () => {
     const { organization, project, endpoint } = await setUp(['comment.added']);
-    const { eventId } = await createTask(project.id);
+    await createTask(project.id);
     await eventsHandled(api);
     expect(await deliveriesOf(organization.id, endpoint.id)).toEqual([]);
   });

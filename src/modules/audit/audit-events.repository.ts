@@ -9,12 +9,26 @@ import type { AuditEventFilter } from './audit-event.types';
 export class AuditEventsRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  /** One row per event, under the event's id; a redelivered event adds nothing. */
-  async record(event: DomainEvent & { organizationId: string }): Promise<void> {
+  /** One row per event, under the event's id, in one statement; a redelivered event adds nothing. */
+  async record(events: readonly (DomainEvent & { organizationId: string })[]): Promise<void> {
+    if (events.length === 0) return;
     await this.manager.query(
       `INSERT INTO audit_events (id, organization_id, type, actor_id, subject_type, subject_id, data, request_id, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-      [event.id, event.organizationId, event.type, event.actorId, event.subject.type, event.subject.id, JSON.stringify(event.data), event.requestId, event.occurredAt],
+       SELECT id, organization_id, type, actor_id, subject_type, subject_id, data::jsonb, request_id, occurred_at
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::timestamptz[])
+           AS e(id, organization_id, type, actor_id, subject_type, subject_id, data, request_id, occurred_at)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        events.map((event) => event.id),
+        events.map((event) => event.organizationId),
+        events.map((event) => event.type),
+        events.map((event) => event.actorId),
+        events.map((event) => event.subject.type),
+        events.map((event) => event.subject.id),
+        events.map((event) => JSON.stringify(event.data)),
+        events.map((event) => event.requestId),
+        events.map((event) => new Date(event.occurredAt).toISOString()),
+      ],
     );
   }
 

@@ -1,6 +1,6 @@
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import type { EventTypes } from '../../platform/events/catalog';
-import { defineConsumer, type DomainEvent, type EventConsumer, type EventHandler } from '../../platform/events/event';
+import { defineBatchConsumer, type DomainEvent, type EventConsumer } from '../../platform/events/event';
 import type { RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import { pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
@@ -16,14 +16,14 @@ export class AuditService {
     private readonly eventTypes: EventTypes,
   ) {}
 
-  /** The audit consumer of every type a module's catalog audits: one row per event, written with the "handled" record, so a redelivery adds nothing. */
+  /** The audit consumer of every type a module's catalog audits: one row per event, written in batches with the "handled" records, so a redelivery adds nothing. */
   consumer(): EventConsumer {
-    const record: EventHandler = async (event, { transaction }) => {
-      const { organizationId } = event;
-      if (!organizationId) return;
-      await transaction((tx) => tx.get(AuditEventsRepository).record({ ...event, organizationId }));
-    };
-    return defineConsumer('audit', Object.fromEntries(this.eventTypes.audited.map((type) => [type, record])));
+    return defineBatchConsumer('audit', this.eventTypes.audited, async (events, { transaction }) => {
+      if (!events.some((event) => event.organizationId)) return;
+      await transaction((tx, fresh) =>
+        tx.get(AuditEventsRepository).record(fresh.filter((event): event is DomainEvent & { organizationId: string } => Boolean(event.organizationId))),
+      );
+    });
   }
 
   /** ADMIN+; newest first, filtered by type, actor and subject; one statement for the page and its total. */

@@ -3,8 +3,9 @@ import { loadKeysetPages } from '../../platform/database/keyset-pages';
 import type { Connection, PageRequest } from '../../platform/pagination';
 import { NotificationEntity } from './notification.entity';
 
-/** What a notification says, and what caused it: the rest of the row comes from the event. */
-export interface NotificationDraft {
+/** One notification to write: its recipient, what it says, and what caused it. */
+export interface NotificationRow {
+  userId: string;
   organizationId: string;
   eventId: string;
   type: string;
@@ -16,13 +17,21 @@ export interface NotificationDraft {
 export class NotificationsRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  /** One row per recipient; a recipient already notified of the event is skipped, so a redelivery adds nothing. */
-  async insertFor(userIds: readonly string[], draft: NotificationDraft): Promise<void> {
+  /** Many notifications in one statement; a recipient already notified of an event is skipped, so a redelivery adds nothing. */
+  async insert(rows: readonly NotificationRow[]): Promise<void> {
+    if (rows.length === 0) return;
     await this.manager.query(
       `INSERT INTO notifications (user_id, organization_id, event_id, type, message, task_id)
-       SELECT user_id, $2, $3, $4, $5, $6 FROM unnest($1::uuid[]) AS user_id
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[])
        ON CONFLICT (event_id, user_id) DO NOTHING`,
-      [userIds, draft.organizationId, draft.eventId, draft.type, draft.message, draft.taskId],
+      [
+        rows.map((row) => row.userId),
+        rows.map((row) => row.organizationId),
+        rows.map((row) => row.eventId),
+        rows.map((row) => row.type),
+        rows.map((row) => row.message),
+        rows.map((row) => row.taskId),
+      ],
     );
   }
 

@@ -1,13 +1,13 @@
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { BadUserInputError } from '../../platform/errors';
-import { defineConsumer, type DomainEvent, type EventConsumer, type HandlerContext } from '../../platform/events/event';
+import { defineBatchConsumer, type DomainEvent, type EventConsumer } from '../../platform/events/event';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import { pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
 import type { OrganizationAccess } from '../organizations';
 import type { ProjectEvents, TasksService } from '../projects';
 import type { NotificationEntity } from './notification.entity';
-import { NotificationsRepository } from './notifications.repository';
+import { NotificationsRepository, type NotificationRow } from './notifications.repository';
 
 const MAX_IDS = 100;
 
@@ -21,22 +21,53 @@ export class NotificationsService {
   /**
    * `task.assigned` notifies the new assignee; `comment.added` the task's
    * assignee and creator; never the actor, nor anyone who is no longer a
-   * member of the organization. Other modules' data is read
-   * through their public services, before the transaction that writes.
+   * member of the organization. Events come in batches: the tasks and the
+   * memberships of a whole batch are read in one statement each, through the
+   * other modules' public services (never their tables), before the
+   * transaction that writes every notification of the batch at once.
    */
   consumer(): EventConsumer {
-    return defineConsumer<ProjectEvents>('notifications', {
-      'task.assigned': async (event, ctx) => {
-        await this.notify(ctx, event, [event.data.assigneeId], `You were assigned the task "${event.data.title}"`, event.subject.id);
-      },
-      'comment.added': async (event, ctx) => {
-        const task = await this.tasks.participants(event.data.taskId);
-        if (!task) {
-          ctx.logger.info('the task is gone: nobody to notify of the comment');
-          return;
+    return defineBatchConsumer<ProjectEvents, 'task.assigned' | 'comment.added'>('notifications', ['task.assigned', 'comment.added'], async (events, ctx) => {
+      const commented = events.flatMap((event) => (event.type === 'comment.added' ? [event.data.taskId] : []));
+      const tasks = await this.tasks.participantsOf([...new Set(commented)]);
+      const drafts: { event: DomainEvent; organizationId: string; candidates: string[]; message: string; taskId: string }[] = [];
+      for (const event of events) {
+        const { organizationId } = event;
+        if (!organizationId) {
+          ctx.logger.info('the event names no organization: nobody to notify', { eventId: event.id });
+          continue;
         }
-        await this.notify(ctx, event, [task.assigneeId, task.createdById], `New comment on the task "${task.title}"`, event.data.taskId);
-      },
+        let recipients: (string | null)[];
+        let message: string;
+        let taskId: string;
+        if (event.type === 'task.assigned') {
+          recipients = [event.data.assigneeId];
+          message = `You were assigned the task "${event.data.title}"`;
+          taskId = event.subject.id;
+        } else {
+          const task = tasks.get(event.data.taskId);
+          if (!task) {
+            ctx.logger.info('the task is gone: nobody to notify of the comment', { eventId: event.id });
+            continue;
+          }
+          recipients = [task.assigneeId, task.createdById];
+          message = `New comment on the task "${task.title}"`;
+          taskId = event.data.taskId;
+        }
+        const candidates = [...new Set(recipients.filter((userId): userId is string => Boolean(userId) && userId !== event.actorId))];
+        if (candidates.length > 0) drafts.push({ event, organizationId, candidates, message, taskId });
+      }
+      const members = await this.access.membersAmong(drafts.flatMap(({ organizationId, candidates }) => candidates.map((userId) => ({ organizationId, userId }))));
+      const rows: NotificationRow[] = drafts.flatMap(({ event, organizationId, candidates, message, taskId }) =>
+        candidates
+          .filter((userId) => members.has(`${organizationId}/${userId}`))
+          .map((userId) => ({ userId, organizationId, eventId: event.id, type: event.type, message, taskId })),
+      );
+      if (rows.length === 0) return;
+      await ctx.transaction((tx, fresh) => {
+        const freshIds = new Set(fresh.map((event) => event.id));
+        return tx.get(NotificationsRepository).insert(rows.filter((row) => freshIds.has(row.eventId)));
+      });
     });
   }
 
@@ -68,20 +99,5 @@ export class NotificationsService {
   private async stillMemberOf(ctx: RequestContext, organizationIds: string[]): Promise<string[]> {
     const memberships = await Promise.all(organizationIds.map((id) => this.access.viewerMembership(ctx, id)));
     return organizationIds.filter((_, index) => memberships[index] !== undefined);
-  }
-
-  /** Writes with the event's "handled" record; recipients are deduplicated, the actor and those no longer members left out. */
-  private async notify(ctx: HandlerContext, event: DomainEvent, recipients: (string | null)[], message: string, taskId: string): Promise<void> {
-    const candidates = [...new Set(recipients.filter((userId): userId is string => Boolean(userId) && userId !== event.actorId))];
-    const organizationId = event.organizationId;
-    if (!organizationId) {
-      ctx.logger.info('the event names no organization: nobody to notify');
-      return;
-    }
-    const members = await Promise.all(candidates.map((userId) => this.access.isMember(organizationId, userId)));
-    const users = candidates.filter((_, index) => members[index]);
-    if (users.length === 0) return;
-    const draft = { organizationId, eventId: event.id, type: event.type, message, taskId };
-    await ctx.transaction((tx) => tx.get(NotificationsRepository).insertFor(users, draft));
   }
 }

@@ -75,6 +75,11 @@ export class OrganizationAccess {
     return this.uow.get(MembershipsRepository).isMember(organizationId, userId);
   }
 
+  /** Which of the (organization, user) pairs are members now, in one statement: for event handlers acting on many events. Keys are `organizationId/userId`. */
+  async membersAmong(pairs: readonly { organizationId: string; userId: string }[]): Promise<Set<string>> {
+    return this.uow.get(MembershipsRepository).existing(pairs);
+  }
+
   /** Whether the viewer and `userId` are members of a common organization (a viewer always shares with themself). */
   async sharesOrganizationWith(ctx: RequestContext, userId: string): Promise<boolean> {
     if (ctx.viewer.kind !== 'user') return false;

@@ -96,6 +96,17 @@ export class Comment {
   organizationId: string;
 }
 
+/**
+ * The parent a field resolver receives, typed by these aliases rather than by
+ * the classes: when a `@Root()` parameter's reflected type is an object type's
+ * class, type-graphql copies every parent row into a new instance of it
+ * (200 copies for a page of 20 projects with 10 tasks each); typed by an
+ * alias, the row is passed as it is.
+ */
+export type ProjectParent = Readonly<Project>;
+export type TaskParent = Readonly<Task>;
+export type CommentParent = Readonly<Comment>;
+
 export const ProjectConnection = connectionType('Project', Project);
 export const TaskConnection = connectionType('Task', Task);
 export const CommentConnection = connectionType('Comment', Comment);

@@ -40,7 +40,7 @@ export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
     const comments = new CommentsService(uow, tasks, publisher);
     return {
       resolvers: [
-        new ProjectResolver(projects, tasks, organizations),
+        new ProjectResolver(projects, tasks, organizations, identity),
         new TaskResolver(tasks, projects, comments, identity),
         new CommentResolver(comments, tasks, identity),
       ],

@@ -1,10 +1,11 @@
 import { insertRow } from '../../platform/database/entity-columns';
 import type { EntityManager } from 'typeorm';
 
-import { loadKeysetPages } from '../../platform/database/keyset-pages';
+import { loadKeysetPagesOf } from '../../platform/database/keyset-pages';
 import { loadByIds } from '../../platform/database/load-by-ids';
-import { likePattern } from '../../platform/database/sql';
+import { likePattern, type SqlParameters } from '../../platform/database/sql';
 import type { Connection, PageRequest } from '../../platform/pagination';
+import { membershipSql } from '../organizations';
 import { ProjectEntity, ProjectStatus } from './project.entity';
 import type { ProjectFilter } from './project.inputs';
 
@@ -35,15 +36,20 @@ export class ProjectsRepository {
     return rows[0]?.status;
   }
 
-  /** Newest first, filtered by status and a name substring; a page per organization in one statement. */
-  pages(organizationIds: readonly string[], page: PageRequest, filter?: ProjectFilter | null): Promise<Connection<ProjectEntity>[]> {
+  /**
+   * Newest first, filtered by status and a name substring; a page per
+   * organization that `userId` is a member of, in one statement that checks
+   * the membership too: undefined for an organization they are not a member of.
+   */
+  pagesForMember(userId: string, organizationIds: readonly string[], page: PageRequest, filter?: ProjectFilter | null): Promise<(Connection<ProjectEntity> | undefined)[]> {
     const list = { entity: ProjectEntity, alias: 'p', parent: 'organization_id', order: { column: 'created_at', kind: 'timestamp', descending: true } } as const;
-    return loadKeysetPages(this.manager, list, organizationIds, page, (params) => {
+    const where = (params: SqlParameters) => {
       const conditions: string[] = [];
       if (filter?.status) conditions.push(`p.status = ${params.add(filter.status, '::text')}`);
       const search = filter?.search?.trim();
       if (search) conditions.push(`p.name ILIKE ${params.add(likePattern(search))}`);
       return conditions;
-    });
+    };
+    return loadKeysetPagesOf(this.manager, list, organizationIds, page, where, (organizationId, params) => membershipSql(organizationId, params.add(userId, '::uuid')));
   }
 }

@@ -2,9 +2,9 @@ import type { TypedPublisher } from '../../platform/events/outbox';
 import { byIdLoader } from '../../platform/database/load-by-ids';
 import type { Transaction, UnitOfWork } from '../../platform/database/unit-of-work';
 import { ConflictError, NotFoundError } from '../../platform/errors';
-import type { RequestContext } from '../../platform/graphql/context';
+import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import { pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
+import { pageRequest, type Connection, type PageQuery } from '../../platform/pagination';
 import { Role, type OrganizationAccess } from '../organizations';
 import type { CreateProjectInput, ProjectFilter, UpdateProjectInput } from './project.inputs';
 import { ProjectStatus, type ProjectEntity } from './project.entity';
@@ -40,6 +40,13 @@ export class ProjectsService {
     if (status === ProjectStatus.ARCHIVED) throw new ConflictError('The project is archived: its tasks are read-only');
   }
 
+  /** Outside a transaction, for an error only: NOT_FOUND when the project is gone, CONFLICT when archived. */
+  async requireWritable(ctx: RequestContext, projectId: string): Promise<void> {
+    const project = await this.findById(ctx, projectId);
+    if (!project) throw new NotFoundError('Project');
+    if (project.status === ProjectStatus.ARCHIVED) throw new ConflictError('The project is archived: its tasks are read-only');
+  }
+
   get(ctx: RequestContext, id: string): Promise<ProjectEntity> {
     return this.requireProject(ctx, parseId(id, 'id'));
   }
@@ -49,12 +56,23 @@ export class ProjectsService {
     return ctx.loaders.get(this.byId).load(id);
   }
 
-  /** Newest first, filtered by status and a name substring; one statement for the page and its total. */
-  async list(ctx: RequestContext, organizationId: string, args: PageArgs, filter?: ProjectFilter | null): Promise<Connection<ProjectEntity>> {
+  /**
+   * Newest first, filtered by status and a name substring; one statement for
+   * the membership, the page and its total. Only when it finds no membership
+   * does access say why (UNAUTHENTICATED, NOT_FOUND).
+   */
+  async list(ctx: RequestContext, organizationId: string, args: PageQuery, filter?: ProjectFilter | null): Promise<Connection<ProjectEntity>> {
     const orgId = parseId(organizationId, 'organizationId');
+    const userId = requireUserId(ctx);
+    const request = pageRequest(args, ['timestamp', 'uuid']);
+    const projects = this.uow.get(ProjectsRepository);
+    const [page] = await projects.pagesForMember(userId, [orgId], request, filter);
+    if (page) return page;
     await this.access.require(ctx, orgId);
-    const [page] = await this.uow.get(ProjectsRepository).pages([orgId], pageRequest(args, ['timestamp', 'uuid']), filter);
-    return page;
+    // Only a membership granted between the two reads gets here: read the page again.
+    const [again] = await projects.pagesForMember(userId, [orgId], request, filter);
+    if (!again) throw new NotFoundError('Organization');
+    return again;
   }
 
   async create(ctx: RequestContext, input: CreateProjectInput): Promise<ProjectEntity> {

@@ -1,9 +1,10 @@
 import type { EntityManager } from 'typeorm';
-import { columnValues, insertRow } from '../../platform/database/entity-columns';
+import { columnValues, insertRow, selectList } from '../../platform/database/entity-columns';
 import { loadKeysetPages, type KeysetOrder } from '../../platform/database/keyset-pages';
 import { loadByIds } from '../../platform/database/load-by-ids';
 import { likePattern } from '../../platform/database/sql';
 import type { Connection, PageRequest } from '../../platform/pagination';
+import { membershipSql } from '../organizations';
 import type { TaskFilter, TaskOrder } from './project.inputs';
 import { OrderDirection, TaskOrderField } from './project.types';
 import type { TaskFilterExtensions } from './task-filters';
@@ -35,6 +36,20 @@ export class TasksRepository {
     return loadByIds(this.manager, TaskEntity, ids);
   }
 
+  /**
+   * The tasks `userId` may see (a member of their organization), in the order
+   * asked, undefined where absent or hidden alike: the row and the membership
+   * check in one statement.
+   */
+  async visibleByIds(ids: readonly string[], userId: string): Promise<(TaskEntity | undefined)[]> {
+    const rows = (await this.manager.query(
+      `SELECT ${selectList(this.manager, TaskEntity, 't')} FROM tasks t WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
+      [ids, userId],
+    )) as TaskEntity[];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id));
+  }
+
   /** The task columns an input carries, normalised as stored (see columnValues): the service never lists fields. */
   valuesOf(input: object): Partial<TaskEntity> {
     return columnValues(this.manager, TaskEntity, input);
@@ -60,12 +75,14 @@ export class TasksRepository {
     return Boolean(affected);
   }
 
-  async participants(id: string): Promise<Pick<TaskEntity, 'title' | 'assigneeId' | 'createdById' | 'organizationId'> | undefined> {
-    const task = await this.manager.findOne(TaskEntity, {
-      where: { id },
-      select: { title: true, assigneeId: true, createdById: true, organizationId: true },
-    });
-    return task ?? undefined;
+  /** Who the tasks concern, in one statement; a task that is gone is absent from the map. */
+  async participantsOf(ids: readonly string[]): Promise<Map<string, Pick<TaskEntity, 'id' | 'title' | 'assigneeId' | 'createdById' | 'organizationId'>>> {
+    if (ids.length === 0) return new Map();
+    const rows = (await this.manager.query(
+      `SELECT id, title, assignee_id AS "assigneeId", created_by_id AS "createdById", organization_id AS "organizationId" FROM tasks WHERE id = ANY($1::uuid[])`,
+      [ids],
+    )) as Pick<TaskEntity, 'id' | 'title' | 'assigneeId' | 'createdById' | 'organizationId'>[];
+    return new Map(rows.map((row) => [row.id, row]));
   }
 
   /** Holds the task (FOR SHARE) until the transaction ends, so it cannot be deleted under a write that refers to it; false when gone. */

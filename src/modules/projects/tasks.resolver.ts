@@ -1,11 +1,13 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { NOT_LOADED } from '../../platform/database/load-by-ids';
 import { NotFoundError } from '../../platform/errors';
 import type { RequestContext } from '../../platform/graphql/context';
-import { PageArgs, type Connection } from '../../platform/pagination';
+import { PageArgs, selectsTotalCount, type Connection } from '../../platform/pagination';
 import { User, type IdentityService } from '../identity';
 import type { CommentsService } from './comments.service';
 import { AddCommentInput, CreateTaskInput, UpdateTaskInput } from './project.inputs';
-import { Comment, CommentConnection, Project, Task } from './project.types';
+import { Comment, CommentConnection, Project, Task, type CommentParent, type TaskParent } from './project.types';
 import type { ProjectsService } from './projects.service';
 import type { TasksService } from './tasks.service';
 
@@ -42,31 +44,41 @@ export class TaskResolver {
   }
 
   @FieldResolver(() => Project)
-  async project(@Root() task: Task, @Ctx() ctx: RequestContext): Promise<Project> {
+  async project(@Root() task: TaskParent, @Ctx() ctx: RequestContext): Promise<Project> {
     const project = await this.projects.findById(ctx, task.projectId);
     if (!project) throw new NotFoundError('Project');
     return project;
   }
 
+  // Not async: a user loaded ahead (Project.tasks fetches the page's users) is returned as it is, so graphql-js completes
+  // the task without a promise; otherwise the user loads with every other one asked for in the tick.
   @FieldResolver(() => User, { nullable: true })
-  async assignee(@Root() task: Task, @Ctx() ctx: RequestContext): Promise<User | null> {
-    return task.assigneeId ? ((await this.identity.findById(ctx, task.assigneeId)) ?? null) : null;
+  assignee(@Root() task: TaskParent, @Ctx() ctx: RequestContext): User | null | Promise<User | null> {
+    if (!task.assigneeId) return null;
+    const loaded = this.identity.loadedById(ctx, task.assigneeId);
+    if (loaded !== NOT_LOADED) return loaded ?? null;
+    return this.identity.findById(ctx, task.assigneeId).then((user) => user ?? null);
   }
 
   @FieldResolver(() => User)
-  async createdBy(@Root() task: Task, @Ctx() ctx: RequestContext): Promise<User> {
-    const user = await this.identity.findById(ctx, task.createdById);
-    if (!user) throw new NotFoundError('User');
-    return user;
+  createdBy(@Root() task: TaskParent, @Ctx() ctx: RequestContext): User | Promise<User> {
+    const loaded = this.identity.loadedById(ctx, task.createdById);
+    const user = loaded !== NOT_LOADED ? loaded : undefined;
+    if (user) return user;
+    return this.identity.findById(ctx, task.createdById).then((found) => {
+      if (!found) throw new NotFoundError('User');
+      return found;
+    });
   }
 
   @FieldResolver(() => CommentConnection, { description: 'Oldest first.' })
   comments(
-    @Root() task: Task,
+    @Root() task: TaskParent,
     @Ctx() ctx: RequestContext,
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<Comment>> {
-    return this.commentsService.page(ctx, task.id, page);
+    return this.commentsService.page(ctx, task.id, { ...page, total: selectsTotalCount(info) });
   }
 }
 
@@ -85,14 +97,14 @@ export class CommentResolver {
   }
 
   @FieldResolver(() => User)
-  async author(@Root() comment: Comment, @Ctx() ctx: RequestContext): Promise<User> {
+  async author(@Root() comment: CommentParent, @Ctx() ctx: RequestContext): Promise<User> {
     const user = await this.identity.findById(ctx, comment.authorId);
     if (!user) throw new NotFoundError('User');
     return user;
   }
 
   @FieldResolver(() => Task)
-  async task(@Root() comment: Comment, @Ctx() ctx: RequestContext): Promise<Task> {
+  async task(@Root() comment: CommentParent, @Ctx() ctx: RequestContext): Promise<Task> {
     const task = await this.tasks.findById(ctx, comment.taskId);
     if (!task) throw new NotFoundError('Task');
     return task;

@@ -1,11 +1,12 @@
+import DataLoader from 'dataloader';
 import { byIdLoader } from '../../platform/database/load-by-ids';
 import type { Transaction, UnitOfWork } from '../../platform/database/unit-of-work';
 import { changesBetween, plain } from '../../platform/events/changes';
 import type { TypedPublisher } from '../../platform/events/outbox';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../platform/errors';
-import { requireUserId, type RequestContext } from '../../platform/graphql/context';
+import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import { childPagesLoader, pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
+import { childPagesLoader, pageRequest, type Connection, type PageQuery } from '../../platform/pagination';
 import type { OrganizationAccess } from '../organizations';
 import type { ProjectEvents, TaskSnapshot } from './project.events';
 import type { CreateTaskInput, TaskFilter, TaskOrder, UpdateTaskInput } from './project.inputs';
@@ -22,6 +23,10 @@ function snapshot(task: TaskEntity): TaskSnapshot {
 
 export class TasksService {
   private readonly byId = byIdLoader('tasks.byId', (ids) => this.uow.get(TasksRepository).byIds(ids));
+  // Not cached (a write in the request would leave it stale); what it finds primes byId.
+  private readonly visibleById = new LoaderKey('tasks.visibleById', (viewer) =>
+    new DataLoader((ids: readonly string[]) => this.uow.get(TasksRepository).visibleByIds(ids, requireUserId({ viewer })), { cache: false }),
+  );
   private readonly pages = childPagesLoader('tasks.pages', (ids: readonly string[], page: TaskPageRequest) => this.uow.get(TasksRepository).pages(ids, page, this.filters));
 
   constructor(
@@ -32,9 +37,17 @@ export class TasksService {
     private readonly filters: TaskFilterExtensions,
   ) {}
 
-  /** NOT_FOUND, the same for absent and hidden, unless the viewer is a member of the task's organization. */
+  /**
+   * NOT_FOUND, the same for absent and hidden, unless the viewer is a member
+   * of the task's organization: one statement reads the row and checks the
+   * membership (what access.requireVisible decides for the MEMBER role).
+   */
   async require(ctx: RequestContext, id: string): Promise<TaskEntity> {
-    return this.access.requireVisible(ctx, 'Task', await this.findById(ctx, id));
+    requireUserId(ctx);
+    const task = await ctx.loaders.get(this.visibleById).load(id);
+    if (!task) throw new NotFoundError('Task');
+    ctx.loaders.get(this.byId).prime(id, task);
+    return task;
   }
 
   get(ctx: RequestContext, id: string): Promise<TaskEntity> {
@@ -52,17 +65,29 @@ export class TasksService {
     await this.projects.assertWritable(tx, task.projectId);
   }
 
+  /**
+   * Why a write that refers to the task (a comment) and checks access in its
+   * own statement found nothing: NOT_FOUND (absent or hidden), FORBIDDEN,
+   * CONFLICT when its project is archived; NOT_FOUND when it went away
+   * meanwhile. Off the fast path: it reads what the statement had folded in.
+   */
+  async refuseWrite(ctx: RequestContext, taskId: string): Promise<never> {
+    const task = await this.require(ctx, taskId);
+    await this.projects.requireWritable(ctx, task.projectId);
+    throw new NotFoundError('Task');
+  }
+
   findById(ctx: RequestContext, id: string): Promise<TaskEntity | undefined> {
     return ctx.loaders.get(this.byId).load(id);
   }
 
-  /** Who a task concerns, without authorization: for event handlers, which act for no viewer. */
-  participants(taskId: string): Promise<Pick<TaskEntity, 'title' | 'assigneeId' | 'createdById' | 'organizationId'> | undefined> {
-    return this.uow.get(TasksRepository).participants(taskId);
+  /** Who the tasks concern, without authorization (for event handlers, which act for no viewer): one statement, by task id; a task that is gone is absent. */
+  participantsOf(taskIds: readonly string[]): Promise<Map<string, Pick<TaskEntity, 'id' | 'title' | 'assigneeId' | 'createdById' | 'organizationId'>>> {
+    return this.uow.get(TasksRepository).participantsOf(taskIds);
   }
 
   /** A page of a project's tasks; the tasks of every project in one response load in one statement per page shape. */
-  page(ctx: RequestContext, projectId: string, args: PageArgs & { filter?: TaskFilter | null; orderBy?: TaskOrder | null }): Promise<Connection<TaskEntity>> {
+  page(ctx: RequestContext, projectId: string, args: PageQuery & { filter?: TaskFilter | null; orderBy?: TaskOrder | null }): Promise<Connection<TaskEntity>> {
     const order = taskOrder(args.orderBy);
     const page: TaskPageRequest = { ...pageRequest(args, [order.kind, 'uuid']), order, filter: args.filter };
     return ctx.loaders.get(this.pages).load(projectId, page);
@@ -107,7 +132,7 @@ export class TasksService {
         throw new ConflictError(`The task has changed since version ${input.expectedVersion}; reload it and try again`);
       }
       const saved = await tasks.update(current.id, wanted);
-      const changes = changesBetween(current, saved, Object.keys(wanted) as (keyof TaskEntity & string)[]);
+      const changes = changesBetween(current, saved, Object.keys(wanted) as (keyof TaskEntity)[]);
       await this.events.publish(tx, ctx, {
         type: 'task.updated',
         organizationId: saved.organizationId,

@@ -4,6 +4,12 @@ import type { DomainEvent } from '../../platform/events/event';
 import type { Connection, PageRequest } from '../../platform/pagination';
 import { WebhookDeliveryEntity, WebhookDeliveryStatus } from './webhook.entities';
 
+/** An event on its way to the endpoints: what fanOut needs of it, the body sent as it will be signed. */
+export interface OutgoingEvent extends Pick<DomainEvent, 'id' | 'type'> {
+  organizationId: string;
+  payload: string;
+}
+
 /** A delivery as lists show it: the payload, which may be large, stays in the table. */
 export type DeliverySummary = Omit<WebhookDeliveryEntity, 'payload' | 'endpoint'>;
 
@@ -35,15 +41,21 @@ export class WebhookDeliveriesRepository {
     return (await this.manager.findOneBy(WebhookDeliveryEntity, { id })) ?? undefined;
   }
 
-  /** A delivery per active endpoint of the organization that wants the event's type; returns how many were created (none for a redelivered event). */
-  async fanOut(event: Pick<DomainEvent, 'id' | 'type'> & { organizationId: string }, payload: string): Promise<number> {
+  /**
+   * A delivery per active endpoint of each event's organization that wants
+   * its type, for many events in one statement; returns how many were created
+   * (none for a redelivered event).
+   */
+  async fanOut(events: readonly OutgoingEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
     const rows = (await this.manager.query(
       `INSERT INTO webhook_deliveries (endpoint_id, organization_id, event_id, event_type, payload, next_attempt_at)
-       SELECT id, organization_id, $2, $3, $4, now() FROM webhook_endpoints
-        WHERE organization_id = $1 AND active AND $3 = ANY(event_types)
+       SELECT e.id, e.organization_id, ev.id, ev.type, ev.payload, now()
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS ev(id, type, organization_id, payload)
+         JOIN webhook_endpoints e ON e.organization_id = ev.organization_id AND e.active AND ev.type = ANY(e.event_types)
        ON CONFLICT (endpoint_id, event_id) DO NOTHING
        RETURNING id`,
-      [event.organizationId, event.id, event.type, payload],
+      [events.map((event) => event.id), events.map((event) => event.type), events.map((event) => event.organizationId), events.map((event) => event.payload)],
     )) as unknown[];
     return rows.length;
   }

@@ -1,6 +1,6 @@
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import type { EventTypes } from '../../platform/events/catalog';
-import { defineConsumer, type EventConsumer, type EventHandler } from '../../platform/events/event';
+import { defineBatchConsumer, type DomainEvent, type EventConsumer } from '../../platform/events/event';
 import { BadUserInputError } from '../../platform/errors';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import type { EventTypeInfo } from '../../platform/graphql/event-types';
@@ -10,7 +10,7 @@ import { Role, type OrganizationAccess } from '../organizations';
 import { assertPublicHost } from './address-guard';
 import type { SecretBox } from './secret-box';
 import { newWebhookSecret } from './signature';
-import { WebhookDeliveriesRepository, type DeliverySummary } from './webhook-deliveries.repository';
+import { WebhookDeliveriesRepository, type DeliverySummary, type OutgoingEvent } from './webhook-deliveries.repository';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 import type { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.entities';
 import type { CreateWebhookEndpointInput } from './webhook.types';
@@ -90,20 +90,13 @@ export class WebhooksService {
     return ctx.loaders.get(this.deliveryPages).load(endpointId, pageRequest(args, ['timestamp', 'uuid']));
   }
 
-  /** The webhooks consumer of every type the catalogs expose: a delivery row per active endpoint that wants it, with the "handled" record. */
+  /** The webhooks consumer of every type the catalogs expose: a delivery row per active endpoint that wants it, written in batches with the "handled" records. */
   consumer(): EventConsumer {
-    const fanOut: EventHandler = async (event, { transaction }) => {
-      const { id, type, occurredAt, organizationId, actorId, requestId, subject, data } = event;
-      if (!organizationId) return;
-      const payload = JSON.stringify({
-        type,
-        timestamp: occurredAt.toISOString(),
-        data: { id, occurredAt: occurredAt.toISOString(), organizationId, actorId, requestId, subject, ...(data as object) },
-      });
-      const created = await transaction((tx) => tx.get(WebhookDeliveriesRepository).fanOut({ id, type, organizationId }, payload));
+    return defineBatchConsumer('webhooks', this.eventTypes.webhookTypes, async (events, { transaction }) => {
+      if (!events.some((event) => event.organizationId)) return;
+      const created = await transaction((tx, fresh) => tx.get(WebhookDeliveriesRepository).fanOut(fresh.flatMap((event) => (event.organizationId ? [outgoing(event, event.organizationId)] : []))));
       if (created > 0) this.onDeliveriesCreated();
-    };
-    return defineConsumer('webhooks', Object.fromEntries(this.eventTypes.webhookTypes.map((type) => [type, fanOut])));
+    });
   }
 
   /** https, or http to an allowed host; no credentials; a host that resolves only to public addresses unless private ones are allowed. */
@@ -129,4 +122,12 @@ export class WebhooksService {
     }
     return url.toString();
   }
+}
+
+/** The event as endpoints receive it: the Standard Webhooks body, `data` carrying the envelope and the payload. */
+function outgoing(event: DomainEvent, organizationId: string): OutgoingEvent {
+  const { id, type, occurredAt, actorId, requestId, subject, data } = event;
+  const timestamp = new Date(occurredAt).toISOString();
+  const payload = JSON.stringify({ type, timestamp, data: { id, occurredAt: timestamp, organizationId, actorId, requestId, subject, ...(data as object) } });
+  return { id, type, organizationId, payload };
 }

@@ -8,7 +8,7 @@ const selectLists = new WeakMap<EntityMetadata, Map<string, string>>();
  * `omit` leaves out properties a list never shows (a large payload, say).
  */
 export function selectList(manager: EntityManager, entity: EntityTarget<object>, alias: string, omit: readonly string[] = []): string {
-  const metadata = manager.connection.getMetadata(entity);
+  const metadata = manager.dataSource.getMetadata(entity);
   let byAlias = selectLists.get(metadata);
   if (!byAlias) {
     byAlias = new Map();
@@ -34,7 +34,7 @@ export function selectList(manager: EntityManager, entity: EntityTarget<object>,
  */
 export function columnValues<T extends object>(manager: EntityManager, entity: EntityTarget<T>, input: object): Partial<T> {
   const values: Record<string, unknown> = {};
-  for (const column of manager.connection.getMetadata(entity).columns) {
+  for (const column of manager.dataSource.getMetadata(entity).columns) {
     if (column.isPrimary || column.isCreateDate || column.isUpdateDate || column.isVersion) continue;
     let value = (input as Record<string, unknown>)[column.propertyName];
     if (value === undefined) continue;
@@ -49,7 +49,7 @@ export function columnValues<T extends object>(manager: EntityManager, entity: E
 /** `values` with every column it leaves out set to the column's constant default, or NULL where nullable, so an insert's result is whole. */
 export function withDefaults<T extends object>(manager: EntityManager, entity: EntityTarget<T>, values: Partial<T>): Partial<T> {
   const whole: Record<string, unknown> = { ...values };
-  for (const column of manager.connection.getMetadata(entity).columns) {
+  for (const column of manager.dataSource.getMetadata(entity).columns) {
     if (whole[column.propertyName] !== undefined || column.isGenerated || column.isCreateDate || column.isUpdateDate) continue;
     if (typeof column.default === 'string' || typeof column.default === 'number' || typeof column.default === 'boolean') whole[column.propertyName] = column.default;
     else if (column.isNullable) whole[column.propertyName] = null;

@@ -69,9 +69,11 @@ function pastCursorSql(order: KeysetOrder, id: string, cursor: CursorValue[], pa
 
 /**
  * One page per parent, in the order of `parentIds`, with each parent's total
- * under the same filter. `where` adds conditions on the list's alias, with
- * its values bound through `params`. A backward page (`last`/`before`) reads
- * the reversed order from the cursor and is turned round in toConnection.
+ * under the same filter (unless the page says `total: false`: totalCount was
+ * not asked for, so nothing is counted). `where` adds conditions on the list's
+ * alias, with its values bound through `params`. A backward page
+ * (`last`/`before`) reads the reversed order from the cursor and is turned
+ * round in toConnection.
  */
 export async function loadKeysetPages<T extends { id: string }>(
   manager: EntityManager,
@@ -80,27 +82,56 @@ export async function loadKeysetPages<T extends { id: string }>(
   page: PageRequest,
   where: (params: SqlParameters) => string[] = () => [],
 ): Promise<Connection<T>[]> {
+  return (await loadPages<T>(manager, list, parentIds, page, where)).map((connection) => connection!);
+}
+
+/**
+ * As loadKeysetPages, for the parents `parents` admits (a condition on
+ * `parent_.id`: the viewer's membership of an organization, say, checked in
+ * the same statement as the page): undefined for a parent it leaves out.
+ */
+export function loadKeysetPagesOf<T extends { id: string }>(
+  manager: EntityManager,
+  list: KeysetList,
+  parentIds: readonly string[],
+  page: PageRequest,
+  where: (params: SqlParameters) => string[],
+  parents: (parentId: string, params: SqlParameters) => string,
+): Promise<(Connection<T> | undefined)[]> {
+  return loadPages<T>(manager, list, parentIds, page, where, parents);
+}
+
+async function loadPages<T extends { id: string }>(
+  manager: EntityManager,
+  list: KeysetList,
+  parentIds: readonly string[],
+  page: PageRequest,
+  where: (params: SqlParameters) => string[],
+  parents?: (parentId: string, params: SqlParameters) => string,
+): Promise<(Connection<T> | undefined)[]> {
   const params = new SqlParameters();
   const { alias } = list;
   const id = `${alias}.id`;
-  const from = `${manager.connection.getMetadata(list.entity).tableName} ${alias}`;
-  const parents = params.add(parentIds, '::uuid[]');
+  const from = `${manager.dataSource.getMetadata(list.entity).tableName} ${alias}`;
+  const parentArray = params.add(parentIds, '::uuid[]');
   // The parents' alias is one no list uses (a list aliased p once compared its own column with itself).
   const filtered = [`${alias}.${list.parent} = parent_.id`, ...where(params)].join(' AND ');
   const order = qualified(list, page.backward);
   const past = page.cursor ? ` AND ${pastCursorSql(order, id, page.cursor, params)}` : '';
   const limit = params.add(page.size + 1, '::int');
+  const counted = page.total !== false;
+  const admitted = parents ? ` WHERE ${parents('parent_.id', params)}` : '';
   const rows = (await manager.query(
-    `SELECT parent_.id AS "parentId", counts.total, page.*
-       FROM unnest(${parents}) AS parent_(id)
-      CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM ${from} WHERE ${filtered}) counts
+    `SELECT parent_.id AS "parentId", ${counted ? 'counts.total' : 'NULL AS total'}, page.*
+       FROM unnest(${parentArray}) AS parent_(id)${
+      counted ? `\n      CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM ${from} WHERE ${filtered}) counts` : ''}
        LEFT JOIN LATERAL (
             SELECT ${selectList(manager, list.entity, alias, list.omit)}, ${sortKeySql(qualified(list, false))} AS "sortKey"
               FROM ${from}
              WHERE ${filtered}${past}
              ORDER BY ${orderBySql(order, id)}
-             LIMIT ${limit}) page ON true`,
+             LIMIT ${limit}) page ON true${admitted}`,
     params.values,
   )) as PageRow<T>[];
-  return connectionsByParent(parentIds, rows, page, (row) => [row.sortKey, row.id]) as Connection<T>[];
+  return connectionsByParent(parentIds, rows, page, (row) => [row.sortKey, row.id], { absentWhenNoRow: Boolean(parents) }) as (Connection<T> | undefined)[];
 }

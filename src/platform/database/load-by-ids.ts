@@ -1,21 +1,89 @@
 import DataLoader from 'dataloader';
-import { In, type EntityManager, type EntityTarget, type FindOptionsWhere } from 'typeorm';
+import type { EntityManager, EntityTarget } from 'typeorm';
 import { LoaderKey } from '../graphql/context';
+import { selectList } from './entity-columns';
 
-/** The batch function of a by-id DataLoader: one query for all ids, answers in the order asked, undefined where absent. */
+const statements = new WeakMap<object, string>();
+
+/** `SELECT <every column> FROM <table> r WHERE r.id = ANY($1::uuid[])`, built once per entity. */
+function byIdsSql(manager: EntityManager, entity: EntityTarget<object>): string {
+  const metadata = manager.dataSource.getMetadata(entity);
+  let sql = statements.get(metadata);
+  if (!sql) {
+    sql = `SELECT ${selectList(manager, entity, 'r')} FROM ${metadata.tableName} r WHERE r.id = ANY($1::uuid[])`;
+    statements.set(metadata, sql);
+  }
+  return sql;
+}
+
+/**
+ * The batch function of a by-id DataLoader: one query for all ids, answers in
+ * the order asked, undefined where absent. Raw SQL with the entity's column
+ * list: the rows are plain objects with the entity's properties (TypeORM's
+ * find builds and hydrates through its query builder, a fifth of a small
+ * request's CPU when measured).
+ */
 export async function loadByIds<T extends { id: string }>(
   manager: EntityManager,
   entity: EntityTarget<T>,
   ids: readonly string[],
 ): Promise<(T | undefined)[]> {
-  const rows = await manager.findBy(entity, { id: In([...ids]) } as FindOptionsWhere<T>);
+  const rows = (await manager.query(byIdsSql(manager, entity as EntityTarget<object>), [ids])) as T[];
+  if (ids.length === 1) return [rows[0]?.id === ids[0] ? rows[0] : undefined];
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => byId.get(id));
 }
 
+/** What ByIdLoader.peek answers for an id this request has not loaded (yet). */
+export const NOT_LOADED = Symbol('not loaded');
+
+/**
+ * A by-id DataLoader that also answers synchronously for an id it has
+ * already loaded: a field whose rows were fetched ahead (the assignees of a
+ * page of tasks) resolves to a value, not a promise, and graphql-js then
+ * completes its object without a promise of its own.
+ */
+export class ByIdLoader<T> extends DataLoader<string, T | undefined> {
+  private readonly loaded: Map<string, T | undefined>;
+
+  constructor(load: (ids: readonly string[]) => Promise<(T | undefined)[]>) {
+    const loaded = new Map<string, T | undefined>();
+    super(async (ids) => {
+      const values = await load(ids);
+      ids.forEach((id, index) => loaded.set(id, values[index]));
+      return values;
+    });
+    this.loaded = loaded;
+  }
+
+  /** The record (undefined: there is none) if this request loaded it, else NOT_LOADED. */
+  peek(id: string): T | undefined | typeof NOT_LOADED {
+    return this.loaded.has(id) ? this.loaded.get(id) : NOT_LOADED;
+  }
+
+  override clear(id: string): this {
+    this.loaded.delete(id);
+    return super.clear(id);
+  }
+
+  override clearAll(): this {
+    this.loaded.clear();
+    return super.clearAll();
+  }
+
+  override prime(id: string, value: T | undefined | PromiseLike<T | undefined> | Error): this {
+    if (!this.loaded.has(id) && !(value instanceof Error) && !isPromiseLike(value)) this.loaded.set(id, value);
+    return super.prime(id, value);
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
 /** A per-request by-id loader: every id asked for in one tick is one statement. */
-export function byIdLoader<T>(name: string, load: (ids: readonly string[]) => Promise<(T | undefined)[]>): LoaderKey<DataLoader<string, T | undefined>> {
-  return new LoaderKey(name, () => new DataLoader(load));
+export function byIdLoader<T>(name: string, load: (ids: readonly string[]) => Promise<(T | undefined)[]>): LoaderKey<ByIdLoader<T>> {
+  return new LoaderKey(name, () => new ByIdLoader(load));
 }
 
 /** A per-request loader of each key's rows (a task's labels, say): every key asked for in one tick is one statement. */

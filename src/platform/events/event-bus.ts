@@ -49,6 +49,8 @@ export class EventBus {
   private housekeeping: NodeJS.Timeout | undefined;
   private housekeepingRun: Promise<void> = Promise.resolve();
   private consumers: EventConsumer[] = [];
+  /** Runs the consumers' handlers; set by start(). */
+  runner: HandlerRunner | undefined;
 
   constructor(private readonly options: EventBusOptions) {
     const { config, dataSource } = options;
@@ -61,6 +63,11 @@ export class EventBus {
       this.deadLetters = new TableDeadLetters(dataSource);
     }
     dataSource.subscribers.push(new OutboxCommitSubscriber(this.metrics, () => this.transport?.wake()));
+  }
+
+  /** The consumers given to start(). */
+  get startedConsumers(): readonly EventConsumer[] {
+    return this.consumers;
   }
 
   get transportName(): 'inline' | 'redis-streams' {
@@ -87,6 +94,7 @@ export class EventBus {
     this.consumers = consumers;
     const { config, logger, dataSource } = this.options;
     const runner = new HandlerRunner(dataSource, logger, this.metrics, config.EVENTS_HANDLER_TIMEOUT_MS);
+    this.runner = runner;
     const retry = { maxAttempts: config.EVENTS_MAX_ATTEMPTS, retryBaseMs: config.EVENTS_RETRY_BASE_MS };
     if (this.redis) {
       const relay = new RedisRelay({ dataSource, redis: this.redis, keys: this.keys, logger, metrics: this.metrics, pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
@@ -143,9 +151,10 @@ export class EventBus {
       this.transport = relay;
     }
     this.housekeeping = setInterval(() => {
-      this.housekeepingRun = this.housekeep().catch((error: unknown) => {
-        logger.warn('event housekeeping failed', { error });
-      });
+      this.housekeepingRun = this.housekeepIfDue().then(
+        () => undefined,
+        (error: unknown) => void logger.warn('event housekeeping failed', { error }),
+      );
     }, HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
     logger.info('event bus started', { transport: this.transportName, consumers: names, instance: this.instanceId });
@@ -170,6 +179,26 @@ export class EventBus {
     await this.transport?.stop();
     this.transport = undefined;
     await this.housekeepingRun;
+  }
+
+  /**
+   * Housekeeping once per interval across the fleet, not in every instance:
+   * the instance that takes the `housekeeping` lease row (free once the last
+   * run's interval is over) runs it, the others skip this round. Answers
+   * whether this instance ran it.
+   */
+  async housekeepIfDue(intervalMs = HOUSEKEEPING_INTERVAL_MS): Promise<boolean> {
+    // A little under the interval, so the instance that ran last finds it free at its next tick and usually keeps the job.
+    const rows = (await this.options.dataSource.query(
+      `INSERT INTO event_relay_leases (name, holder, expires_at) VALUES ('housekeeping', $1, now() + $2 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+        WHERE event_relay_leases.expires_at <= now()
+       RETURNING name`,
+      [this.instanceId, Math.floor(intervalMs * 0.9)],
+    )) as unknown[];
+    if (rows.length === 0) return false;
+    await this.housekeep();
+    return true;
   }
 
   /**

@@ -46,6 +46,24 @@ export interface HandlerContext {
 
 export type EventHandler<TEvent extends DomainEvent = DomainEvent> = (event: TEvent, ctx: HandlerContext) => Promise<void>;
 
+/** What a batch handler gets besides the events. */
+export interface BatchContext {
+  /** A child logger carrying the consumer's name and the batch's size (each event carries its own requestId). */
+  logger: Logger;
+  /** Aborted when the batch runs past EVENTS_HANDLER_TIMEOUT_MS or the process is stopping. */
+  signal: AbortSignal;
+  /**
+   * Runs `work` in one transaction that also records every event of the
+   * batch as handled by this consumer; `work` gets those no earlier run
+   * recorded (a redelivered batch gets none), and writes only for them. The
+   * writes and the records commit together, so a retry can never apply them
+   * twice. Without it, the batch is recorded after the handler returns.
+   */
+  transaction<T>(work: (tx: Transaction, events: DomainEvent[]) => Promise<T>): Promise<T>;
+}
+
+export type BatchHandler<TEvent extends DomainEvent = DomainEvent> = (events: TEvent[], ctx: BatchContext) => Promise<void>;
+
 /**
  * One consuming module's handlers: a consumer group of its own in Redis
  * Streams, and the key of its "handled" records. Its name must never change
@@ -53,7 +71,15 @@ export type EventHandler<TEvent extends DomainEvent = DomainEvent> = (event: TEv
  */
 export interface EventConsumer {
   name: string;
+  /** The handler of each type it consumes; with `batch`, what runs one event alone (after a batch failed). */
   handlers: Partial<Record<string, EventHandler<DomainEvent<string, never>>>>;
+  /**
+   * Handles many of its events in one go, in outbox order: a transport hands
+   * it what it has (up to a few hundred). If it fails, each event of the
+   * batch runs alone through `handlers`, so one bad event is retried or
+   * dead-lettered by itself and the others are handled once.
+   */
+  batch?: BatchHandler<DomainEvent<string, never>>;
 }
 
 /** Declares a consumer of `TMap`'s events, with each handler typed by its event's payload. */
@@ -62,6 +88,22 @@ export function defineConsumer<TMap extends EventMap>(
   handlers: { [K in keyof TMap & string]?: EventHandler<DomainEvent<K, TMap[K]>> },
 ): EventConsumer {
   return { name, handlers: handlers as EventConsumer['handlers'] };
+}
+
+/**
+ * Declares a consumer that handles `types` in batches: one call (and, with
+ * ctx.transaction, one transaction) for many events. Alone, an event runs
+ * through the same function as a batch of one.
+ */
+export function defineBatchConsumer<TMap extends EventMap, K extends keyof TMap & string = keyof TMap & string>(
+  name: string,
+  types: readonly K[],
+  handle: BatchHandler<{ [P in K]: DomainEvent<P, TMap[P]> }[K]>,
+): EventConsumer {
+  const batch = handle as unknown as BatchHandler<DomainEvent<string, never>>;
+  const single: EventHandler<DomainEvent<string, never>> = (event, ctx) =>
+    batch([event], { logger: ctx.logger, signal: ctx.signal, transaction: (work) => ctx.transaction((tx) => work(tx, [event])) });
+  return { name, handlers: Object.fromEntries(types.map((type) => [type, single])), batch };
 }
 
 /** What a service passes to publish: the rest (id, time, actor, request id) comes from the context. */

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../logging/logger';
 import type { EventConsumer } from './event';
-import { EventBookkeepingError, type HandlerRunner } from './handler-runner';
+import type { HandlerRunner } from './handler-runner';
 import { retryDelayMs, WakeableLoop } from './loop';
 import type { EventMetrics } from './metrics';
 import { eventFromRow, OUTBOX_COLUMNS, type OutboxRow } from './outbox';
@@ -23,12 +23,18 @@ export interface InlineRelayOptions {
   batchSize?: number;
 }
 
-interface FailureRow {
+/** A consumer's failed attempts at an event: how many, and whether the next is due yet or the consumer gave up. */
+interface FailureState {
   consumer: string;
-  eventId: string;
   attempts: number;
-  nextAttemptAt: Date;
-  deadLetteredAt: Date | null;
+  waiting: boolean;
+  deadLettered: boolean;
+}
+
+/** An outbox row with what every consumer made of it so far, read in the same statement. */
+interface PendingRow extends OutboxRow {
+  handledBy: string[];
+  failures: FailureState[];
 }
 
 /**
@@ -90,27 +96,21 @@ export class InlineRelay {
   private async relayBatch(): Promise<boolean> {
     const { dataSource, metrics, consumers } = this.options;
     const batchSize = this.options.batchSize ?? 200;
-    const rows = (await dataSource.query(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE relayed_at IS NULL ORDER BY position LIMIT $1`, [batchSize])) as OutboxRow[];
+    // One statement: the rows, who handled each, and each consumer's failed attempts.
+    const rows = (await dataSource.query(
+      `SELECT ${OUTBOX_COLUMNS},
+              array(SELECT c.consumer FROM event_consumptions c WHERE c.event_id = o.id) AS "handledBy",
+              coalesce((SELECT json_agg(json_build_object('consumer', f.consumer, 'attempts', f.attempts,
+                                 'waiting', f.next_attempt_at > now(), 'deadLettered', f.dead_lettered_at IS NOT NULL))
+                          FROM event_failures f WHERE f.event_id = o.id), '[]'::json) AS failures
+         FROM outbox o WHERE o.relayed_at IS NULL ORDER BY o.position LIMIT $1`,
+      [batchSize],
+    )) as PendingRow[];
     metrics.relayLagMs = rows.length > 0 ? Math.max(0, Date.now() - new Date(rows[0].occurredAt).getTime()) : 0;
     if (rows.length === 0) return false;
 
-    const ids = rows.map((row) => row.id);
-    const handled = new Set(
-      ((await dataSource.query(`SELECT consumer, event_id AS "eventId" FROM event_consumptions WHERE event_id = ANY($1::uuid[])`, [ids])) as {
-        consumer: string;
-        eventId: string;
-      }[]).map((row) => `${row.consumer}/${row.eventId}`),
-    );
-    const failures = new Map(
-      ((await dataSource.query(
-        `SELECT consumer, event_id AS "eventId", attempts, next_attempt_at AS "nextAttemptAt", dead_lettered_at AS "deadLetteredAt"
-           FROM event_failures WHERE event_id = ANY($1::uuid[])`,
-        [ids],
-      )) as FailureRow[]).map((row) => [`${row.consumer}/${row.eventId}`, row]),
-    );
-
     // Consumers run side by side, so one slow handler (a hanging mail server) holds up only its own consumer.
-    const settled = await Promise.allSettled(consumers.map((consumer) => this.consume(consumer, rows, handled, failures)));
+    const settled = await Promise.allSettled(consumers.map((consumer) => this.consume(consumer, rows)));
     const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
     const outcomes = settled.map((result) => (result as PromiseFulfilledResult<Awaited<ReturnType<InlineRelay['consume']>>>).value);
@@ -125,42 +125,66 @@ export class InlineRelay {
     return progressed && rows.length === batchSize;
   }
 
-  /** One consumer's pass over the batch, in outbox order; returns the events it has not finished with. */
-  private async consume(
-    consumer: EventConsumer,
-    rows: OutboxRow[],
-    handled: Set<string>,
-    failures: Map<string, FailureRow>,
-  ): Promise<{ unfinished: Set<string>; progressed: boolean }> {
+  /**
+   * One consumer's pass over the batch, in outbox order: the events it has
+   * to handle go to it together (one transaction for a batch consumer), but
+   * an event being retried runs alone, and a lane (consumer and
+   * organization) whose event waits for a retry holds back its later ones.
+   * Returns the events it has not finished with.
+   */
+  private async consume(consumer: EventConsumer, rows: PendingRow[]): Promise<{ unfinished: Set<string>; progressed: boolean }> {
     const heldBack = new Set<string>();
     const unfinished = new Set<string>();
     let progressed = false;
+    let segment: { row: PendingRow; failure: FailureState | undefined }[] = [];
+
+    const flush = async (): Promise<boolean> => {
+      const batch = segment.filter(({ row }) => !heldBack.has(laneOf(row)));
+      for (const { row } of segment) if (heldBack.has(laneOf(row))) unfinished.add(row.id);
+      segment = [];
+      if (batch.length === 0) return true;
+      // Renewed before each run (a no-op when fresh), so the lease outlasts any run that the handler timeout allows.
+      if (!(await this.holdLease())) {
+        for (const { row } of batch) unfinished.add(row.id);
+        return false;
+      }
+      progressed = true;
+      // A bookkeeping failure (the database, not a handler) rejects: no attempt is counted; the whole step is retried at the next poll.
+      const outcomes = await this.options.runner.runBatch(consumer, batch.map(({ row }) => eventFromRow(row)), { checkedUnhandled: true, lane: (event) => event.organizationId ?? '-' });
+      for (const [index, outcome] of outcomes.entries()) {
+        const { row, failure } = batch[index];
+        if (outcome.status === 'held') {
+          unfinished.add(row.id);
+        } else if (outcome.status === 'failed') {
+          if (!(await this.recordFailure(consumer.name, row.id, (failure?.attempts ?? 0) + 1, outcome.error))) {
+            heldBack.add(laneOf(row));
+            unfinished.add(row.id);
+          }
+        }
+      }
+      return true;
+    };
+
     for (const row of rows) {
-      if (!consumer.handlers[row.type]) continue;
-      const key = `${consumer.name}/${row.id}`;
-      if (handled.has(key)) continue;
-      const failure = failures.get(key);
-      if (failure?.deadLetteredAt) continue;
-      const lane = row.organizationId ?? '-';
-      if (heldBack.has(lane) || (failure && new Date(failure.nextAttemptAt).getTime() > Date.now())) {
+      if (!consumer.handlers[row.type] || row.handledBy.includes(consumer.name)) continue;
+      const failure = row.failures.find((entry) => entry.consumer === consumer.name);
+      if (failure?.deadLettered) continue;
+      const lane = laneOf(row);
+      if (heldBack.has(lane) || failure?.waiting) {
         heldBack.add(lane);
         unfinished.add(row.id);
         continue;
       }
-      // Renewed before each handler (a no-op when fresh), so the lease outlasts any run that the handler timeout allows.
-      if (!(await this.holdLease())) break;
-      progressed = true;
-      try {
-        await this.options.runner.run(consumer, eventFromRow(row), { checkedUnhandled: true });
-      } catch (error) {
-        // The database, not the handler, failed: no attempt is counted; the whole step is retried at the next poll.
-        if (error instanceof EventBookkeepingError) throw error;
-        if (!(await this.recordFailure(consumer.name, row.id, (failure?.attempts ?? 0) + 1, error))) {
-          heldBack.add(lane);
-          unfinished.add(row.id);
-        }
+      if (failure) {
+        // A retry runs alone, after what came before it, so it neither fails a batch again nor jumps its lane.
+        if (!(await flush())) return { unfinished: addAll(unfinished, rows), progressed };
+        segment = [{ row, failure }];
+        if (!(await flush())) return { unfinished: addAll(unfinished, rows), progressed };
+        continue;
       }
+      segment.push({ row, failure });
     }
+    if (!(await flush())) return { unfinished: addAll(unfinished, rows), progressed };
     return { unfinished, progressed };
   }
 
@@ -175,4 +199,15 @@ export class InlineRelay {
     }
     return dead;
   }
+}
+
+/** A consumer handles the events of one organization in outbox order. */
+function laneOf(row: OutboxRow): string {
+  return row.organizationId ?? '-';
+}
+
+/** The lease was lost mid-pass: what this consumer did not get to stays unfinished (the new holder finds it unhandled). */
+function addAll(unfinished: Set<string>, rows: OutboxRow[]): Set<string> {
+  for (const row of rows) unfinished.add(row.id);
+  return unfinished;
 }

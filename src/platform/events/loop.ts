@@ -72,13 +72,12 @@ export class WakeableLoop {
 
   private sleep(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(finish, this.options.intervalMs);
-      const self = this;
-      function finish(): void {
+      const finish = (): void => {
         clearTimeout(timer);
-        self.wakeSleeper = undefined;
+        this.wakeSleeper = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(finish, this.options.intervalMs);
       this.wakeSleeper = finish;
     });
   }

@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../logging/logger';
 import { errorMessage } from './errors';
-import type { EventConsumer } from './event';
-import { EventBookkeepingError, type HandlerRunner } from './handler-runner';
+import type { DomainEvent, EventConsumer } from './event';
+import type { EventOutcome, HandlerRunner } from './handler-runner';
 import { FailureStreak, retryDelayMs } from './loop';
 import type { EventMetrics } from './metrics';
 import { deserializeEvent } from './outbox';
@@ -22,6 +22,8 @@ export interface GroupWorkerOptions {
   retryBaseMs: number;
   claimIdleMs: number;
   readBlockMs?: number;
+  /** Entries read (XREADGROUP COUNT) and handled per batch. */
+  batchSize?: number;
   /** Called when this worker had to create its group: the first start, or Redis lost it (the entries it held may be gone too). */
   onGroupCreated?: () => void;
 }
@@ -38,7 +40,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * instance is taken over with XAUTOCLAIM once idle for claimIdleMs. After
  * maxAttempts deliveries the event goes to the dead-letter stream (and is
  * marked dead-lettered in the database, the record that outlives Redis).
- * Entries are handled one at a time per group and instance.
+ * Entries are handled a batch at a time per group and instance (what one
+ * XREADGROUP answers, acknowledged with one XACK).
  */
 export class GroupWorker {
   private running = false;
@@ -67,7 +70,7 @@ export class GroupWorker {
     this.running = true;
     this.reading = this.readLoop();
     const every = Math.max(100, Math.min(5000, Math.floor(this.options.claimIdleMs / 2)));
-    this.claimTimer = setInterval(() => this.enqueue(() => this.claimAbandoned()), every);
+    this.claimTimer = setInterval(() => void this.enqueue(() => this.claimAbandoned()), every);
   }
 
   /** Stops reading, finishes the entry in hand; what is unacknowledged stays pending for another instance. */
@@ -98,12 +101,12 @@ export class GroupWorker {
         }
         const reply = (await this.blocking.xreadgroup(
           'GROUP', this.group, this.options.consumerName,
-          'COUNT', 10, 'BLOCK', this.options.readBlockMs ?? 1000,
+          'COUNT', this.options.batchSize ?? 200, 'BLOCK', this.options.readBlockMs ?? 1000,
           'STREAMS', this.options.keys.events, '>',
         )) as [string, StreamEntry[]][] | null;
         this.streak.succeeded();
         for (const [, entries] of reply ?? []) {
-          for (const entry of entries) await this.enqueue(() => this.process(entry));
+          if (entries.length > 0) await this.enqueue(() => this.processBatch(entries));
         }
       } catch (error) {
         if (!this.running) break;
@@ -132,49 +135,78 @@ export class GroupWorker {
     return next;
   }
 
-  private async process([id, flat]: StreamEntry): Promise<void> {
+  /**
+   * A batch of entries, in stream order: handled together (one transaction
+   * for a batch consumer), acknowledged with one XACK; a failed entry stays
+   * pending and is retried by itself after a backoff, or dead-lettered.
+   */
+  private async processBatch(entries: StreamEntry[]): Promise<void> {
     const { redis, keys, runner, consumer } = this.options;
-    const fields = entryFields(flat);
-    const onlyFor = fields.get('onlyFor');
-    if (onlyFor && onlyFor !== this.group) {
-      await redis.xack(keys.events, this.group, id);
-      return;
-    }
-    let event;
-    try {
-      event = deserializeEvent(fields.get('event') ?? '');
-    } catch (error) {
-      await this.deadLetter(id, fields.get('event') ?? '', 'unknown', 1, error);
-      return;
-    }
-    try {
-      await runner.run(consumer, event);
-      await redis.xack(keys.events, this.group, id);
-    } catch (error) {
-      if (!this.running) return;
-      let deliveries = await this.deliveries(id);
-      if (error instanceof EventBookkeepingError) {
-        // Not the handler's fault: give the delivery back to the count, and try again later.
-        this.options.logger.warn('event consumer could not read or record handling; retrying without counting the attempt', {
-          consumer: this.group,
-          eventId: event.id,
-          error,
-        });
-        deliveries -= 1;
-        await redis.xclaim(keys.events, this.group, this.options.consumerName, 0, id, 'RETRYCOUNT', deliveries, 'JUSTID');
-        this.scheduleRetry(id, retryDelayMs(Math.max(1, deliveries), this.options.retryBaseMs, this.options.claimIdleMs));
-      } else if (deliveries >= this.options.maxAttempts) {
-        await this.deadLetter(id, fields.get('event')!, event.id, deliveries, error);
-      } else {
-        this.scheduleRetry(id, retryDelayMs(deliveries, this.options.retryBaseMs, this.options.claimIdleMs));
+    const done: string[] = [];
+    const batch: { id: string; json: string; event: DomainEvent }[] = [];
+    for (const entry of entries) {
+      if (!entry) continue;
+      const [id, flat] = entry;
+      const fields = entryFields(flat);
+      const onlyFor = fields.get('onlyFor');
+      const json = fields.get('event') ?? '';
+      if (onlyFor && onlyFor !== this.group) {
+        done.push(id);
+        continue;
       }
+      try {
+        batch.push({ id, json, event: deserializeEvent(json) });
+      } catch (error) {
+        await this.deadLetter(id, json, 'unknown', 1, error);
+      }
+    }
+    let outcomes: EventOutcome[];
+    try {
+      outcomes = batch.length > 0 ? await runner.runBatch(consumer, batch.map((item) => item.event)) : [];
+    } catch (error) {
+      if (done.length > 0) await redis.xack(keys.events, this.group, ...done);
+      if (!this.running) return;
+      // Not the handlers' fault (EventBookkeepingError): give each delivery back to the count, and try again later.
+      this.options.logger.warn('event consumer could not read or record handling; retrying without counting the attempt', {
+        consumer: this.group,
+        events: batch.length,
+        error,
+      });
+      const deliveries = await this.deliveries(batch.map((item) => item.id));
+      const pipeline = redis.pipeline();
+      for (const [index, { id }] of batch.entries()) {
+        pipeline.xclaim(keys.events, this.group, this.options.consumerName, 0, id, 'RETRYCOUNT', Math.max(0, deliveries[index] - 1), 'JUSTID');
+      }
+      await pipeline.exec();
+      for (const [index, { id }] of batch.entries()) {
+        this.scheduleRetry(id, retryDelayMs(Math.max(1, deliveries[index] - 1), this.options.retryBaseMs, this.options.claimIdleMs));
+      }
+      return;
+    }
+    const failed: { id: string; json: string; event: DomainEvent; error: unknown }[] = [];
+    for (const [index, outcome] of outcomes.entries()) {
+      if (outcome.status === 'failed') failed.push({ ...batch[index], error: outcome.error });
+      else done.push(batch[index].id);
+    }
+    if (done.length > 0) await redis.xack(keys.events, this.group, ...done);
+    if (failed.length === 0 || !this.running) return;
+    const deliveries = await this.deliveries(failed.map((item) => item.id));
+    for (const [index, { id, json, event, error }] of failed.entries()) {
+      if (deliveries[index] >= this.options.maxAttempts) await this.deadLetter(id, json, event.id, deliveries[index], error);
+      else this.scheduleRetry(id, retryDelayMs(deliveries[index], this.options.retryBaseMs, this.options.claimIdleMs));
     }
   }
 
-  /** How many times the group has delivered this entry (1 on the first run). */
-  private async deliveries(id: string): Promise<number> {
-    const pending = (await this.options.redis.xpending(this.options.keys.events, this.group, id, id, 1)) as [string, string, number, number][];
-    return pending[0]?.[3] ?? 1;
+  /** How many times the group has delivered each entry (1 on the first run), asked in one round trip. */
+  private async deliveries(ids: string[]): Promise<number[]> {
+    const pipeline = this.options.redis.pipeline();
+    for (const id of ids) pipeline.xpending(this.options.keys.events, this.group, id, id, 1);
+    const results = (await pipeline.exec()) ?? [];
+    return ids.map((_, index) => {
+      const [error, pending] = results[index] ?? [new Error('redis did not answer XPENDING')];
+      if (error) throw error;
+      return (pending as [string, string, number, number][])[0]?.[3] ?? 1;
+    });
   }
 
   private scheduleRetry(id: string, delayMs: number): void {
@@ -185,7 +217,8 @@ export class GroupWorker {
         const claimed = (await this.options.redis.xclaim(
           this.options.keys.events, this.group, this.options.consumerName, Math.max(0, delayMs - 50), id,
         )) as StreamEntry[];
-        for (const entry of claimed) if (entry) await this.process(entry);
+        const entries = claimed.filter(Boolean);
+        if (entries.length > 0) await this.processBatch(entries);
       });
     }, delayMs);
     this.retryTimers.add(timer);
@@ -197,11 +230,13 @@ export class GroupWorker {
     let cursor = '0-0';
     try {
       do {
-        const [next, entries] = (await redis.xautoclaim(keys.events, this.group, consumerName, claimIdleMs, cursor, 'COUNT', 10)) as [string, StreamEntry[]];
-        for (const entry of entries) {
-          if (!this.running) return;
-          if (entry) await this.process(entry);
-        }
+        const [next, entries] = (await redis.xautoclaim(keys.events, this.group, consumerName, claimIdleMs, cursor, 'COUNT', this.options.batchSize ?? 200)) as [
+          string,
+          StreamEntry[],
+        ];
+        if (!this.running) return;
+        const claimed = entries.filter(Boolean);
+        if (claimed.length > 0) await this.processBatch(claimed);
         cursor = next;
       } while (cursor !== '0-0' && this.running);
     } catch (error) {

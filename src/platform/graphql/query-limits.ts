@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { getNamedType, GraphQLError, isObjectType, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { getNamedType, GraphQLError, isObjectType, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type TypeNode, type ValidationContext, type ValidationRule } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { QueryTooComplexError, RateLimitedError, type QueryLimitName } from '../errors';
 import { spend, type RateLimiter } from '../rate-limit';
@@ -79,17 +79,15 @@ export interface ApiBudget {
  * (`{ requested, limit }`).
  */
 export function queryCostPlugin(schema: GraphQLSchema, maxCost: number, budget: ApiBudget): ApolloServerPlugin<RequestContext> {
+  const costs = new CostCache();
   return {
     async requestDidStart() {
       let requested: number | undefined;
       return {
-        async didResolveOperation({ request, document, operationName, contextValue }) {
-          try {
-            requested = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [connectionEstimator] });
-          } catch {
-            // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs.
-            return;
-          }
+        async didResolveOperation({ request, document, operation, operationName, contextValue }) {
+          requested = operation ? costs.of(document, operation, request.variables ?? {}, () => getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [connectionEstimator] })) : undefined;
+          // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs.
+          if (requested === undefined) return;
           if (requested > maxCost) {
             throw new GraphQLError(`The query exceeds the cost limit of ${maxCost} (it has ${requested})`, {
               originalError: new QueryTooComplexError('cost', maxCost, requested),
@@ -111,4 +109,50 @@ export function queryCostPlugin(schema: GraphQLSchema, maxCost: number, budget: 
       };
     },
   };
+}
+
+/** The variables that can change an operation's cost: page sizes (Int) and @skip/@include conditions (Boolean). */
+function costVariables(operation: OperationDefinitionNode): string[] {
+  const named = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : named(type.type));
+  return (operation.variableDefinitions ?? []).filter((definition) => ['Int', 'Boolean'].includes(named(definition.type))).map((definition) => definition.variable.name.value);
+}
+
+/**
+ * Costs remembered per document (the DocumentNode Apollo's document store
+ * hands back for the same query text) and operation, keyed by the values of
+ * the variables that can change the cost; an id or a filter does not, so one
+ * query shape is analysed once however many organizations it is asked of.
+ * At most MAX_COSTS_PER_OPERATION entries each; a cost that cannot be computed
+ * (variables that do not coerce) is not remembered.
+ */
+const MAX_COSTS_PER_OPERATION = 64;
+
+class CostCache {
+  private readonly byDocument = new WeakMap<DocumentNode, Map<OperationDefinitionNode, { variables: string[]; costs: Map<string, number> }>>();
+
+  of(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, compute: () => number): number | undefined {
+    let byOperation = this.byDocument.get(document);
+    if (!byOperation) {
+      byOperation = new Map();
+      this.byDocument.set(document, byOperation);
+    }
+    let entry = byOperation.get(operation);
+    if (!entry) {
+      entry = { variables: costVariables(operation), costs: new Map() };
+      byOperation.set(operation, entry);
+    }
+    // Unset and null differ: an unset variable takes the operation's default.
+    const key = JSON.stringify(entry.variables.map((name) => (name in variables ? [variables[name]] : [])));
+    let cost = entry.costs.get(key);
+    if (cost === undefined) {
+      try {
+        cost = compute();
+      } catch {
+        return undefined;
+      }
+      if (entry.costs.size >= MAX_COSTS_PER_OPERATION) entry.costs.clear();
+      entry.costs.set(key, cost);
+    }
+    return cost;
+  }
 }

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, OperationTypeNode } from 'graphql';
 import { BadUserInputError } from '../errors';
 import type { RequestContext } from './context';
 import { describeValidation } from './format-error';
@@ -20,7 +20,7 @@ export function requestGuardsPlugin(): ApolloServerPlugin<RequestContext> {
       return {
         async didResolveOperation({ operation, document, request, schema }) {
           if (!operation) return;
-          if (operation.operation === 'subscription') {
+          if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
             throw new GraphQLError(SUBSCRIPTIONS_OVER_HTTP, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
           }
           const invalid = invalidTextIn(schema, document, operation, request.variables);
