@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { IsOptional, IsString, MinLength } from 'class-validator';
+import { keptDevelopmentSecret } from './development-secrets';
 import type { ProcessConfig } from './process.config';
 
 /** The key id of secrets sealed before DATA_ENCRYPTION_KEYS existed (`v1:`, a key derived from JWT_SECRET): reserved. */
@@ -83,25 +82,16 @@ function generatedKeys(): string {
   return `${DEVELOPMENT_KEY_ID}:${randomBytes(KEY_BYTES).toString('base64')}`;
 }
 
-/** The development key file's keys, written on first use (linked into place whole, so two processes starting at once agree on one). */
+/** The development key file's keys, generated on first use. */
 function developmentKeys(problems: string[], warnings: string[]): string | undefined {
-  const draft = `${DEVELOPMENT_KEYS_FILE}.${process.pid}`;
-  try {
-    mkdirSync(dirname(DEVELOPMENT_KEYS_FILE), { recursive: true });
-    writeFileSync(draft, `${generatedKeys()}\n`, { mode: 0o600 });
-    linkSync(draft, DEVELOPMENT_KEYS_FILE);
-    warnings.push(`DATA_ENCRYPTION_KEYS is not set: generated a development key into ${DEVELOPMENT_KEYS_FILE}`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      warnings.push(`DATA_ENCRYPTION_KEYS is not set and ${DEVELOPMENT_KEYS_FILE} cannot be written: generated one, so sealed secrets will not survive a restart`);
-      return generatedKeys();
-    }
-  } finally {
-    rmSync(draft, { force: true });
+  const kept = keptDevelopmentSecret(DEVELOPMENT_KEYS_FILE, generatedKeys);
+  if ('unwritable' in kept) {
+    warnings.push(`DATA_ENCRYPTION_KEYS is not set and ${DEVELOPMENT_KEYS_FILE} cannot be written: generated one, so sealed secrets will not survive a restart`);
+    return generatedKeys();
   }
-  const stored = readFileSync(DEVELOPMENT_KEYS_FILE, 'utf8').trim();
+  if (kept.generated) warnings.push(`DATA_ENCRYPTION_KEYS is not set: generated a development key into ${DEVELOPMENT_KEYS_FILE}`);
   const unusable: string[] = [];
-  if (parseDataKeys(stored, unusable).length > 0 && unusable.length === 0) return stored;
+  if (parseDataKeys(kept.value, unusable).length > 0 && unusable.length === 0) return kept.value;
   problems.push(`DATA_ENCRYPTION_KEYS is not set and ${DEVELOPMENT_KEYS_FILE} holds no valid key: delete the file to have one generated`);
   return undefined;
 }

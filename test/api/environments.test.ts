@@ -38,6 +38,34 @@ describe('in development', () => {
     );
     expect(response.body.errors![0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
     expect(response.body.errors![0].message).toMatch(/refresh_tokens/);
+    expect(response.body.errors![0].extensions.stacktrace).toEqual(expect.arrayContaining([expect.stringMatching(/refresh_tokens/)]));
+  });
+
+  it("keeps stack traces to INTERNAL_SERVER_ERROR: a client's mistakes come without one", async () => {
+    const responses = [
+      await api.gql('{ me { id ', {}),
+      await api.gql('{ mee { id } }'),
+      await api.gql('query Page($first: Int) { notifications(first: $first) { totalCount } }', { first: 'ten' }),
+      await api.gql('mutation { signUp(input: { email: "bad", password: "short", name: "x" }) { accessToken } }'),
+      await api.gql('{ me { id } }', {}, { token: 'forged' }),
+      await api.gql('mutation { logIn(input: { email: "nobody@example.com", password: "not the password" }) { accessToken } }'),
+      await api.gql('query { organization(id: "nope") { id } }'),
+      await api.gql('subscription { me { id } }'),
+    ];
+    const bare = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const errors = [...responses.map((response) => response.body.errors?.[0] ?? { extensions: { code: 'no error' } }), ...((await bare.json()) as { errors: { extensions: Record<string, unknown> }[] }).errors];
+    expect(errors.map((error) => error.extensions.code)).toEqual([
+      'GRAPHQL_PARSE_FAILED',
+      'GRAPHQL_VALIDATION_FAILED',
+      'BAD_USER_INPUT',
+      'BAD_USER_INPUT',
+      'UNAUTHENTICATED',
+      'UNAUTHENTICATED',
+      'BAD_USER_INPUT',
+      'BAD_REQUEST',
+      'BAD_REQUEST',
+    ]);
+    expect(errors.filter((error) => 'stacktrace' in error.extensions).map((error) => error.extensions.code)).toEqual([]);
   });
 
   it('allows any origin by CORS', async () => {

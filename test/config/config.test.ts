@@ -173,9 +173,9 @@ describe('loadConfig', () => {
       expect(loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: STRONG_SECRET }).config.jwtSecret).toBe(STRONG_SECRET);
     });
 
-    it('is generated with a warning in development when missing', () => {
-      const first = loadConfig({});
-      const second = loadConfig({});
+    it('is generated per process with a warning in test when missing (development keeps one: keys.config.test.ts)', () => {
+      const first = loadConfig({ NODE_ENV: 'test', DATA_ENCRYPTION_KEYS });
+      const second = loadConfig({ NODE_ENV: 'test', DATA_ENCRYPTION_KEYS });
       expect(Buffer.byteLength(first.config.jwtSecret)).toBeGreaterThanOrEqual(32);
       expect(first.config.jwtSecret).not.toBe(second.config.jwtSecret);
       expect(first.warnings).toEqual([expect.stringContaining('JWT_SECRET is not set')]);

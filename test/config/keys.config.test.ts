@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
 import { problemsOf } from '../support/config';
 import { DEVELOPMENT_KEYS_FILE } from '../../src/config/keys.config';
+import { DEVELOPMENT_JWT_SECRET_FILE } from '../../src/config/auth.config';
 
 const JWT_SECRET = randomBytes(32).toString('base64url');
 const key = (bytes = randomBytes(32)) => bytes.toString('base64');
@@ -109,5 +110,42 @@ describe('JWT_PREVIOUS_SECRETS', () => {
       'JWT_PREVIOUS_SECRETS: 1 secret(s) shorter than 32 bytes',
     ]);
     expect(loadConfig({ NODE_ENV: 'test', JWT_PREVIOUS_SECRETS: 'short' }).config.jwtPreviousSecrets).toEqual(['short']);
+  });
+});
+
+describe('JWT_SECRET in development', () => {
+  it('is generated once into ./.data/dev-jwt-secret, readable by its owner only, and reused, with a line saying which', () => {
+    inTemporaryDirectory((dir) => {
+      const first = loadConfig({ NODE_ENV: 'development' });
+      const file = join(dir, DEVELOPMENT_JWT_SECRET_FILE);
+      expect(first.config.jwtSecret).toBe(readFileSync(file, 'utf8').trim());
+      expect(Buffer.byteLength(first.config.jwtSecret)).toBeGreaterThanOrEqual(32);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(first.warnings).toContain(`JWT_SECRET is not set: generated a development secret into ${DEVELOPMENT_JWT_SECRET_FILE}, kept across restarts`);
+
+      const second = loadConfig({ NODE_ENV: 'development' });
+      expect(second.config.jwtSecret).toBe(first.config.jwtSecret);
+      expect(second.warnings).toContain(`JWT_SECRET is not set: using the development secret kept in ${DEVELOPMENT_JWT_SECRET_FILE}`);
+      expect([...first.warnings, ...second.warnings].filter((warning) => warning.includes(first.config.jwtSecret))).toEqual([]);
+
+      // Set, it wins; a file too short to be a secret is refused, not used.
+      expect(loadConfig({ NODE_ENV: 'development', JWT_SECRET }).config.jwtSecret).toBe(JWT_SECRET);
+      writeFileSync(file, 'short\n');
+      expect(problemsOf({ NODE_ENV: 'development' })).toEqual([
+        `JWT_SECRET is not set and ${DEVELOPMENT_JWT_SECRET_FILE} holds no secret of 32 bytes: delete the file to have one generated`,
+      ]);
+    });
+  });
+
+  it('is generated per start, with a warning, where ./.data/ cannot be written', () => {
+    inTemporaryDirectory((dir) => {
+      writeFileSync(join(dir, '.data'), 'a file where the directory would go');
+      const first = loadConfig({ NODE_ENV: 'development' });
+      const second = loadConfig({ NODE_ENV: 'development' });
+      expect(first.config.jwtSecret).not.toBe(second.config.jwtSecret);
+      expect(first.warnings).toContain(
+        `JWT_SECRET is not set and ${DEVELOPMENT_JWT_SECRET_FILE} cannot be written: generated a random one, so tokens will not survive a restart`,
+      );
+    });
   });
 });

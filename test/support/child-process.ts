@@ -13,10 +13,13 @@ export interface AppProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs src/main.ts (or another entry point) as `npm run dev` does (without --watch), with only the environment given (plus PATH and HOME). */
-export function spawnApp(env: Record<string, string>, script = 'src/main.ts'): AppProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', script], {
-    cwd: root,
+/**
+ * Runs src/main.ts (or another entry point) as `npm run dev` does (without --watch), with only the environment given (plus PATH and HOME),
+ * in the repository or in `cwd` (which then needs a node_modules link, and SWC_NODE_PROJECT naming the repository's tsconfig.json).
+ */
+export function spawnApp(env: Record<string, string>, script = 'src/main.ts', cwd = root): AppProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', resolve(root, script)], {
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -71,8 +71,11 @@ export function createErrorFormatter(options: { exposeInternalErrors: boolean })
           message: describeValidation(kind.validationErrors),
           extensions: { code: 'BAD_USER_INPUT', validationErrors: kind.validationErrors },
         };
-      case 'request':
-        return { ...formatted, extensions: { ...formatted.extensions, code: kind.code } };
+      case 'request': {
+        // A stack trace is for our own failures (INTERNAL_SERVER_ERROR below): a client's mistake gets its message only.
+        const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+        return { ...formatted, extensions: { ...extensions, code: kind.code } };
+      }
       case 'unexpected':
         return {
           ...base,

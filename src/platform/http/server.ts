@@ -24,6 +24,7 @@ import { requestScope, type Logger, type RequestScope } from '../logging/logger'
 import { startMetricsServer, type AppMetrics } from '../metrics/metrics';
 import type { RateLimits } from '../rate-limit';
 import { clientErrorHandler, connectionsCheckingInterval, errorBody } from './client-errors';
+import { GRAPHIQL_PATH, graphiqlEnabled, serveGraphiql } from './graphiql';
 import { metricsAuthorizer, metricsExposure, servePublicMetrics } from './metrics-endpoint';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 import type { RedisApqCache } from '../graphql/redis-apq-cache';
@@ -154,6 +155,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const report = await runReadinessChecks(options.readinessChecks, config.READINESS_TIMEOUT_MS);
     return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
+  const graphiql = graphiqlEnabled(config) && serveGraphiql(fastify, logger);
 
   const limits = {
     maxDepth: config.GRAPHQL_MAX_DEPTH,
@@ -174,7 +176,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     stopOnTerminationSignals: false,
     // A JSON array of operations is refused (400): batching would multiply every limit below by the batch's length.
     allowBatchedHttpRequests: false,
-    parseOptions: { maxTokens: config.GRAPHQL_MAX_TOKENS },
+    parseOptions: { maxLexicalTokens: config.GRAPHQL_MAX_TOKENS },
     persistedQueries: options.persistedQueries ? { cache: options.persistedQueries } : undefined,
     validationRules: queryLimitRules(limits),
     plugins: [...lightweightPlugins(config), requestGuardsPlugin(), operationPlugin(metrics, { onLogged: (context) => markLogged(requestOf.get(context.loaders)) }), queryCostPlugin(options.schema, limits.maxCost, {
@@ -194,7 +196,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
       const loaders = new Loaders(viewer);
       requestOf.set(loaders, request);
-      return { requestId: request.id, logger: scope.logger, config, viewer, loaders, ip: request.ip };
+      return { requestId: request.id, logger: scope.logger, config, viewer, loaders, ip: request.ip, userAgent: request.headers['user-agent'] };
     },
   });
   // Request ids on SQL lines need AsyncLocalStorage, whose promise hooks cost about 30% of the throughput
@@ -227,6 +229,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       publicOrigin = `http://${host}:${port}`;
       if (exposure.where === 'own-port') metricsServer = await startMetricsServer(metrics, exposure.host, exposure.port, metricsAuthorized);
       if (exposure.where === 'nowhere') logger.info('GET /metrics is not served: set METRICS_PORT (a private listener) or METRICS_TOKEN (a bearer token)');
+      if (graphiql) logger.info(`GraphiQL, offline (no CDN), at ${publicOrigin}${GRAPHIQL_PATH}`);
       return `${publicOrigin}/graphql`;
     },
     async close() {
