@@ -21,7 +21,8 @@ module.exports = {
     },
     {
       name: 'index-exports-no-entity',
-      comment: "A module never exposes its entities: other modules refer to its records by id and read them through its service.",
+      comment:
+        'A module never exposes its entities: other modules refer to its records by id and read them through its service.',
       severity: 'error',
       from: { path: '^src/modules/[^/]+/index\\.ts$' },
       to: { path: '\\.entity\\.ts$' },
@@ -35,7 +36,8 @@ module.exports = {
     },
     {
       name: 'typeorm-only-in-repositories',
-      comment: 'Repositories own every statement: in a module only repositories, entities and migrations import typeorm; services ask the unit of work for repositories.',
+      comment:
+        'Repositories own every statement: in a module only repositories, entities and migrations import typeorm; services ask the unit of work for repositories.',
       severity: 'error',
       from: { path: '^src/modules/', pathNot: ['\\.repository\\.ts$', '\\.entit(y|ies)\\.ts$', '/migrations/'] },
       to: { path: '(^|/)node_modules/typeorm/' },

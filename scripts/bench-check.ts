@@ -9,9 +9,14 @@ export interface StoredComment {
 
 /** POSTs a JSON body; answers `data`, or throws on an HTTP error, GraphQL errors or the reference's `error`. */
 export async function post(url: string, body: string, headers: Record<string, string>): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   const json = (await response.json()) as { data?: unknown; errors?: unknown; error?: unknown };
-  if (!response.ok || json.errors || json.error) throw new Error(`${url} answered ${response.status}: ${JSON.stringify(json).slice(0, 300)}`);
+  if (!response.ok || json.errors || json.error)
+    throw new Error(`${url} answered ${response.status}: ${JSON.stringify(json).slice(0, 300)}`);
   return json.data;
 }
 
@@ -33,18 +38,25 @@ export async function checkSameAnswers(
     const answers: { server: ServerName; answer: unknown }[] = [];
     for (const server of servers) {
       const request = scenario.requests[server.name];
-      let answer = scenario.normalise(server.name, await post(`${server.baseUrl}${request.path}`, request.body, headers));
+      let answer = scenario.normalise(
+        server.name,
+        await post(`${server.baseUrl}${request.path}`, request.body, headers),
+      );
       if (scenario.writes) {
         const { id, ...rest } = answer as { id: string };
         const wrong = firstDifference(await readComment(id), expected, '$.stored');
-        if (wrong) throw new Error(`${scenario.name}: ${server.name} stored another comment than the one asked for: ${wrong}`);
+        if (wrong)
+          throw new Error(`${scenario.name}: ${server.name} stored another comment than the one asked for: ${wrong}`);
         answer = rest;
       }
       answers.push({ server: server.name, answer });
     }
     for (const other of answers.slice(1)) {
       const difference = firstDifference(answers[0].answer, other.answer);
-      if (difference) throw new Error(`${scenario.name}: ${answers[0].server} and ${other.server} answer differently, so the bench will not measure: ${difference}`);
+      if (difference)
+        throw new Error(
+          `${scenario.name}: ${answers[0].server} and ${other.server} answer differently, so the bench will not measure: ${difference}`,
+        );
     }
     agreed.push(`same answers from ${answers.map((entry) => entry.server).join(', ')}: ${scenario.name}`);
   }

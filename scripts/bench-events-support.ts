@@ -47,7 +47,13 @@ export async function createThrowawayDatabase(adminUrl: string): Promise<Throwaw
 }
 
 function benchRedis(url: string): Redis {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   // Failures surface through the commands' promises; without a listener ioredis would also print them.
   client.on('error', () => undefined);
   return client;
@@ -92,7 +98,12 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<numb
  * Resolves once `count` distinct events have been handled, in total since
  * the run began; rejects after `timeoutMs` with how far it got.
  */
-export function waitForHandled(handled: Map<string, number>, count: number, timeoutMs: number, progress: () => string): Promise<void> {
+export function waitForHandled(
+  handled: Map<string, number>,
+  count: number,
+  timeoutMs: number,
+  progress: () => string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = setInterval(() => {
@@ -101,7 +112,11 @@ export function waitForHandled(handled: Map<string, number>, count: number, time
         resolve();
       } else if (Date.now() - started > timeoutMs) {
         clearInterval(check);
-        reject(new Error(`timed out after ${timeoutMs / 1000} s: ${handled.size} of ${count} events handled (${progress()})`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs / 1000} s: ${handled.size} of ${count} events handled (${progress()})`,
+          ),
+        );
       }
     }, 5);
   });

@@ -75,12 +75,25 @@ interface Measurement {
 }
 
 const TRANSPORTS: Transport[] = [
-  { name: 'embedded-inline', needs: [], env: () => ({ DATABASE_EMBEDDED_PATH: 'memory://', EVENTS_TRANSPORT: 'inline' }) },
-  { name: 'postgres-inline', needs: ['postgres'], env: (database) => ({ DATABASE_URL: database!.url, EVENTS_TRANSPORT: 'inline' }) },
+  {
+    name: 'embedded-inline',
+    needs: [],
+    env: () => ({ DATABASE_EMBEDDED_PATH: 'memory://', EVENTS_TRANSPORT: 'inline' }),
+  },
+  {
+    name: 'postgres-inline',
+    needs: ['postgres'],
+    env: (database) => ({ DATABASE_URL: database!.url, EVENTS_TRANSPORT: 'inline' }),
+  },
   {
     name: 'postgres-redis-streams',
     needs: ['postgres', 'redis'],
-    env: (database, redisPrefix) => ({ DATABASE_URL: database!.url, EVENTS_TRANSPORT: 'redis-streams', REDIS_URL, REDIS_KEY_PREFIX: redisPrefix }),
+    env: (database, redisPrefix) => ({
+      DATABASE_URL: database!.url,
+      EVENTS_TRANSPORT: 'redis-streams',
+      REDIS_URL,
+      REDIS_KEY_PREFIX: redisPrefix,
+    }),
   },
 ];
 
@@ -112,7 +125,12 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
       while (claimed < count) {
         claimed += 1;
         const event = await app.dataSource.transaction((manager) =>
-          app.events.publisher.publish(new Transaction(manager), origin, { type: EVENT_TYPE, organizationId: null, subject: { type: 'bench', id: randomUUID() }, data: { sentAt: now() } }),
+          app.events.publisher.publish(new Transaction(manager), origin, {
+            type: EVENT_TYPE,
+            organizationId: null,
+            subject: { type: 'bench', id: randomUUID() },
+            data: { sentAt: now() },
+          }),
         );
         commits.set(event.id, now());
       }
@@ -127,7 +145,12 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
       const wait = start + (index * 1000) / rate - now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const event = await app.dataSource.transaction((manager) =>
-        app.events.publisher.publish(new Transaction(manager), origin, { type: EVENT_TYPE, organizationId: null, subject: { type: 'bench', id: randomUUID() }, data: { sentAt: now() } }),
+        app.events.publisher.publish(new Transaction(manager), origin, {
+          type: EVENT_TYPE,
+          organizationId: null,
+          subject: { type: 'bench', id: randomUUID() },
+          data: { sentAt: now() },
+        }),
       );
       commits.set(event.id, now());
     }
@@ -143,7 +166,10 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
     await publish(EVENTS);
     const lastCommit = now();
     await waitForHandled(handlerStarts, WARMUP + EVENTS, TIMEOUT_MS, progress);
-    const burst = { ...summarize(commits, handlerStarts, firstCommitStart), commitsPerSecond: EVENTS / ((lastCommit - firstCommitStart) / 1000) };
+    const burst = {
+      ...summarize(commits, handlerStarts, firstCommitStart),
+      commitsPerSecond: EVENTS / ((lastCommit - firstCommitStart) / 1000),
+    };
     commits.clear();
     const pacedStart = now();
     await publishPaced(PACED_EVENTS, PACED_RATE);
@@ -157,7 +183,11 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
   return { ...timings, metrics: app.events.metrics.snapshot() };
 }
 
-function summarize(commits: Map<string, number>, handlerStarts: Map<string, number>, firstCommitStart: number): Latencies & { eventsPerSecond: number } {
+function summarize(
+  commits: Map<string, number>,
+  handlerStarts: Map<string, number>,
+  firstCommitStart: number,
+): Latencies & { eventsPerSecond: number } {
   const latencies: number[] = [];
   let lastHandlerStart = firstCommitStart;
   for (const [id, committedAt] of commits) {
@@ -175,11 +205,18 @@ function summarize(commits: Map<string, number>, handlerStarts: Map<string, numb
 }
 
 /** What must answer for the transport's row, or why it is skipped. */
-async function unavailable(transport: Transport, reachable: Map<'postgres' | 'redis', string | undefined>): Promise<string | undefined> {
+async function unavailable(
+  transport: Transport,
+  reachable: Map<'postgres' | 'redis', string | undefined>,
+): Promise<string | undefined> {
   for (const need of transport.needs) {
-    if (!reachable.has(need)) reachable.set(need, need === 'postgres' ? await probePostgres(ADMIN_URL) : await probeRedis(REDIS_URL));
+    if (!reachable.has(need))
+      reachable.set(need, need === 'postgres' ? await probePostgres(ADMIN_URL) : await probeRedis(REDIS_URL));
     const problem = reachable.get(need);
-    if (problem) return need === 'postgres' ? `PostgreSQL unreachable at ${endpoint(ADMIN_URL)} (${problem})` : `Redis unreachable at ${endpoint(REDIS_URL)} (${problem})`;
+    if (problem)
+      return need === 'postgres'
+        ? `PostgreSQL unreachable at ${endpoint(ADMIN_URL)} (${problem})`
+        : `Redis unreachable at ${endpoint(REDIS_URL)} (${problem})`;
   }
   return undefined;
 }
@@ -199,8 +236,15 @@ const ms = (value: number) => value.toFixed(1);
 
 async function main(): Promise<void> {
   const counts = [EVENTS, CONCURRENCY, WARMUP, TIMEOUT_MS, PACED_EVENTS, PACED_RATE];
-  if (!counts.every((value) => Number.isInteger(value) && value >= 0) || EVENTS < 1 || CONCURRENCY < 1 || PACED_RATE < 1) {
-    throw new Error('--events, --concurrency and --rate take a whole number of at least 1; --warmup, --paced-events and --timeout one of at least 0');
+  if (
+    !counts.every((value) => Number.isInteger(value) && value >= 0) ||
+    EVENTS < 1 ||
+    CONCURRENCY < 1 ||
+    PACED_RATE < 1
+  ) {
+    throw new Error(
+      '--events, --concurrency and --rate take a whole number of at least 1; --warmup, --paced-events and --timeout one of at least 0',
+    );
   }
   const cpu = cpus();
   process.stdout.write(

@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   const oneHashMs = performance.now() - started;
 
   started = performance.now();
-  const results = await Promise.all(Array.from({ length: parallel }, () => verifyPassword('correct horse battery staple', stored)));
+  const results = await Promise.all(
+    Array.from({ length: parallel }, () => verifyPassword('correct horse battery staple', stored)),
+  );
   const parallelMs = performance.now() - started;
   if (!results.every(Boolean)) throw new Error('a verification failed');
 

@@ -20,7 +20,11 @@ interface PostGraphileInstance {
   release(): Promise<void>;
 }
 interface JwtModule {
-  verify(token: string, key: KeyObject, options: Record<string, unknown>): { header: { typ?: string }; payload: { sub?: string } | string };
+  verify(
+    token: string,
+    key: KeyObject,
+    options: Record<string, unknown>,
+  ): { header: { typ?: string }; payload: { sub?: string } | string };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -35,7 +39,12 @@ const jwt = load('jsonwebtoken') as JwtModule;
 
 // Built once: given the secret as a string, jsonwebtoken would build a key object (trying a public key first) per request.
 const key = createSecretKey(Buffer.from(process.env.JWT_SECRET ?? ''));
-const verifyOptions = { algorithms: ['HS256'], issuer: process.env.JWT_ISSUER ?? 'groundwork', audience: process.env.JWT_AUDIENCE ?? 'groundwork-api', complete: true };
+const verifyOptions = {
+  algorithms: ['HS256'],
+  issuer: process.env.JWT_ISSUER ?? 'groundwork',
+  audience: process.env.JWT_AUDIENCE ?? 'groundwork-api',
+  complete: true,
+};
 
 /** The user id of a valid groundwork access token, or '' (then the policies show nothing and addComment finds no task). */
 function viewerId(request: IncomingMessage | undefined): string {

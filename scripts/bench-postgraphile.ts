@@ -36,19 +36,32 @@ function install(folder: string, packages: string[]): string | undefined {
   const installed = (spec: string) => {
     const at = spec.lastIndexOf('@');
     const file = join(prefix, 'node_modules', spec.slice(0, at), 'package.json');
-    return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version === spec.slice(at + 1);
+    return (
+      existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version === spec.slice(at + 1)
+    );
   };
   if (packages.every(installed)) return undefined;
   process.stdout.write(`installing ${packages.join(' ')} into .bench/${folder} (first run only)...\n`);
   mkdirSync(prefix, { recursive: true });
   try {
-    execFileSync('npm', ['install', '--prefix', prefix, '--save-exact', '--no-audit', '--no-fund', '--loglevel', 'error', ...packages], { cwd: prefix, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(
+      'npm',
+      ['install', '--prefix', prefix, '--save-exact', '--no-audit', '--no-fund', '--loglevel', 'error', ...packages],
+      { cwd: prefix, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
   } catch (error) {
-    const lines = ((error as { stderr?: Buffer }).stderr?.toString() ?? '').split('\n').map((line) => line.replace(/^npm (error|ERR!) /, '').trim());
-    const why = [lines.find((line) => line.startsWith('code ')), lines.find((line) => /request to|404|No matching version|ETARGET|EACCES|ENOSPC/.test(line))].filter(Boolean);
+    const lines = ((error as { stderr?: Buffer }).stderr?.toString() ?? '')
+      .split('\n')
+      .map((line) => line.replace(/^npm (error|ERR!) /, '').trim());
+    const why = [
+      lines.find((line) => line.startsWith('code ')),
+      lines.find((line) => /request to|404|No matching version|ETARGET|EACCES|ENOSPC/.test(line)),
+    ].filter(Boolean);
     return `npm install into .bench/${folder} failed (${why.join('; ') || lines.filter(Boolean).slice(0, 2).join(' ') || String(error)})`;
   }
-  return packages.every(installed) ? undefined : `npm install into .bench/${folder} finished but ${packages.find((spec) => !installed(spec))} is not there`;
+  return packages.every(installed)
+    ? undefined
+    : `npm install into .bench/${folder} finished but ${packages.find((spec) => !installed(spec))} is not there`;
 }
 
 /** The pinned Node 22 binary, installed through the npm `node` package; or why it is missing. */
@@ -61,7 +74,9 @@ export function ensureNode22(): { node: string } | { problem: string } {
     return version === `v${NODE_VERSION}` ? { node } : { problem: `${node} is ${version}, not v${NODE_VERSION}` };
   } catch (error) {
     // npm may have skipped the package's install script, which fetches the binary (node-<platform>-<arch>).
-    return { problem: `the node@${NODE_VERSION} package installed no runnable binary (${String(error).split('\n')[0]})` };
+    return {
+      problem: `the node@${NODE_VERSION} package installed no runnable binary (${String(error).split('\n')[0]})`,
+    };
   }
 }
 
@@ -166,7 +181,10 @@ export interface Runtimes {
 export async function prepareRuntimes(servers: readonly ServerName[], benchUrl: string): Promise<Runtimes> {
   const node22 = ensureNode22();
   const currentMajor = Number(process.versions.node.split('.')[0]);
-  if ('problem' in node22) process.stdout.write(`Node ${NODE_VERSION} unavailable (${node22.problem}); the servers run on this Node, ${process.version}.\n`);
+  if ('problem' in node22)
+    process.stdout.write(
+      `Node ${NODE_VERSION} unavailable (${node22.problem}); the servers run on this Node, ${process.version}.\n`,
+    );
   const node = 'node' in node22 ? node22.node : undefined;
   if (!servers.includes('postgraphile')) return { node };
   const skip = (why: string) => {
@@ -179,7 +197,9 @@ export async function prepareRuntimes(servers: readonly ServerName[], benchUrl: 
   try {
     await preparePostGraphileDatabase(benchUrl);
   } catch (error) {
-    return skip(`setting up its role and row-level security in ${new URL(benchUrl).pathname.slice(1)} failed: ${String(error)}`);
+    return skip(
+      `setting up its role and row-level security in ${new URL(benchUrl).pathname.slice(1)} failed: ${String(error)}`,
+    );
   }
   return { node, postgraphile: installed.modules };
 }

@@ -16,7 +16,9 @@ const session = new Session();
 session.connect();
 
 function post<T = unknown>(method: string, params: object = {}): Promise<T> {
-  return new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))));
+  return new Promise((resolve, reject) =>
+    session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))),
+  );
 }
 
 async function handle(message: { profile?: string; file?: string }): Promise<object | undefined> {

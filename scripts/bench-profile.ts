@@ -44,10 +44,27 @@ export const BUCKETS: Bucket[] = [
   {
     name: 'Apollo',
     how: '@apollo/*, @as-integrations/*, @graphql-tools/*, lru-cache, negotiator, content-type, whatwg-mimetype, uuid',
-    packages: ['@apollo/', '@as-integrations/', '@graphql-tools/', 'lru-cache', 'negotiator', 'content-type', 'whatwg-mimetype', 'uuid'],
+    packages: [
+      '@apollo/',
+      '@as-integrations/',
+      '@graphql-tools/',
+      'lru-cache',
+      'negotiator',
+      'content-type',
+      'whatwg-mimetype',
+      'uuid',
+    ],
   },
-  { name: 'type-graphql', how: 'type-graphql, @graphql-yoga/*, @repeaterjs/*', packages: ['type-graphql', '@graphql-yoga/', '@repeaterjs/'] },
-  { name: 'validation', how: 'class-validator, validator, libphonenumber-js', packages: ['class-validator', 'validator', 'libphonenumber-js'] },
+  {
+    name: 'type-graphql',
+    how: 'type-graphql, @graphql-yoga/*, @repeaterjs/*',
+    packages: ['type-graphql', '@graphql-yoga/', '@repeaterjs/'],
+  },
+  {
+    name: 'validation',
+    how: 'class-validator, validator, libphonenumber-js',
+    packages: ['class-validator', 'validator', 'libphonenumber-js'],
+  },
   {
     name: 'cost analysis',
     how: 'graphql-query-complexity, lodash.get, @escape.tech/* (graphql-armor)',
@@ -62,22 +79,72 @@ export const BUCKETS: Bucket[] = [
   { name: 'JWT', how: 'jose', packages: ['jose'] },
   {
     name: 'logging',
-    how: 'winston, winston-transport, logform, triple-beam, readable-stream, safe-stable-stringify and winston\'s helpers',
-    packages: ['winston', 'winston-', 'logform', 'triple-beam', 'readable-stream', 'string_decoder', 'util-deprecate', 'safe-stable-stringify', 'fecha', '@colors/', '@dabh/', 'kuler', 'enabled', 'text-hex', 'color', 'one-time', 'fn.name', 'stack-trace', 'is-stream', 'async'],
+    how: "winston, winston-transport, logform, triple-beam, readable-stream, safe-stable-stringify and winston's helpers",
+    packages: [
+      'winston',
+      'winston-',
+      'logform',
+      'triple-beam',
+      'readable-stream',
+      'string_decoder',
+      'util-deprecate',
+      'safe-stable-stringify',
+      'fecha',
+      '@colors/',
+      '@dabh/',
+      'kuler',
+      'enabled',
+      'text-hex',
+      'color',
+      'one-time',
+      'fn.name',
+      'stack-trace',
+      'is-stream',
+      'async',
+    ],
   },
   {
     name: 'fastify',
-    how: 'fastify, @fastify/*, find-my-way, avvio, light-my-request, pino*, fast-*, ajv and fastify\'s other dependencies',
-    packages: ['fastify', '@fastify/', 'find-my-way', 'avvio', 'light-my-request', 'pino', 'pino-', '@pinojs/', 'sonic-boom', 'thread-stream', 'fast-', 'fastq', 'reusify', 'secure-json-parse', 'rfdc', 'toad-cache', 'ajv', 'abstract-logging', 'process-warning', 'ret', 'safe-regex2', 'quick-format-unescaped', 'atomic-sleep', 'set-cookie-parser', 'cookie', 'dequal', 'json-schema-ref-resolver'],
+    how: "fastify, @fastify/*, find-my-way, avvio, light-my-request, pino*, fast-*, ajv and fastify's other dependencies",
+    packages: [
+      'fastify',
+      '@fastify/',
+      'find-my-way',
+      'avvio',
+      'light-my-request',
+      'pino',
+      'pino-',
+      '@pinojs/',
+      'sonic-boom',
+      'thread-stream',
+      'fast-',
+      'fastq',
+      'reusify',
+      'secure-json-parse',
+      'rfdc',
+      'toad-cache',
+      'ajv',
+      'abstract-logging',
+      'process-warning',
+      'ret',
+      'safe-regex2',
+      'quick-format-unescaped',
+      'atomic-sleep',
+      'set-cookie-parser',
+      'cookie',
+      'dequal',
+      'json-schema-ref-resolver',
+    ],
   },
   { name: 'metrics', how: 'prom-client, tdigest, bintrees', packages: ['prom-client', 'tdigest', 'bintrees'] },
-  { name: 'groundwork code', how: 'the app\'s own compiled code: /dist/src/ (or /src/) outside node_modules' },
+  { name: 'groundwork code', how: "the app's own compiled code: /dist/src/ (or /src/) outside node_modules" },
   { name: 'Node core', how: 'node:* URLs with no package or app code above them (event loop, socket reads, timers)' },
   { name: 'V8 (program)', how: 'V8 node "(program)": time in native code and the VM not attributed to a JS function' },
   { name: 'other', how: 'everything else (the largest parts are listed)' },
 ];
 
-const matchesPackage = (name: string, pattern: string) => (pattern.endsWith('/') || pattern.endsWith('-') ? name.startsWith(pattern) : name === pattern);
+const matchesPackage = (name: string, pattern: string) =>
+  pattern.endsWith('/') || pattern.endsWith('-') ? name.startsWith(pattern) : name === pattern;
 
 /** The npm package a script URL belongs to (the innermost node_modules), and the path inside it. */
 export function packageOf(url: string): { name: string; path: string } | undefined {
@@ -98,18 +165,33 @@ export function bucketOf(frame: CallFrame): string | undefined {
   if (!frame.url) return undefined;
   if (frame.url.startsWith('node:')) return 'Node core';
   const found = packageOf(frame.url);
-  if (found?.name === 'graphql') return /^(language|validation)\//.test(found.path) ? 'graphql parse + validate' : 'graphql execution';
-  if (found) return BUCKETS.find((bucket) => bucket.packages?.some((pattern) => matchesPackage(found.name, pattern)))?.name ?? 'other';
+  if (found?.name === 'graphql')
+    return /^(language|validation)\//.test(found.path) ? 'graphql parse + validate' : 'graphql execution';
+  if (found)
+    return (
+      BUCKETS.find((bucket) => bucket.packages?.some((pattern) => matchesPackage(found.name, pattern)))?.name ?? 'other'
+    );
   return /\/(dist\/)?src\//.test(frame.url) ? 'groundwork code' : 'other';
 }
 
 /** What "other" holds, by package (or file), to show what no bucket claimed. */
 function otherLabel(frame: CallFrame): string {
-  return packageOf(frame.url)?.name ?? (frame.url ? frame.url.replace(/^.*\//, '') : frame.functionName || '(anonymous builtin)');
+  return (
+    packageOf(frame.url)?.name ??
+    (frame.url ? frame.url.replace(/^.*\//, '') : frame.functionName || '(anonymous builtin)')
+  );
 }
 
 /** Native calls that write to a socket, pipe or file (the time of the system call). */
-const WRITES = new Set(['writev', 'writeUtf8String', 'writeBuffer', 'writeLatin1String', 'writeAsciiString', 'writeUcs2String', 'writeString']);
+const WRITES = new Set([
+  'writev',
+  'writeUtf8String',
+  'writeBuffer',
+  'writeLatin1String',
+  'writeAsciiString',
+  'writeUcs2String',
+  'writeString',
+]);
 
 export interface ProfileSummary {
   /** Sampled time not idle, ms. */
@@ -134,7 +216,12 @@ export function summarise(profile: CpuProfile): ProfileSummary {
     const node = nodes.get(id)!;
     const own = bucketOf(node.callFrame);
     const up = parent.get(id);
-    let result: Attribution = own && own !== 'Node core' ? { bucket: own, frame: node.callFrame } : up === undefined ? undefined : attribute(up);
+    let result: Attribution =
+      own && own !== 'Node core'
+        ? { bucket: own, frame: node.callFrame }
+        : up === undefined
+          ? undefined
+          : attribute(up);
     if (!result && own === 'Node core') result = { bucket: own, frame: node.callFrame };
     resolved.set(id, result);
     return result;
@@ -167,22 +254,39 @@ export function summarise(profile: CpuProfile): ProfileSummary {
 }
 
 /** A markdown table: one row per bucket, per scenario its share of busy time; then CPU per request and what "other" holds. */
-export function bucketTable(results: { name: string; summary: ProfileSummary; requests: number; cpuMsPerRequest: number }[]): string {
+export function bucketTable(
+  results: { name: string; summary: ProfileSummary; requests: number; cpuMsPerRequest: number }[],
+): string {
   const percent = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-');
   const lines = [
     `| bucket | ${results.map((result) => `${result.name}, % of busy`).join(' | ')} | matched by |`,
     `|---|${results.map(() => '---|').join('')}---|`,
-    ...BUCKETS.map((bucket) => `| ${bucket.name} | ${results.map(({ summary }) => percent(summary.byBucket.get(bucket.name) ?? 0, summary.busyMs)).join(' | ')} | ${bucket.how} |`),
+    ...BUCKETS.map(
+      (bucket) =>
+        `| ${bucket.name} | ${results.map(({ summary }) => percent(summary.byBucket.get(bucket.name) ?? 0, summary.busyMs)).join(' | ')} | ${bucket.how} |`,
+    ),
     `| of all the above, in write calls | ${results.map(({ summary }) => percent(summary.writesMs, summary.busyMs)).join(' | ')} | native writev/write*String/writeBuffer (socket, pipe, file), also in their caller's bucket |`,
     `| busy, ms per request | ${results.map(({ summary, requests }) => (requests > 0 ? (summary.busyMs / requests).toFixed(2) : '-')).join(' | ')} | sampled time not idle ÷ requests: wall time, so on a busy machine it includes waiting for a CPU |`,
     `| CPU, ms per request | ${results.map(({ cpuMsPerRequest }) => cpuMsPerRequest.toFixed(2)).join(' | ')} | user + system time of the process (/proc) ÷ requests |`,
   ];
-  const others = results.map(({ name, summary }) => `${name}: ${summary.other.slice(0, 5).map(([label, ms]) => `${label} ${percent(ms, summary.busyMs)}`).join(', ') || 'nothing'}`);
+  const others = results.map(
+    ({ name, summary }) =>
+      `${name}: ${
+        summary.other
+          .slice(0, 5)
+          .map(([label, ms]) => `${label} ${percent(ms, summary.busyMs)}`)
+          .join(', ') || 'nothing'
+      }`,
+  );
   return `${lines.join('\n')}\n\n"other" holds: ${others.join('; ')}\n`;
 }
 
 /** Asks the agent in `child` for one profile around `load`, written to `file`; answers the profile and what `load` answered. */
-export async function profileAround<T>(child: ChildProcess, file: string, load: () => Promise<T>): Promise<{ profile: CpuProfile; result: T }> {
+export async function profileAround<T>(
+  child: ChildProcess,
+  file: string,
+  load: () => Promise<T>,
+): Promise<{ profile: CpuProfile; result: T }> {
   const reply = (key: string) =>
     new Promise<void>((resolve, reject) => {
       const onMessage = (message: Record<string, unknown>) => {

@@ -14,9 +14,16 @@ import { serveForBench } from './bench-serve';
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_MAX ?? 10) });
 // A key object built once: from bytes, jose would build one per verification.
 const key = createSecretKey(Buffer.from(process.env.JWT_SECRET ?? ''));
-const verifyOptions = { algorithms: ['HS256'], issuer: process.env.JWT_ISSUER ?? 'groundwork', audience: process.env.JWT_AUDIENCE ?? 'groundwork-api', typ: 'at+jwt' };
-const MEMBER = (organization: string) => `EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = ${organization} AND m.user_id = $2)`;
-const USER = (alias: string) => `CASE WHEN ${alias}.id IS NULL THEN NULL ELSE json_build_object('id', ${alias}.id, 'name', ${alias}.name) END`;
+const verifyOptions = {
+  algorithms: ['HS256'],
+  issuer: process.env.JWT_ISSUER ?? 'groundwork',
+  audience: process.env.JWT_AUDIENCE ?? 'groundwork-api',
+  typ: 'at+jwt',
+};
+const MEMBER = (organization: string) =>
+  `EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = ${organization} AND m.user_id = $2)`;
+const USER = (alias: string) =>
+  `CASE WHEN ${alias}.id IS NULL THEN NULL ELSE json_build_object('id', ${alias}.id, 'name', ${alias}.name) END`;
 
 const TASK = `SELECT json_build_object('id', t.id, 'title', t.title, 'status', t.status, 'assignee', ${USER('u')})::text AS data
   FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id WHERE t.id = $1 AND ${MEMBER('t.organization_id')}`;

@@ -10,9 +10,13 @@ export type ServerName = (typeof SERVERS)[number];
 
 /** `--servers a,b`: the names, in the bench's own order; throws on an unknown or empty list. */
 export function parseServers(value: string): ServerName[] {
-  const names = value.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const unknown = names.filter((name) => !(SERVERS as readonly string[]).includes(name));
-  if (unknown.length > 0 || names.length === 0) throw new Error(`--servers takes a comma-separated list of ${SERVERS.join(', ')}; got "${value}"`);
+  if (unknown.length > 0 || names.length === 0)
+    throw new Error(`--servers takes a comma-separated list of ${SERVERS.join(', ')}; got "${value}"`);
   return SERVERS.filter((name) => names.includes(name));
 }
 
@@ -74,7 +78,10 @@ interface PostGraphileData {
   addComment?: { result: { rowId: string; body: string } | null } | null;
 }
 
-const graphql = (query: string, variables: Record<string, unknown>): Request => ({ path: '', body: JSON.stringify({ query: query.replace(/\s+/g, ' ').trim(), variables }) });
+const graphql = (query: string, variables: Record<string, unknown>): Request => ({
+  path: '',
+  body: JSON.stringify({ query: query.replace(/\s+/g, ' ').trim(), variables }),
+});
 
 const fromGroundwork = ({ id, title, status, assignee }: TaskAnswer): TaskAnswer => ({
   id,
@@ -100,13 +107,19 @@ export function scenarios({ taskId, organizationId }: Fixture): Scenario[] {
       name: 'q1 task by id + assignee',
       writes: false,
       requests: {
-        groundwork: graphql('query($id: ID!) { task(id: $id) { id title status assignee { id name } } }', { id: taskId }),
+        groundwork: graphql('query($id: ID!) { task(id: $id) { id title status assignee { id name } } }', {
+          id: taskId,
+        }),
         reference: { path: '/task', body: JSON.stringify({ id: taskId }) },
-        postgraphile: graphql('query($id: UUID!) { taskByRowId(rowId: $id) { rowId title status userByAssigneeId { rowId name } } }', { id: taskId }),
+        postgraphile: graphql(
+          'query($id: UUID!) { taskByRowId(rowId: $id) { rowId title status userByAssigneeId { rowId name } } }',
+          { id: taskId },
+        ),
       },
       normalise(server, data) {
         if (server === 'groundwork') return fromGroundwork(required((data as GroundworkData).task, 'task'));
-        if (server === 'postgraphile') return fromPostGraphile(required((data as PostGraphileData).taskByRowId, 'task'));
+        if (server === 'postgraphile')
+          return fromPostGraphile(required((data as PostGraphileData).taskByRowId, 'task'));
         return fromGroundwork(required(data as TaskAnswer | null, 'task'));
       },
     },
@@ -115,14 +128,54 @@ export function scenarios({ taskId, organizationId }: Fixture): Scenario[] {
       writes: false,
       requests: {
         groundwork: graphql(
-          `query($org: ID!) { projects(organizationId: $org, first: 20) { edges { node { id name
-            tasks(first: 10, orderBy: { field: CREATED_AT, direction: ASC }) { edges { node { id title assignee { id name } } } } } } } }`,
+          `
+            query ($org: ID!) {
+              projects(organizationId: $org, first: 20) {
+                edges {
+                  node {
+                    id
+                    name
+                    tasks(first: 10, orderBy: { field: CREATED_AT, direction: ASC }) {
+                      edges {
+                        node {
+                          id
+                          title
+                          assignee {
+                            id
+                            name
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          `,
           { org: organizationId },
         ),
         reference: { path: '/nested', body: JSON.stringify({ organizationId }) },
         postgraphile: graphql(
-          `query($org: UUID!) { allProjects(condition: { organizationId: $org }, first: 20, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) { nodes { rowId name
-            tasksByProjectId(first: 10, orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) { nodes { rowId title userByAssigneeId { rowId name } } } } } }`,
+          `
+            query ($org: UUID!) {
+              allProjects(condition: { organizationId: $org }, first: 20, orderBy: [CREATED_AT_DESC, ROW_ID_DESC]) {
+                nodes {
+                  rowId
+                  name
+                  tasksByProjectId(first: 10, orderBy: [CREATED_AT_ASC, ROW_ID_ASC]) {
+                    nodes {
+                      rowId
+                      title
+                      userByAssigneeId {
+                        rowId
+                        name
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          `,
           { org: organizationId },
         ),
       },
@@ -141,20 +194,33 @@ export function scenarios({ taskId, organizationId }: Fixture): Scenario[] {
             tasks: node.tasksByProjectId.nodes.map(fromPostGraphile),
           }));
         }
-        return required(data as ProjectAnswer[] | null, 'projects').map((node) => ({ id: node.id, name: node.name, tasks: node.tasks.map(fromGroundwork) }));
+        return required(data as ProjectAnswer[] | null, 'projects').map((node) => ({
+          id: node.id,
+          name: node.name,
+          tasks: node.tasks.map(fromGroundwork),
+        }));
       },
     },
     {
       name: 'q3 addComment',
       writes: true,
       requests: {
-        groundwork: graphql('mutation($i: AddCommentInput!) { addComment(input: $i) { id body createdAt } }', { i: { taskId, body: 'bench comment' } }),
+        groundwork: graphql('mutation($i: AddCommentInput!) { addComment(input: $i) { id body createdAt } }', {
+          i: { taskId, body: 'bench comment' },
+        }),
         reference: { path: '/comment', body: JSON.stringify({ taskId, body: 'bench comment' }) },
-        postgraphile: graphql('mutation($i: AddCommentInput!) { addComment(input: $i) { result { rowId body createdAt } } }', { i: { taskId, body: 'bench comment' } }),
+        postgraphile: graphql(
+          'mutation($i: AddCommentInput!) { addComment(input: $i) { result { rowId body createdAt } } }',
+          { i: { taskId, body: 'bench comment' } },
+        ),
       },
       normalise(server, data): CommentAnswer {
-        if (server === 'groundwork') return (({ id, body }) => ({ id, body }))(required((data as GroundworkData).addComment, 'comment'));
-        if (server === 'postgraphile') return (({ rowId, body }) => ({ id: rowId, body }))(required((data as PostGraphileData).addComment?.result, 'comment'));
+        if (server === 'groundwork')
+          return (({ id, body }) => ({ id, body }))(required((data as GroundworkData).addComment, 'comment'));
+        if (server === 'postgraphile')
+          return (({ rowId, body }) => ({ id: rowId, body }))(
+            required((data as PostGraphileData).addComment?.result, 'comment'),
+          );
         return (({ id, body }) => ({ id, body }))(required(data as CommentAnswer | null, 'comment'));
       },
     },
@@ -164,12 +230,22 @@ export function scenarios({ taskId, organizationId }: Fixture): Scenario[] {
 /** The first place two normalised answers differ, as a path and both values; undefined when they are equal. */
 export function firstDifference(left: unknown, right: unknown, path = '$'): string | undefined {
   if (left === right) return undefined;
-  if (typeof left !== 'object' || typeof right !== 'object' || left === null || right === null || Array.isArray(left) !== Array.isArray(right)) {
+  if (
+    typeof left !== 'object' ||
+    typeof right !== 'object' ||
+    left === null ||
+    right === null ||
+    Array.isArray(left) !== Array.isArray(right)
+  ) {
     return `${path}: ${JSON.stringify(left)} vs ${JSON.stringify(right)}`;
   }
   const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])];
   for (const key of keys) {
-    const found = firstDifference((left as Record<string, unknown>)[key], (right as Record<string, unknown>)[key], Array.isArray(left) ? `${path}[${key}]` : `${path}.${key}`);
+    const found = firstDifference(
+      (left as Record<string, unknown>)[key],
+      (right as Record<string, unknown>)[key],
+      Array.isArray(left) ? `${path}[${key}]` : `${path}.${key}`,
+    );
     if (found) return found;
   }
   return undefined;

@@ -55,15 +55,39 @@ export async function startServer(name: ServerName, settings: ServerSettings): P
       API_BUDGET_PER_USER_PER_MINUTE: '1000000000',
       API_BUDGET_PER_IP_PER_MINUTE: '1000000000',
     };
-    const command = profile ? ['-r', './dist/scripts/bench-profile-agent.js', 'dist/src/main.js'] : ['dist/src/main.js'];
-    started = await startProcess(command, env, /groundwork ready at (http:\/\/\S+?\/graphql)/, { ...node, ipc: profile });
+    const command = profile
+      ? ['-r', './dist/scripts/bench-profile-agent.js', 'dist/src/main.js']
+      : ['dist/src/main.js'];
+    started = await startProcess(command, env, /groundwork ready at (http:\/\/\S+?\/graphql)/, {
+      ...node,
+      ipc: profile,
+    });
     baseUrl = started.match[1];
   } else if (name === 'reference') {
-    started = await startProcess(['dist/scripts/bench-reference.js'], { ...jwt, DATABASE_URL: viaCounter, POOL_MAX: '10', PORT: '0' }, /reference ready on (\d+)/, node);
+    started = await startProcess(
+      ['dist/scripts/bench-reference.js'],
+      { ...jwt, DATABASE_URL: viaCounter, POOL_MAX: '10', PORT: '0' },
+      /reference ready on (\d+)/,
+      node,
+    );
     baseUrl = `http://127.0.0.1:${started.match[1]}`;
   } else {
-    const env = { ...jwt, DATABASE_URL: viaCounter, POOL_MAX: '10', PORT: '0', POSTGRAPHILE_MODULES: runtimes.postgraphile!, MEMBER_ROLE, NODE_ENV: 'production', GRAPHILE_ENV: 'production' };
-    started = await startProcess(['dist/scripts/bench-postgraphile-server.js'], env, /postgraphile ready on (\d+)/, node);
+    const env = {
+      ...jwt,
+      DATABASE_URL: viaCounter,
+      POOL_MAX: '10',
+      PORT: '0',
+      POSTGRAPHILE_MODULES: runtimes.postgraphile!,
+      MEMBER_ROLE,
+      NODE_ENV: 'production',
+      GRAPHILE_ENV: 'production',
+    };
+    started = await startProcess(
+      ['dist/scripts/bench-postgraphile-server.js'],
+      env,
+      /postgraphile ready on (\d+)/,
+      node,
+    );
     baseUrl = `http://127.0.0.1:${started.match[1]}/graphql`;
   }
   return { name, baseUrl, pid: started.child.pid!, counter, child: started.child };

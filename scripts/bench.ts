@@ -59,7 +59,10 @@ interface Measurement {
 }
 
 async function prepareDatabase(): Promise<void> {
-  const exists = await withClient(ADMIN_URL, async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rowCount);
+  const exists = await withClient(
+    ADMIN_URL,
+    async (client) => (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE])).rowCount,
+  );
   if (!exists) await withClient(ADMIN_URL, (client) => client.query(`CREATE DATABASE ${DATABASE}`));
   const seeded = await withClient(BENCH_URL, async (client) => {
     const table = await client.query<{ t: string | null }>(`SELECT to_regclass('public.tasks') AS t`);
@@ -71,7 +74,14 @@ async function prepareDatabase(): Promise<void> {
     execFileSync(process.execPath, ['dist/scripts/seed.js', '--scale', 'large', '--force'], {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), DATA_ENCRYPTION_KEYS, DATABASE_URL: BENCH_URL, LOG_LEVEL: 'error' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        DATA_ENCRYPTION_KEYS,
+        DATABASE_URL: BENCH_URL,
+        LOG_LEVEL: 'error',
+      },
     });
   }
 }
@@ -81,7 +91,9 @@ async function drainEvents(): Promise<number> {
   const started = Date.now();
   await withClient(BENCH_URL, async (client) => {
     for (;;) {
-      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL');
+      const { rows } = await client.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL',
+      );
       if (rows[0].n === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -91,7 +103,8 @@ async function drainEvents(): Promise<number> {
 
 function readComment(id: string): Promise<StoredComment | undefined> {
   return withClient(BENCH_URL, async (client) => {
-    const sql = 'SELECT task_id AS "taskId", author_id AS "authorId", organization_id AS "organizationId" FROM comments WHERE id = $1';
+    const sql =
+      'SELECT task_id AS "taskId", author_id AS "authorId", organization_id AS "organizationId" FROM comments WHERE id = $1';
     return (await client.query<StoredComment>(sql, [id])).rows[0];
   });
 }
@@ -104,7 +117,14 @@ async function measure(server: Running, scenario: Scenario, headers: Record<stri
   await drain?.();
   server.counter.reset();
   const cpuBefore = cpuSeconds(server.pid);
-  const result = await autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: DURATION, headers: { 'content-type': 'application/json', ...headers }, body: request.body });
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: DURATION,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: request.body,
+  });
   // The events the requests raised are part of their cost: their SQL and CPU count, and the next measurement starts after them.
   const drainSeconds = (await drain?.()) ?? 0;
   const completed = result.requests.total || 1;
@@ -139,7 +159,9 @@ async function rounds(running: Running[], list: Scenario[], headers: Record<stri
           scenario.writes && server.name === 'groundwork' ? `events handled ${m.drainSeconds} s after the load` : '',
           m.errors > 0 ? `${m.errors} errors` : '',
           m.requests === 0 ? 'no request completed: run longer' : '',
-        ].filter(Boolean).join('; ');
+        ]
+          .filter(Boolean)
+          .join('; ');
         const ratio = limit ? (m.requestsPerSecond / limit.requestsPerSecond).toFixed(2) : '-';
         rows.push(
           `| ${scenario.name} | ${server.name} | ${m.requestsPerSecond} | ${m.p50} | ${m.p99} | ${m.statementsPerRequest} (${m.transactionControlPerRequest}) | ${m.cpuMsPerRequest} | ${ratio} | ${notes} |`,
@@ -163,11 +185,22 @@ async function profile(groundwork: Running, list: Scenario[], headers: Record<st
   for (const scenario of list) {
     const short = scenario.name.split(' ')[0];
     const file = join(PROFILES_DIR, `groundwork-${short}-${stamp}.cpuprofile`);
-    const { profile: cpu, result } = await profileAround(groundwork.child, file, () => measure(groundwork, scenario, headers));
-    process.stdout.write(`${scenario.name}: ${result.requestsPerSecond} req/s under the profiler, ${result.cpuMsPerRequest} CPU ms/req (from /proc); ${file}\n`);
-    results.push({ name: short, summary: summarise(cpu), requests: result.requests, cpuMsPerRequest: result.cpuMsPerRequest });
+    const { profile: cpu, result } = await profileAround(groundwork.child, file, () =>
+      measure(groundwork, scenario, headers),
+    );
+    process.stdout.write(
+      `${scenario.name}: ${result.requestsPerSecond} req/s under the profiler, ${result.cpuMsPerRequest} CPU ms/req (from /proc); ${file}\n`,
+    );
+    results.push({
+      name: short,
+      summary: summarise(cpu),
+      requests: result.requests,
+      cpuMsPerRequest: result.cpuMsPerRequest,
+    });
   }
-  process.stdout.write(`\nself time by bucket (open a .cpuprofile in Chrome DevTools or speedscope for the call tree)\n${bucketTable(results)}`);
+  process.stdout.write(
+    `\nself time by bucket (open a .cpuprofile in Chrome DevTools or speedscope for the call tree)\n${bucketTable(results)}`,
+  );
 }
 
 /**
@@ -176,7 +209,10 @@ async function profile(groundwork: Running, list: Scenario[], headers: Record<st
  */
 async function accessToken(groundwork: Running | undefined, memberId: string): Promise<string> {
   if (groundwork) {
-    const body = JSON.stringify({ query: 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }', variables: { i: MEMBER } });
+    const body = JSON.stringify({
+      query: 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }',
+      variables: { i: MEMBER },
+    });
     return ((await post(groundwork.baseUrl, body, {})) as { logIn: { accessToken: string } }).logIn.accessToken;
   }
   return new SignJWT({})
@@ -198,25 +234,48 @@ async function main(): Promise<void> {
   const active = servers.filter((name) => name !== 'postgraphile' || runtimes.postgraphile);
   const running: Running[] = [];
   try {
-    const settings = { benchUrl: BENCH_URL, runtimes, jwt: JWT, dataEncryptionKeys: DATA_ENCRYPTION_KEYS, profile: PROFILE, logsDir: LOGS_DIR };
+    const settings = {
+      benchUrl: BENCH_URL,
+      runtimes,
+      jwt: JWT,
+      dataEncryptionKeys: DATA_ENCRYPTION_KEYS,
+      profile: PROFILE,
+      logsDir: LOGS_DIR,
+    };
     for (const name of active) running.push(await startServer(name, settings));
-    const fixture = await withClient(BENCH_URL, async (client) =>
-      (await client.query(
-        `SELECT o.id AS "organizationId", t.id AS "taskId", u.id AS "memberId" FROM organizations o JOIN tasks t ON t.organization_id = o.id, users u
+    const fixture = await withClient(
+      BENCH_URL,
+      async (client) =>
+        (
+          await client.query(
+            `SELECT o.id AS "organizationId", t.id AS "taskId", u.id AS "memberId" FROM organizations o JOIN tasks t ON t.organization_id = o.id, users u
           WHERE o.slug = 'org-0' AND t.assignee_id IS NOT NULL AND u.email = $1 ORDER BY t.id LIMIT 1`,
-        [MEMBER.email],
-      )).rows[0] as { organizationId: string; taskId: string; memberId: string },
+            [MEMBER.email],
+          )
+        ).rows[0] as { organizationId: string; taskId: string; memberId: string },
     );
-    const token = await accessToken(running.find((server) => server.name === 'groundwork'), fixture.memberId);
+    const token = await accessToken(
+      running.find((server) => server.name === 'groundwork'),
+      fixture.memberId,
+    );
     const headers = { authorization: `Bearer ${token}` };
-    const picked = option('scenarios', '').split(',').map((name) => name.trim()).filter(Boolean);
-    const list = scenarios(fixture).filter((scenario) => picked.length === 0 || picked.includes(scenario.name.split(' ')[0]));
-    if (list.length === 0) throw new Error(`--scenarios takes a comma-separated list of q1, q2, q3; got "${picked.join(',')}"`);
-    process.stdout.write(`servers on Node ${runtimes.node ? NODE_VERSION : process.versions.node}: ${running.map((server) => server.name).join(', ')}\n`);
+    const picked = option('scenarios', '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    const list = scenarios(fixture).filter(
+      (scenario) => picked.length === 0 || picked.includes(scenario.name.split(' ')[0]),
+    );
+    if (list.length === 0)
+      throw new Error(`--scenarios takes a comma-separated list of q1, q2, q3; got "${picked.join(',')}"`);
+    process.stdout.write(
+      `servers on Node ${runtimes.node ? NODE_VERSION : process.versions.node}: ${running.map((server) => server.name).join(', ')}\n`,
+    );
     if (PROFILE) return await profile(running[0], list, headers);
     if (running.length > 1) {
       const expected = { taskId: fixture.taskId, authorId: fixture.memberId, organizationId: fixture.organizationId };
-      for (const line of await checkSameAnswers(running, list, headers, expected, readComment)) process.stdout.write(`${line}\n`);
+      for (const line of await checkSameAnswers(running, list, headers, expected, readComment))
+        process.stdout.write(`${line}\n`);
     }
     await rounds(running, list, headers);
   } finally {

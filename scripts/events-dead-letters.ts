@@ -1,5 +1,10 @@
 import type { Config } from '../src/config/config';
-import { StreamDeadLetters, TableDeadLetters, type DeadLetter, type DeadLetters } from '../src/platform/events/dead-letters';
+import {
+  StreamDeadLetters,
+  TableDeadLetters,
+  type DeadLetter,
+  type DeadLetters,
+} from '../src/platform/events/dead-letters';
 import { createRedisClient, streamKeys, untilReady } from '../src/platform/events/redis';
 import type { Logger } from '../src/platform/logging/logger';
 import { loadScriptConfig, scriptDataSource, scriptLogger } from './cli-support';
@@ -10,12 +15,18 @@ const USAGE = `Usage:
   npm run events:dead-letters -- --replay <id>   hand one back to its consumer (its id from the list)`;
 
 /** The dead letters of the configured transport: the Redis dead-letter stream, or the inline transport's table. */
-async function openDeadLetters(config: Config, logger: Logger): Promise<{ store: DeadLetters; close(): Promise<void> }> {
+async function openDeadLetters(
+  config: Config,
+  logger: Logger,
+): Promise<{ store: DeadLetters; close(): Promise<void> }> {
   if (config.eventsTransport === 'redis-streams') {
     const redis = createRedisClient(config.REDIS_URL!, logger, 'events-dead-letters');
     await untilReady(redis, 5000);
     if (redis.status !== 'ready') throw new Error(`Redis at ${new URL(config.REDIS_URL!).host} does not answer`);
-    return { store: new StreamDeadLetters(redis, streamKeys(config.REDIS_KEY_PREFIX)), close: async () => redis.disconnect() };
+    return {
+      store: new StreamDeadLetters(redis, streamKeys(config.REDIS_KEY_PREFIX)),
+      close: async () => redis.disconnect(),
+    };
   }
   const dataSource = await scriptDataSource(config, logger);
   await dataSource.initialize();
@@ -27,11 +38,26 @@ function printTable(letters: DeadLetter[]): void {
     process.stdout.write('No dead letters.\n');
     return;
   }
-  const rows = letters.map((letter) => [letter.id, letter.consumer, letter.eventType, letter.eventId, String(letter.attempts), letter.failedAt.toISOString(), letter.error]);
+  const rows = letters.map((letter) => [
+    letter.id,
+    letter.consumer,
+    letter.eventType,
+    letter.eventId,
+    String(letter.attempts),
+    letter.failedAt.toISOString(),
+    letter.error,
+  ]);
   const header = ['id', 'consumer', 'type', 'event id', 'attempts', 'failed at', 'error'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => Math.min(row[column].length, 60))));
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => Math.min(row[column].length, 60))),
+  );
   for (const row of [header, ...rows]) {
-    process.stdout.write(`${row.map((cell, column) => cell.slice(0, 60).padEnd(widths[column])).join('  ').trimEnd()}\n`);
+    process.stdout.write(
+      `${row
+        .map((cell, column) => cell.slice(0, 60).padEnd(widths[column]))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   }
 }
 

@@ -2,7 +2,15 @@ import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { clashes, exportNames, identifierClashes, migrationTables, migrationTimestamps, nameProblems, type Existing } from './module-template/checks';
+import {
+  clashes,
+  exportNames,
+  identifierClashes,
+  migrationTables,
+  migrationTimestamps,
+  nameProblems,
+  type Existing,
+} from './module-template/checks';
 import { inputsFile, resolverFile, typesFile } from './module-template/graphql';
 import { KEBAB, moduleNames, type ModuleNames } from './module-template/names';
 import { entityFile, migrationFile, repositoryFile } from './module-template/record';
@@ -19,7 +27,8 @@ import { indexFile, moduleFile, registerModule } from './module-template/wiring'
  */
 const root = resolve(__dirname, '..');
 const REGISTRY = 'src/modules/index.ts';
-const USAGE = 'usage: npm run gen:module -- <name> [--singular <word>]   (name: kebab-case plural, e.g. labels or time-entries)';
+const USAGE =
+  'usage: npm run gen:module -- <name> [--singular <word>]   (name: kebab-case plural, e.g. labels or time-entries)';
 
 class Refusal extends Error {
   constructor(readonly problems: string[]) {
@@ -77,7 +86,11 @@ function existing(): Promise<Existing> {
     queries: new Set(Object.keys(schema.getQueryType()?.getFields() ?? {})),
     mutations: new Set(Object.keys(schema.getMutationType()?.getFields() ?? {})),
     eventTypes: new Set(eventTypes.entries.map((entry) => entry.type)),
-    tables: new Set([...getMetadataArgsStorage().tables.flatMap((table) => (table.name ? [table.name] : [])), ...migrationTables(root), 'migrations']),
+    tables: new Set([
+      ...getMetadataArgsStorage().tables.flatMap((table) => (table.name ? [table.name] : [])),
+      ...migrationTables(root),
+      'migrations',
+    ]),
     exportNames: new Set(exportNames(root)),
   }));
 }
@@ -86,7 +99,9 @@ function existing(): Promise<Existing> {
 async function plan(argv: string[]): Promise<{ n: ModuleNames; files: Map<string, string> }> {
   const args = parseArgs(argv);
   if (!KEBAB.test(args.module)) {
-    throw new Refusal([`"${args.module}" is not a module name: lower-case kebab-case, ^[a-z][a-z0-9-]*$ without a leading, trailing or double hyphen (labels, time-entries)`]);
+    throw new Refusal([
+      `"${args.module}" is not a module name: lower-case kebab-case, ^[a-z][a-z0-9-]*$ without a leading, trailing or double hyphen (labels, time-entries)`,
+    ]);
   }
   let n: ModuleNames;
   try {
@@ -95,13 +110,16 @@ async function plan(argv: string[]): Promise<{ n: ModuleNames; files: Map<string
     throw new Refusal([(error as Error).message]);
   }
   const problems = nameProblems(n);
-  if (existsSync(join(root, 'src/modules', n.module))) problems.push(`the module src/modules/${n.module} exists already`);
+  if (existsSync(join(root, 'src/modules', n.module)))
+    problems.push(`the module src/modules/${n.module} exists already`);
   if (problems.length > 0) throw new Refusal(problems);
 
   // After every migration there is, whatever the clock says: TypeORM runs them by timestamp and the list must follow the registry.
   const timestamp = Math.max(Date.now(), ...migrationTimestamps(root).map((stamp) => stamp + 1));
   const files = render(n, timestamp);
-  problems.push(...[...files.keys()].filter((path) => existsSync(join(root, path))).map((path) => `${path} exists already`));
+  problems.push(
+    ...[...files.keys()].filter((path) => existsSync(join(root, path))).map((path) => `${path} exists already`),
+  );
   problems.push(...identifierClashes(files));
   try {
     files.set(REGISTRY, registerModule(readFileSync(join(root, REGISTRY), 'utf8'), n));
@@ -150,7 +168,9 @@ async function main(): Promise<void> {
     planned = await plan(process.argv.slice(2));
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
-    process.stderr.write(`gen:module: nothing was written:\n${error.problems.map((problem) => `  - ${problem}`).join('\n')}\n`);
+    process.stderr.write(
+      `gen:module: nothing was written:\n${error.problems.map((problem) => `  - ${problem}`).join('\n')}\n`,
+    );
     process.exit(1);
   }
   const { n, files } = planned;

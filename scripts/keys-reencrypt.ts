@@ -1,4 +1,9 @@
-import { reencryptSecrets, secretsByKey, type ReencryptReport, type SecretsCount } from '../src/modules/webhooks/endpoint-secrets';
+import {
+  reencryptSecrets,
+  secretsByKey,
+  type ReencryptReport,
+  type SecretsCount,
+} from '../src/modules/webhooks/endpoint-secrets';
 import { SecretBox } from '../src/modules/webhooks/secret-box';
 import { UnitOfWork } from '../src/platform/database/unit-of-work';
 import { loadScriptConfig, scriptDataSource, scriptLogger } from './cli-support';
@@ -13,7 +18,9 @@ const byKey = (counts: SecretsCount[]) => counts.map(({ keyId, count }) => `${ke
 function printReport(report: ReencryptReport): void {
   const moved = report.moved.reduce((sum, entry) => sum + entry.count, 0);
   const from = moved > 0 ? ` (from ${byKey(report.moved)})` : '';
-  process.stdout.write(`Re-encrypted ${plural(moved)} under key ${report.keyId}${from}; ${report.alreadyCurrent} already under it.\n`);
+  process.stdout.write(
+    `Re-encrypted ${plural(moved)} under key ${report.keyId}${from}; ${report.alreadyCurrent} already under it.\n`,
+  );
   for (const { count, reason } of report.unreadable) {
     process.stderr.write(`${plural(count)} left unchanged: ${reason}\n`);
   }
@@ -38,7 +45,9 @@ async function main(): Promise<number> {
     const box = SecretBox.fromConfig(config);
     if (args.includes('--dry-run')) {
       const counts = await secretsByKey(uow, box);
-      process.stdout.write(`${counts.length === 0 ? 'No webhook secrets stored.' : `Webhook secrets by key: ${byKey(counts)}.`} New ones are sealed under ${box.currentKeyId}.\n`);
+      process.stdout.write(
+        `${counts.length === 0 ? 'No webhook secrets stored.' : `Webhook secrets by key: ${byKey(counts)}.`} New ones are sealed under ${box.currentKeyId}.\n`,
+      );
       return 0;
     }
     const report = await reencryptSecrets(uow, box);

@@ -34,7 +34,11 @@ export function startProcess(
   return options.logFile ? watchFile(child, options.logFile, command, ready) : watchPipes(child, command, ready);
 }
 
-function watchPipes(child: ChildProcess, command: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+function watchPipes(
+  child: ChildProcess,
+  command: string[],
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   let output = '';
   return new Promise((done, fail) => {
     const onData = (chunk: Buffer) => {
@@ -54,7 +58,12 @@ function watchPipes(child: ChildProcess, command: string[], ready: RegExp): Prom
   });
 }
 
-function watchFile(child: ChildProcess, file: string, command: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+function watchFile(
+  child: ChildProcess,
+  file: string,
+  command: string[],
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   return new Promise((done, fail) => {
     const poll = setInterval(() => {
       const match = ready.exec(readFileSync(file, 'utf8'));
@@ -70,7 +79,9 @@ function watchFile(child: ChildProcess, file: string, command: string[], ready: 
 }
 
 function statusField(pid: number, field: string): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith(`${field}:`));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith(`${field}:`));
   return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
 }
 

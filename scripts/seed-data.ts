@@ -33,8 +33,28 @@ export class SeededRandom {
 }
 
 const VERBS = ['Fix', 'Write', 'Review', 'Ship', 'Design', 'Test', 'Plan', 'Refactor', 'Document', 'Measure'];
-const THINGS = ['login flow', 'billing page', 'search', 'onboarding', 'API limits', 'dashboard', 'export', 'invoices', 'mobile layout', 'alerts'];
-const WORDS = ['looks good', 'needs another pass', 'blocked on review', 'done on staging', 'see the spec', 'can we split this', 'agreed', 'ping me'];
+const THINGS = [
+  'login flow',
+  'billing page',
+  'search',
+  'onboarding',
+  'API limits',
+  'dashboard',
+  'export',
+  'invoices',
+  'mobile layout',
+  'alerts',
+];
+const WORDS = [
+  'looks good',
+  'needs another pass',
+  'blocked on review',
+  'done on staging',
+  'see the spec',
+  'can we split this',
+  'agreed',
+  'ping me',
+];
 
 export function taskTitle(random: SeededRandom): string {
   return `${random.pick(VERBS)} ${random.pick(THINGS)}`;

@@ -12,10 +12,25 @@ import { commentBody, SeededRandom, taskTitle } from './seed-data';
  * unless `-- --force`, which empties it first.
  */
 export const SEED_PASSWORD = 'groundwork-demo';
-const LARGE = { organizations: 10, usersPerOrganization: 100, projectsPerOrganization: 50, tasksPerProject: 100, commentsPerTask: 2 };
+const LARGE = {
+  organizations: 10,
+  usersPerOrganization: 100,
+  projectsPerOrganization: 50,
+  tasksPerProject: 100,
+  commentsPerTask: 2,
+};
 const BASE_TIME = Date.parse('2026-01-01T00:00:00.000Z');
 const CHUNK = 5000;
-const TABLES = ['comments', 'tasks', 'projects', 'invitations', 'memberships', 'organizations', 'refresh_tokens', 'users'];
+const TABLES = [
+  'comments',
+  'tasks',
+  'projects',
+  'invitations',
+  'memberships',
+  'organizations',
+  'refresh_tokens',
+  'users',
+];
 
 interface Users {
   ids: string[];
@@ -34,7 +49,9 @@ async function main(): Promise<void> {
     await runMigrations(dataSource);
     const [{ n }] = (await dataSource.query('SELECT count(*)::int AS n FROM users')) as { n: number }[];
     if (n > 0 && !force) {
-      process.stderr.write(`The database already holds ${n} user(s); seeding refuses to mix with real data. Add -- --force to empty it first.\n`);
+      process.stderr.write(
+        `The database already holds ${n} user(s); seeding refuses to mix with real data. Add -- --force to empty it first.\n`,
+      );
       process.exitCode = 1;
       return;
     }
@@ -56,45 +73,51 @@ async function seedDemo(dataSource: DataSource, cost: number): Promise<void> {
     { name: 'Carol Member', email: 'carol@example.com', role: 'MEMBER' },
   ];
   await dataSource.transaction(async (manager) => {
-    const users = { ids: people.map(() => random.uuid()), emails: people.map((p) => p.email), names: people.map((p) => p.name) };
+    const users = {
+      ids: people.map(() => random.uuid()),
+      emails: people.map((p) => p.email),
+      names: people.map((p) => p.name),
+    };
     await insertUsers(manager, users, passwordHash, 0);
     const organizationId = random.uuid();
-    await manager.query(`INSERT INTO organizations (id, name, slug, created_at, updated_at) VALUES ($1, 'Acme', 'acme', $2, $2)`, [
-      organizationId,
-      new Date(BASE_TIME),
-    ]);
+    await manager.query(
+      `INSERT INTO organizations (id, name, slug, created_at, updated_at) VALUES ($1, 'Acme', 'acme', $2, $2)`,
+      [organizationId, new Date(BASE_TIME)],
+    );
     for (const [index, person] of people.entries()) {
-      await manager.query(`INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`, [
-        organizationId,
-        users.ids[index],
-        person.role,
-        new Date(BASE_TIME + index * 1000),
-      ]);
+      await manager.query(
+        `INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)`,
+        [organizationId, users.ids[index], person.role, new Date(BASE_TIME + index * 1000)],
+      );
     }
     for (const [p, name] of ['Website relaunch', 'Mobile app', 'Q3 planning'].entries()) {
       const projectId = random.uuid();
-      await manager.query(`INSERT INTO projects (id, organization_id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`, [
-        projectId,
-        organizationId,
-        name,
-        `Demo project ${p + 1}`,
-        new Date(BASE_TIME + p * 60_000),
-      ]);
+      await manager.query(
+        `INSERT INTO projects (id, organization_id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+        [projectId, organizationId, name, `Demo project ${p + 1}`, new Date(BASE_TIME + p * 60_000)],
+      );
       for (let t = 0; t < 8; t += 1) {
         const taskId = random.uuid();
         const created = new Date(BASE_TIME + p * 60_000 + t * 1000);
         await manager.query(
           `INSERT INTO tasks (id, project_id, organization_id, title, status, priority, assignee_id, created_by_id, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-          [taskId, projectId, organizationId, taskTitle(random), random.pick(['TODO', 'IN_PROGRESS', 'DONE']), random.int(5), random.pick(users.ids), users.ids[0], created],
+          [
+            taskId,
+            projectId,
+            organizationId,
+            taskTitle(random),
+            random.pick(['TODO', 'IN_PROGRESS', 'DONE']),
+            random.int(5),
+            random.pick(users.ids),
+            users.ids[0],
+            created,
+          ],
         );
-        await manager.query(`INSERT INTO comments (task_id, organization_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)`, [
-          taskId,
-          organizationId,
-          random.pick(users.ids),
-          commentBody(random),
-          created,
-        ]);
+        await manager.query(
+          `INSERT INTO comments (task_id, organization_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)`,
+          [taskId, organizationId, random.pick(users.ids), commentBody(random), created],
+        );
       }
     }
   });
@@ -114,8 +137,13 @@ async function seedLarge(dataSource: DataSource): Promise<void> {
     projects: LARGE.organizations * LARGE.projectsPerOrganization,
   };
   const taskCount = totals.projects * LARGE.tasksPerProject;
-  const bar = new SingleBar({ format: 'seeding {bar} {percentage}% | {value}/{total} rows | {stage}' }, Presets.shades_classic);
-  bar.start(totals.users * 2 + LARGE.organizations + totals.projects + taskCount * (1 + LARGE.commentsPerTask), 0, { stage: 'users' });
+  const bar = new SingleBar(
+    { format: 'seeding {bar} {percentage}% | {value}/{total} rows | {stage}' },
+    Presets.shades_classic,
+  );
+  bar.start(totals.users * 2 + LARGE.organizations + totals.projects + taskCount * (1 + LARGE.commentsPerTask), 0, {
+    stage: 'users',
+  });
 
   await dataSource.transaction(async (manager) => {
     const users: Users = { ids: [], emails: [], names: [] };
@@ -128,22 +156,35 @@ async function seedLarge(dataSource: DataSource): Promise<void> {
     bar.increment(totals.users, { stage: 'organizations' });
 
     const organizationIds = Array.from({ length: LARGE.organizations }, () => random.uuid());
-    await insertRows(manager, 'organizations (id, name, slug, created_at, updated_at)', ['uuid', 'text', 'text', 'timestamptz', 'timestamptz'], [
-      organizationIds,
-      organizationIds.map((_, o) => `Organization ${o}`),
-      organizationIds.map((_, o) => `org-${o}`),
-      organizationIds.map((_, o) => new Date(BASE_TIME + o * 1000)),
-      organizationIds.map((_, o) => new Date(BASE_TIME + o * 1000)),
-    ]);
+    await insertRows(
+      manager,
+      'organizations (id, name, slug, created_at, updated_at)',
+      ['uuid', 'text', 'text', 'timestamptz', 'timestamptz'],
+      [
+        organizationIds,
+        organizationIds.map((_, o) => `Organization ${o}`),
+        organizationIds.map((_, o) => `org-${o}`),
+        organizationIds.map((_, o) => new Date(BASE_TIME + o * 1000)),
+        organizationIds.map((_, o) => new Date(BASE_TIME + o * 1000)),
+      ],
+    );
     bar.increment(LARGE.organizations, { stage: 'memberships' });
 
-    const memberOf = (o: number) => users.ids.slice(o * LARGE.usersPerOrganization, (o + 1) * LARGE.usersPerOrganization);
-    await insertRows(manager, 'memberships (organization_id, user_id, role, created_at)', ['uuid', 'uuid', 'text', 'timestamptz'], [
-      users.ids.map((_, u) => organizationIds[Math.floor(u / LARGE.usersPerOrganization)]),
-      users.ids,
-      users.ids.map((_, u) => (u % LARGE.usersPerOrganization === 0 ? 'OWNER' : u % LARGE.usersPerOrganization < 5 ? 'ADMIN' : 'MEMBER')),
-      users.ids.map((_, u) => new Date(BASE_TIME + u * 1000)),
-    ]);
+    const memberOf = (o: number) =>
+      users.ids.slice(o * LARGE.usersPerOrganization, (o + 1) * LARGE.usersPerOrganization);
+    await insertRows(
+      manager,
+      'memberships (organization_id, user_id, role, created_at)',
+      ['uuid', 'uuid', 'text', 'timestamptz'],
+      [
+        users.ids.map((_, u) => organizationIds[Math.floor(u / LARGE.usersPerOrganization)]),
+        users.ids,
+        users.ids.map((_, u) =>
+          u % LARGE.usersPerOrganization === 0 ? 'OWNER' : u % LARGE.usersPerOrganization < 5 ? 'ADMIN' : 'MEMBER',
+        ),
+        users.ids.map((_, u) => new Date(BASE_TIME + u * 1000)),
+      ],
+    );
     bar.increment(totals.users, { stage: 'projects' });
 
     const projects = { ids: [] as string[], organizations: [] as number[] };
@@ -153,19 +194,41 @@ async function seedLarge(dataSource: DataSource): Promise<void> {
         projects.organizations.push(o);
       }
     }
-    await insertRows(manager, 'projects (id, organization_id, name, created_at, updated_at)', ['uuid', 'uuid', 'text', 'timestamptz', 'timestamptz'], [
-      projects.ids,
-      projects.organizations.map((o) => organizationIds[o]),
-      projects.ids.map((_, p) => `Project ${p}`),
-      projects.ids.map((_, p) => new Date(BASE_TIME + p * 60_000)),
-      projects.ids.map((_, p) => new Date(BASE_TIME + p * 60_000)),
-    ]);
+    await insertRows(
+      manager,
+      'projects (id, organization_id, name, created_at, updated_at)',
+      ['uuid', 'uuid', 'text', 'timestamptz', 'timestamptz'],
+      [
+        projects.ids,
+        projects.organizations.map((o) => organizationIds[o]),
+        projects.ids.map((_, p) => `Project ${p}`),
+        projects.ids.map((_, p) => new Date(BASE_TIME + p * 60_000)),
+        projects.ids.map((_, p) => new Date(BASE_TIME + p * 60_000)),
+      ],
+    );
     bar.increment(totals.projects, { stage: 'tasks and comments' });
 
     for (let p = 0; p < projects.ids.length; p += CHUNK / LARGE.tasksPerProject) {
       const batch = projects.ids.slice(p, p + CHUNK / LARGE.tasksPerProject);
-      const task = { ids: [] as string[], project: [] as string[], org: [] as string[], title: [] as string[], status: [] as string[], priority: [] as number[], due: [] as (Date | null)[], assignee: [] as (string | null)[], creator: [] as string[], created: [] as Date[] };
-      const comment = { task: [] as string[], org: [] as string[], author: [] as string[], body: [] as string[], created: [] as Date[] };
+      const task = {
+        ids: [] as string[],
+        project: [] as string[],
+        org: [] as string[],
+        title: [] as string[],
+        status: [] as string[],
+        priority: [] as number[],
+        due: [] as (Date | null)[],
+        assignee: [] as (string | null)[],
+        creator: [] as string[],
+        created: [] as Date[],
+      };
+      const comment = {
+        task: [] as string[],
+        org: [] as string[],
+        author: [] as string[],
+        body: [] as string[],
+        created: [] as Date[],
+      };
       for (const [offset, projectId] of batch.entries()) {
         const o = projects.organizations[p + offset];
         const members = memberOf(o);
@@ -195,16 +258,27 @@ async function seedLarge(dataSource: DataSource): Promise<void> {
         manager,
         'tasks (id, project_id, organization_id, title, status, priority, due_date, assignee_id, created_by_id, created_at, updated_at)',
         ['uuid', 'uuid', 'uuid', 'text', 'text', 'int', 'timestamptz', 'uuid', 'uuid', 'timestamptz', 'timestamptz'],
-        [task.ids, task.project, task.org, task.title, task.status, task.priority, task.due, task.assignee, task.creator, task.created, task.created],
+        [
+          task.ids,
+          task.project,
+          task.org,
+          task.title,
+          task.status,
+          task.priority,
+          task.due,
+          task.assignee,
+          task.creator,
+          task.created,
+          task.created,
+        ],
       );
       bar.increment(task.ids.length);
-      await insertRows(manager, 'comments (task_id, organization_id, author_id, body, created_at)', ['uuid', 'uuid', 'uuid', 'text', 'timestamptz'], [
-        comment.task,
-        comment.org,
-        comment.author,
-        comment.body,
-        comment.created,
-      ]);
+      await insertRows(
+        manager,
+        'comments (task_id, organization_id, author_id, body, created_at)',
+        ['uuid', 'uuid', 'uuid', 'text', 'timestamptz'],
+        [comment.task, comment.org, comment.author, comment.body, comment.created],
+      );
       bar.increment(comment.task.length);
     }
   });
@@ -215,19 +289,34 @@ async function seedLarge(dataSource: DataSource): Promise<void> {
   );
 }
 
-async function insertUsers(manager: EntityManager, users: Users, passwordHash: string, offsetSeconds: number): Promise<void> {
-  await insertRows(manager, 'users (id, email, name, password_hash, created_at, updated_at)', ['uuid', 'text', 'text', 'text', 'timestamptz', 'timestamptz'], [
-    users.ids,
-    users.emails,
-    users.names,
-    users.ids.map(() => passwordHash),
-    users.ids.map((_, u) => new Date(BASE_TIME + (offsetSeconds + u) * 1000)),
-    users.ids.map((_, u) => new Date(BASE_TIME + (offsetSeconds + u) * 1000)),
-  ]);
+async function insertUsers(
+  manager: EntityManager,
+  users: Users,
+  passwordHash: string,
+  offsetSeconds: number,
+): Promise<void> {
+  await insertRows(
+    manager,
+    'users (id, email, name, password_hash, created_at, updated_at)',
+    ['uuid', 'text', 'text', 'text', 'timestamptz', 'timestamptz'],
+    [
+      users.ids,
+      users.emails,
+      users.names,
+      users.ids.map(() => passwordHash),
+      users.ids.map((_, u) => new Date(BASE_TIME + (offsetSeconds + u) * 1000)),
+      users.ids.map((_, u) => new Date(BASE_TIME + (offsetSeconds + u) * 1000)),
+    ],
+  );
 }
 
 /** Inserts column arrays in chunks, as one `INSERT ... SELECT FROM unnest(...)` per chunk. */
-async function insertRows(manager: EntityManager, target: string, types: string[], columns: unknown[][]): Promise<void> {
+async function insertRows(
+  manager: EntityManager,
+  target: string,
+  types: string[],
+  columns: unknown[][],
+): Promise<void> {
   const rows = columns[0].length;
   for (let start = 0; start < rows; start += CHUNK) {
     const slice = columns.map((column) => column.slice(start, start + CHUNK));

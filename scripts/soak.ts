@@ -60,7 +60,12 @@ interface GraphQLBody {
   errors?: { message: string; extensions?: { code?: string } }[];
 }
 
-async function gql(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<{ status: number; body: GraphQLBody }> {
+async function gql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token?: string,
+): Promise<{ status: number; body: GraphQLBody }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -70,14 +75,24 @@ async function gql(url: string, query: string, variables: Record<string, unknown
 }
 
 /** A setup request's `data`, in the shape its caller's query asks for; any error stops the soak before it starts. */
-async function must<TData>(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<TData> {
+async function must<TData>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token?: string,
+): Promise<TData> {
   const { status, body } = await gql(url, query, variables, token);
-  if (status !== 200 || body.errors) throw new Error(`setup request failed (${status}): ${JSON.stringify(body).slice(0, 300)}`);
+  if (status !== 200 || body.errors)
+    throw new Error(`setup request failed (${status}): ${JSON.stringify(body).slice(0, 300)}`);
   return body.data as TData;
 }
 
 async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
-  const { child, match } = await startProcess(['dist/src/main.js'], env, /groundwork ready at (http:\/\/\S+?\/graphql)/);
+  const { child, match } = await startProcess(
+    ['dist/src/main.js'],
+    env,
+    /groundwork ready at (http:\/\/\S+?\/graphql)/,
+  );
   return { name, child, url: match[1], inRotation: true };
 }
 
@@ -128,17 +143,46 @@ async function main(): Promise<void> {
     const tenants: Tenant[] = [];
     for (let index = 0; index < USERS; index += 1) {
       const email = `soak-${index}-${randomBytes(3).toString('hex')}@example.com`;
-      const signUp = await must<{ signUp: { accessToken: string } }>(instances[0].url, `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`, { input: { email, password: PASSWORD, name: `Soak ${index}` } });
+      const signUp = await must<{ signUp: { accessToken: string } }>(
+        instances[0].url,
+        `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken } }`,
+        { input: { email, password: PASSWORD, name: `Soak ${index}` } },
+      );
       const token = signUp.signUp.accessToken;
-      const organization = await must<{ createOrganization: { id: string } }>(instances[0].url, `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }`, { input: { name: `Soak ${index}` } }, token);
+      const organization = await must<{ createOrganization: { id: string } }>(
+        instances[0].url,
+        `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }`,
+        { input: { name: `Soak ${index}` } },
+        token,
+      );
       const organizationId = organization.createOrganization.id;
-      await must(instances[0].url, `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }`, {
-        input: { organizationId, url: receiver.url, eventTypes: ['task.created', 'comment.added'] },
-      }, token);
-      const project = await must<{ createProject: { id: string } }>(instances[0].url, `mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`, { input: { organizationId, name: 'Soak' } }, token);
+      await must(
+        instances[0].url,
+        `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }`,
+        {
+          input: { organizationId, url: receiver.url, eventTypes: ['task.created', 'comment.added'] },
+        },
+        token,
+      );
+      const project = await must<{ createProject: { id: string } }>(
+        instances[0].url,
+        `mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`,
+        { input: { organizationId, name: 'Soak' } },
+        token,
+      );
       const projectId = project.createProject.id;
       const taskIds: string[] = [];
-      for (let task = 0; task < 10; task += 1) taskIds.push((await must<{ createTask: { id: string } }>(instances[0].url, CREATE_TASK, { input: { projectId, title: `Task ${task}` } }, token)).createTask.id);
+      for (let task = 0; task < 10; task += 1)
+        taskIds.push(
+          (
+            await must<{ createTask: { id: string } }>(
+              instances[0].url,
+              CREATE_TASK,
+              { input: { projectId, title: `Task ${task}` } },
+              token,
+            )
+          ).createTask.id,
+        );
       tenants.push({ email, token, organizationId, projectId, taskIds });
     }
 
@@ -165,12 +209,17 @@ async function main(): Promise<void> {
         const roll = Math.random();
         const task = tenant.taskIds[Math.floor(Math.random() * tenant.taskIds.length)];
         const [query, variables, token]: [string, Record<string, unknown>, string | undefined] =
-          roll < 0.45 ? [NESTED, { id: tenant.organizationId }, tenant.token]
-          : roll < 0.7 ? [TASK, { id: task }, tenant.token]
-          : roll < 0.82 ? [ADD_COMMENT, { input: { taskId: task, body: 'soak' } }, tenant.token]
-          : roll < 0.9 ? [UPDATE_TASK, { input: { id: task, priority: Math.floor(Math.random() * 5) } }, tenant.token]
-          : roll < 0.98 ? [CREATE_TASK, { input: { projectId: tenant.projectId, title: 'soak' } }, tenant.token]
-          : [LOG_IN, { input: { email: tenant.email, password: PASSWORD } }, undefined];
+          roll < 0.45
+            ? [NESTED, { id: tenant.organizationId }, tenant.token]
+            : roll < 0.7
+              ? [TASK, { id: task }, tenant.token]
+              : roll < 0.82
+                ? [ADD_COMMENT, { input: { taskId: task, body: 'soak' } }, tenant.token]
+                : roll < 0.9
+                  ? [UPDATE_TASK, { input: { id: task, priority: Math.floor(Math.random() * 5) } }, tenant.token]
+                  : roll < 0.98
+                    ? [CREATE_TASK, { input: { projectId: tenant.projectId, title: 'soak' } }, tenant.token]
+                    : [LOG_IN, { input: { email: tenant.email, password: PASSWORD } }, undefined];
         const sentAt = performance.now();
         let failure: string | undefined;
         try {
@@ -192,7 +241,9 @@ async function main(): Promise<void> {
 
     const sampler = setInterval(() => {
       const minute = minuteOf();
-      for (const instance of instances) if (instance.child.pid && instance.child.exitCode === null) minute.rss[instance.name] = Math.max(minute.rss[instance.name] ?? 0, rssMiB(instance.child.pid));
+      for (const instance of instances)
+        if (instance.child.pid && instance.child.exitCode === null)
+          minute.rss[instance.name] = Math.max(minute.rss[instance.name] ?? 0, rssMiB(instance.child.pid));
     }, 2000);
 
     // Midway: B leaves the rotation (the balancer's health check), drains on SIGTERM, comes back, and rejoins once ready.
@@ -207,7 +258,10 @@ async function main(): Promise<void> {
       await exited;
       const fresh = await startInstance('B', env);
       for (;;) {
-        const ready = await fetch(fresh.url.replace('/graphql', '/readyz')).then((response) => response.ok, () => false);
+        const ready = await fetch(fresh.url.replace('/graphql', '/readyz')).then(
+          (response) => response.ok,
+          () => false,
+        );
         if (ready) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -225,8 +279,13 @@ async function main(): Promise<void> {
     let backlog = { outbox: -1, pending: -1, deliveries: -1 };
     while (Date.now() - drainStarted < 120_000) {
       const [outbox, deliveries] = await withClient(databaseUrlOn(ADMIN_URL, database), async (client) => [
-        Number((await client.query<{ count: string }>('SELECT count(*) FROM outbox WHERE relayed_at IS NULL')).rows[0].count),
-        Number((await client.query<{ count: string }>(`SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'`)).rows[0].count),
+        Number(
+          (await client.query<{ count: string }>('SELECT count(*) FROM outbox WHERE relayed_at IS NULL')).rows[0].count,
+        ),
+        Number(
+          (await client.query<{ count: string }>(`SELECT count(*) FROM webhook_deliveries WHERE status = 'PENDING'`))
+            .rows[0].count,
+        ),
       ]);
       const groups = (await redis.xinfo('GROUPS', `${prefix}events`).catch(() => [])) as (string | number)[][];
       const pending = groups.reduce((sum, group) => sum + Number(group[group.indexOf('pending') + 1]), 0);
@@ -235,8 +294,14 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     const drainSeconds = Math.round((Date.now() - drainStarted) / 100) / 10;
-    const statuses = await withClient(databaseUrlOn(ADMIN_URL, database), async (client) =>
-      (await client.query(`SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status ORDER BY status`)).rows as { status: string; n: number }[],
+    const statuses = await withClient(
+      databaseUrlOn(ADMIN_URL, database),
+      async (client) =>
+        (
+          await client.query(
+            `SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status ORDER BY status`,
+          )
+        ).rows as { status: string; n: number }[],
     );
 
     const rows = minutes.map((minute, index) => {
@@ -251,12 +316,18 @@ async function main(): Promise<void> {
         `after ${drainSeconds} s of draining: outbox backlog ${backlog.outbox}, stream pending entries ${backlog.pending}, pending webhook deliveries ${backlog.deliveries}\n` +
         `webhook deliveries: ${statuses.map((row) => `${row.status} ${row.n}`).join(', ')}; requests at the receiver: ${receiver.received()}\n`,
     );
-    const clean = failedDuringRestart.length === 0 && backlog.outbox === 0 && backlog.pending === 0 && minutes.every((minute) => minute.errors === 0);
+    const clean =
+      failedDuringRestart.length === 0 &&
+      backlog.outbox === 0 &&
+      backlog.pending === 0 &&
+      minutes.every((minute) => minute.errors === 0);
     process.exitCode = clean ? 0 : 1;
   } finally {
     for (const instance of instances) instance.child.kill('SIGTERM');
     // A child that died of a signal keeps exitCode null: it has exited all the same, and 'exit' will not come again.
-    const running = instances.filter((instance) => instance.child.exitCode === null && instance.child.signalCode === null);
+    const running = instances.filter(
+      (instance) => instance.child.exitCode === null && instance.child.signalCode === null,
+    );
     await Promise.all(running.map((instance) => new Promise((resolve) => instance.child.once('exit', resolve))));
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);

@@ -60,7 +60,8 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     await dataSource.initialize();
     if (config.DATABASE_MIGRATE_ON_START) {
       const applied = await runMigrations(dataSource);
-      if (applied.length > 0) logger.info('migrations applied', { migrations: applied.map((migration) => migration.name) });
+      if (applied.length > 0)
+        logger.info('migrations applied', { migrations: applied.map((migration) => migration.name) });
     }
 
     const mailer = createMailer({
@@ -74,7 +75,17 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     events = new EventBus({ config, logger, dataSource, redis });
     const rateLimits = new RateLimits(redis, config.REDIS_KEY_PREFIX);
     const uow = new UnitOfWork(dataSource);
-    const built = buildModules(modules, { config, logger, dataSource, uow, events: events.publisher, eventTypes, mailer, rateLimits, clock: options.clock ?? systemClock });
+    const built = buildModules(modules, {
+      config,
+      logger,
+      dataSource,
+      uow,
+      events: events.publisher,
+      eventTypes,
+      mailer,
+      rateLimits,
+      clock: options.clock ?? systemClock,
+    });
     for (const check of built.flatMap((module) => module.startupChecks ?? [])) await check();
     // The HTTP layer authenticates through identity, the one module the platform leans on.
     const { identity } = Object.assign({}, ...built.map((module) => module.exports)) as IdentityExports;

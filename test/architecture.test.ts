@@ -26,7 +26,11 @@ interface CruiseResult {
 
 /** dependency-cruiser is ESM-only, so it runs as its CLI, as `npm run arch:check` runs it. */
 function depcruiseIn(cwd: string, ...args: string[]) {
-  const result = spawnSync(depcruise, ['src', '--config', config, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(depcruise, ['src', '--config', config, ...args], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.error) throw result.error;
   return result;
 }
@@ -49,7 +53,9 @@ function packageOf(path: string): string {
 
 const unresolvedIn = (result: CruiseResult) =>
   result.modules.flatMap((module) =>
-    module.dependencies.filter((dependency) => dependency.couldNotResolve).map((dependency) => `${module.source} -> ${dependency.module}`),
+    module.dependencies
+      .filter((dependency) => dependency.couldNotResolve)
+      .map((dependency) => `${module.source} -> ${dependency.module}`),
   );
 
 const describeViolation = ({ rule, from, to }: Violation) => `${rule.name}: ${from} -> ${packageOf(to)}`;
@@ -85,7 +91,8 @@ const breaches = [
   },
   {
     rule: 'typeorm-only-in-repositories',
-    behaviour: 'rejects a module file other than a repository, entity or migration that imports typeorm, even for a type',
+    behaviour:
+      'rejects a module file other than a repository, entity or migration that imports typeorm, even for a type',
     file: 'src/modules/beta/beta.resolver.ts',
   },
   {
@@ -114,7 +121,8 @@ describe('the module boundaries of .dependency-cruiser.js', () => {
 
   describe('on a fixture tree with one breaking file per rule', () => {
     let result: CruiseResult;
-    const violationsOf = (rule: string) => result.summary.violations.filter((violation) => violation.rule.name === rule);
+    const violationsOf = (rule: string) =>
+      result.summary.violations.filter((violation) => violation.rule.name === rule);
 
     beforeAll(() => {
       result = cruise(fixtureDir);
@@ -142,9 +150,15 @@ describe('the module boundaries of .dependency-cruiser.js', () => {
       // A file the cruise skipped would pass without being checked.
       expect(result.modules.map((module) => module.source)).toEqual(expect.arrayContaining(files));
       expect(keeping).toEqual(
-        expect.arrayContaining(['src/modules/alpha/index.ts', 'src/modules/alpha/alpha.service.ts', 'src/modules/beta/beta.service.ts']),
+        expect.arrayContaining([
+          'src/modules/alpha/index.ts',
+          'src/modules/alpha/alpha.service.ts',
+          'src/modules/beta/beta.service.ts',
+        ]),
       );
-      expect(result.summary.violations.filter((violation) => keeping.includes(violation.from)).map(describeViolation)).toEqual([]);
+      expect(
+        result.summary.violations.filter((violation) => keeping.includes(violation.from)).map(describeViolation),
+      ).toEqual([]);
     });
 
     it('reports each breach against the import that causes it, and nothing more', () => {
@@ -172,7 +186,10 @@ describe('the module boundaries of .dependency-cruiser.js', () => {
 
     // The package rules match on the resolved path: an unresolved 'typeorm' would slip past them silently.
     it('resolves typeorm, fastify and @apollo/server to the installed packages', () => {
-      const installed = [...violationsOf('typeorm-only-in-repositories'), ...violationsOf('service-imports-no-transport')]
+      const installed = [
+        ...violationsOf('typeorm-only-in-repositories'),
+        ...violationsOf('service-imports-no-transport'),
+      ]
         .map((violation) => relative(root, resolve(fixtureDir, violation.to)).split(sep).join('/'))
         .sort();
 
@@ -188,7 +205,8 @@ describe('the module boundaries of .dependency-cruiser.js', () => {
 });
 
 /** What only a repository may write: a statement, a query builder, or a hand on the EntityManager. */
-const SQL_OUTSIDE_REPOSITORIES = /\.query\(|createQueryBuilder|getRepository\(|\bEntityManager\b|\.manager\b|\.transaction\(\s*(async\s*)?\(?manager/;
+const SQL_OUTSIDE_REPOSITORIES =
+  /\.query\(|createQueryBuilder|getRepository\(|\bEntityManager\b|\.manager\b|\.transaction\(\s*(async\s*)?\(?manager/;
 const MAY_HOLD_SQL = /(\.repository\.ts|\.entit(y|ies)\.ts|\/migrations\/[^/]+\.ts)$/;
 
 /** `file:line: text` for each line of a module file (other than a repository, entity or migration) that holds SQL. */
@@ -199,7 +217,12 @@ function sqlOutsideRepositories(files: { path: string; text: string }[]): string
       file.text
         .split('\n')
         .map((line, index) => ({ line, index }))
-        .filter(({ line }) => SQL_OUTSIDE_REPOSITORIES.test(line) && !line.trimStart().startsWith('//') && !line.trimStart().startsWith('*'))
+        .filter(
+          ({ line }) =>
+            SQL_OUTSIDE_REPOSITORIES.test(line) &&
+            !line.trimStart().startsWith('//') &&
+            !line.trimStart().startsWith('*'),
+        )
         .map(({ line, index }) => `${file.path}:${index + 1}: ${line.trim()}`),
     );
 }
@@ -215,7 +238,7 @@ describe('statements live in repositories', () => {
   it('catches each way a service could reach the database itself', () => {
     const breaches = [
       "await this.dataSource.query('SELECT 1');",
-      "this.dataSource.getRepository(TaskEntity).findOneBy({ id });",
+      'this.dataSource.getRepository(TaskEntity).findOneBy({ id });',
       "dataSource.createQueryBuilder().select('x');",
       'await tx.manager.insert(TaskEntity, task);',
       'constructor(private readonly manager: EntityManager) {}',

@@ -85,16 +85,24 @@ describe('the process', () => {
     const credentials = { email: 'persisted@example.com', password: 'survives restarts' };
     try {
       const first = start(env);
-      const signUp = await postQuery(await first.ready, 'mutation($i: SignUpInput!) { signUp(input: $i) { user { id } } }', {
-        i: { ...credentials, name: 'Persisted' },
-      });
+      const signUp = await postQuery(
+        await first.ready,
+        'mutation($i: SignUpInput!) { signUp(input: $i) { user { id } } }',
+        {
+          i: { ...credentials, name: 'Persisted' },
+        },
+      );
       first.child.kill('SIGTERM');
       expect((await first.exited).code).toBe(0);
 
       const second = start(env);
-      const logIn = await postQuery(await second.ready, 'mutation($i: LogInInput!) { logIn(input: $i) { user { id } } }', {
-        i: credentials,
-      });
+      const logIn = await postQuery(
+        await second.ready,
+        'mutation($i: LogInInput!) { logIn(input: $i) { user { id } } }',
+        {
+          i: credentials,
+        },
+      );
       expect(logIn.data?.logIn.user.id).toBe(signUp.data?.signUp.user.id);
       second.child.kill('SIGTERM');
       expect((await second.exited).code).toBe(0);

@@ -7,9 +7,10 @@ import { printSchemaSDL } from '../src/platform/graphql/schema';
 
 const root = resolve(__dirname, '..');
 /** The platform's migrations folder and each module's. */
-const migrationDirs = [resolve(root, 'src/migrations'), ...readdirSync(resolve(root, 'src/modules')).map((module) => resolve(root, 'src/modules', module, 'migrations'))].filter(
-  (dir) => existsSync(dir),
-);
+const migrationDirs = [
+  resolve(root, 'src/migrations'),
+  ...readdirSync(resolve(root, 'src/modules')).map((module) => resolve(root, 'src/modules', module, 'migrations')),
+].filter((dir) => existsSync(dir));
 
 /** Where two texts first part, as a line number and both lines, so a drift reads without a 900-line diff. */
 function firstDifference(committed: string, built: string): string {
@@ -61,7 +62,9 @@ describe('migrations', () => {
 
     // A file named otherwise, or exporting no class or two, would slip past the comparison below.
     expect(files.filter((file) => Number.isNaN(file.timestamp)).map((file) => file.file)).toEqual([]);
-    expect(files.filter((file) => file.classNames.length !== 1).map((file) => `${file.file}: ${file.classNames.join(', ')}`)).toEqual([]);
+    expect(
+      files.filter((file) => file.classNames.length !== 1).map((file) => `${file.file}: ${file.classNames.join(', ')}`),
+    ).toEqual([]);
     expect([...listed].sort()).toEqual(files.map((file) => file.classNames[0]).sort());
     // Oldest first, as TypeORM runs them.
     expect(listed).toEqual(byTimestamp.map((file) => file.classNames[0]));
@@ -70,6 +73,8 @@ describe('migrations', () => {
   it("ends each migration class's name with its file's timestamp, by which TypeORM orders migrations", async () => {
     const files = await migrationFiles();
 
-    expect(files.filter((file) => !file.classNames[0]?.endsWith(String(file.timestamp))).map((file) => file.file)).toEqual([]);
+    expect(
+      files.filter((file) => !file.classNames[0]?.endsWith(String(file.timestamp))).map((file) => file.file),
+    ).toEqual([]);
   });
 });

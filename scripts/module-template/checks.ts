@@ -25,7 +25,9 @@ const SQL_RESERVED = new Set(
    cross current_catalog current_date current_role current_schema current_time current_timestamp current_user default deferrable desc distinct do else
    end except false fetch for foreign freeze from full grant group having ilike in initially inner intersect into is isnull join lateral leading left
    like limit localtime localtimestamp natural not notnull null offset on only or order outer overlaps placing primary references returning right select
-   session_user similar some symmetric system_user table tablesample then to trailing true union unique user using variadic verbose when where window with`.split(/\s+/),
+   session_user similar some symmetric system_user table tablesample then to trailing true union unique user using variadic verbose when where window with`.split(
+    /\s+/,
+  ),
 );
 
 /** Folder names under src/modules that are not modules. */
@@ -40,11 +42,15 @@ export function nameProblems(n: ModuleNames): string[] {
   if (RESERVED_MODULES.has(n.module)) problems.push(`"${n.module}" is reserved under src/modules`);
   for (const word of new Set([n.name, n.names])) {
     if (JS_RESERVED.has(word)) problems.push(`"${word}" is a reserved word of JavaScript`);
-    if (TEMPLATE_NAMES.has(word)) problems.push(`"${word}" would clash with a name the generated code uses; pick another module name or --singular`);
+    if (TEMPLATE_NAMES.has(word))
+      problems.push(
+        `"${word}" would clash with a name the generated code uses; pick another module name or --singular`,
+      );
   }
   if (SQL_RESERVED.has(n.table)) problems.push(`the table name "${n.table}" is a reserved word of PostgreSQL`);
   const longest = `${n.table}_organization_id_created_at_id_idx`;
-  if (longest.length > IDENTIFIER_MAX) problems.push(`"${n.module}" is too long: the index name ${longest} is over ${IDENTIFIER_MAX} characters`);
+  if (longest.length > IDENTIFIER_MAX)
+    problems.push(`"${n.module}" is too long: the index name ${longest} is over ${IDENTIFIER_MAX} characters`);
   return problems;
 }
 
@@ -64,10 +70,18 @@ export function clashes(n: ModuleNames, existing: Existing): string[] {
   const against = (what: string, names: string[], taken: Set<string>) => {
     for (const name of names) if (taken.has(name)) problems.push(`the ${what} ${name} exists already`);
   };
-  against('GraphQL type', [n.Name, `${n.Name}Connection`, `${n.Name}Edge`, `Create${n.Name}Input`, `Update${n.Name}Input`], existing.types);
+  against(
+    'GraphQL type',
+    [n.Name, `${n.Name}Connection`, `${n.Name}Edge`, `Create${n.Name}Input`, `Update${n.Name}Input`],
+    existing.types,
+  );
   against('query', [n.name, n.names], existing.queries);
   against('mutation', [`create${n.Name}`, `update${n.Name}`, `delete${n.Name}`], existing.mutations);
-  against('event type', ['created', 'updated', 'deleted'].map((verb) => `${n.snake}.${verb}`), existing.eventTypes);
+  against(
+    'event type',
+    ['created', 'updated', 'deleted'].map((verb) => `${n.snake}.${verb}`),
+    existing.eventTypes,
+  );
   against('table', [n.table], existing.tables);
   against('module export (or platform dependency)', [n.names], existing.exportNames);
   return problems;
@@ -78,10 +92,19 @@ function importedAndDeclared(text: string): { imported: string[]; declared: stri
   const imported = [...text.matchAll(/^import (?:type )?\{([^}]*)\} from/gm)].flatMap(([, list]) =>
     list
       .split(',')
-      .map((item) => item.trim().replace(/^type /, '').split(/\s+as\s+/).at(-1) ?? '')
+      .map(
+        (item) =>
+          item
+            .trim()
+            .replace(/^type /, '')
+            .split(/\s+as\s+/)
+            .at(-1) ?? '',
+      )
       .filter(Boolean),
   );
-  const declared = [...text.matchAll(/^(?:export )?(?:class|const|function|type|interface|enum) (\w+)/gm)].map(([, name]) => name);
+  const declared = [...text.matchAll(/^(?:export )?(?:class|const|function|type|interface|enum) (\w+)/gm)].map(
+    ([, name]) => name,
+  );
   return { imported, declared };
 }
 
@@ -93,7 +116,10 @@ export function identifierClashes(files: Map<string, string>): string[] {
     const { imported, declared } = importedAndDeclared(text);
     const all = [...imported, ...declared];
     const twice = [...new Set(all.filter((name, index) => all.indexOf(name) !== index))];
-    if (twice.length > 0) problems.push(`${path} would bind ${twice.join(', ')} twice (imports and declarations); pick another module name or --singular`);
+    if (twice.length > 0)
+      problems.push(
+        `${path} would bind ${twice.join(', ')} twice (imports and declarations); pick another module name or --singular`,
+      );
   }
   return problems;
 }
@@ -101,7 +127,10 @@ export function identifierClashes(files: Map<string, string>): string[] {
 /** The platform's migrations folder and each module's. */
 function migrationDirs(root: string): string[] {
   const modules = join(root, 'src/modules');
-  return [join(root, 'src/migrations'), ...readdirSync(modules).map((module) => join(modules, module, 'migrations'))].filter((dir) => existsSync(dir));
+  return [
+    join(root, 'src/migrations'),
+    ...readdirSync(modules).map((module) => join(modules, module, 'migrations')),
+  ].filter((dir) => existsSync(dir));
 }
 
 /** Every migration file's timestamp, from its name. */
@@ -113,17 +142,26 @@ export function migrationTimestamps(root: string): number[] {
 export function migrationTables(root: string): string[] {
   return migrationDirs(root)
     .flatMap((dir) => readdirSync(dir).map((file) => readFileSync(join(dir, file), 'utf8')))
-    .flatMap((sql) => [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?"?(\w+)"?/gi)].map(([, table]) => table.toLowerCase()));
+    .flatMap((sql) =>
+      [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?"?(\w+)"?/gi)].map(([, table]) => table.toLowerCase()),
+    );
 }
 
 /** The keys of PlatformDeps and of every module's Exports interface: the names a module's build() receives. */
 export function exportNames(root: string): string[] {
   const keysOf = (body: string) => [...body.matchAll(/^\s*(\w+)\??:/gm)].map(([, key]) => key);
-  const platform = /export interface PlatformDeps \{([\s\S]*?)\n\}/.exec(readFileSync(join(root, 'src/platform/module.ts'), 'utf8'))?.[1] ?? '';
+  const platform =
+    /export interface PlatformDeps \{([\s\S]*?)\n\}/.exec(
+      readFileSync(join(root, 'src/platform/module.ts'), 'utf8'),
+    )?.[1] ?? '';
   const modules = join(root, 'src/modules');
   const moduleExports = readdirSync(modules)
     .filter((module) => existsSync(join(modules, module, `${module}.module.ts`)))
-    .flatMap((module) => [...readFileSync(join(modules, module, `${module}.module.ts`), 'utf8').matchAll(/export interface \w+Exports \{([\s\S]*?)\n\}/g)])
+    .flatMap((module) => [
+      ...readFileSync(join(modules, module, `${module}.module.ts`), 'utf8').matchAll(
+        /export interface \w+Exports \{([\s\S]*?)\n\}/g,
+      ),
+    ])
     .flatMap(([, body]) => keysOf(body));
   return [...keysOf(platform), ...moduleExports];
 }

@@ -50,16 +50,25 @@ export function singularOf(plural: string): string | undefined {
 const words = (kebab: string) => kebab.split('-');
 const capital = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 const pascal = (kebab: string) => words(kebab).map(capital).join('');
-const camel = (kebab: string) => words(kebab).map((word, index) => (index === 0 ? word : capital(word))).join('');
+const camel = (kebab: string) =>
+  words(kebab)
+    .map((word, index) => (index === 0 ? word : capital(word)))
+    .join('');
 
 /** Every name of the module; `singular` as given (kebab-case), else by singularOf. Throws with the reason when there is none. */
 export function moduleNames(module: string, singular?: string): ModuleNames {
   const kebab = singular ?? singularOf(module);
   if (!kebab) {
-    throw new Error(`"${module}" does not look like a plural (see scripts/module-template/names.ts): name the record with --singular <word>`);
+    throw new Error(
+      `"${module}" does not look like a plural (see scripts/module-template/names.ts): name the record with --singular <word>`,
+    );
   }
-  if (!KEBAB.test(kebab)) throw new Error(`--singular "${kebab}" must be kebab-case like the module name (^[a-z][a-z0-9-]*$)`);
-  if (kebab === module) throw new Error(`The singular "${kebab}" must differ from the module name: the queries ${camel(kebab)}(id) and ${camel(module)}(...) need two names`);
+  if (!KEBAB.test(kebab))
+    throw new Error(`--singular "${kebab}" must be kebab-case like the module name (^[a-z][a-z0-9-]*$)`);
+  if (kebab === module)
+    throw new Error(
+      `The singular "${kebab}" must differ from the module name: the queries ${camel(kebab)}(id) and ${camel(module)}(...) need two names`,
+    );
   return {
     module,
     kebab,

@@ -54,15 +54,22 @@ const MODULE_LIST = /(export const modules = \[)([^\]]*)(\] as const;)/;
  */
 export function registerModule(registry: string, n: ModuleNames): string {
   const list = MODULE_LIST.exec(registry);
-  if (!list) throw new Error('src/modules/index.ts has no `export const modules = [...] as const;` to append the module to');
+  if (!list)
+    throw new Error('src/modules/index.ts has no `export const modules = [...] as const;` to append the module to');
   const lines = registry.split('\n');
-  const imports = lines.flatMap((line, index) => (MODULE_IMPORT.test(line) ? [{ folder: MODULE_IMPORT.exec(line)?.[1] ?? '', index }] : []));
-  if (imports.length === 0) throw new Error("src/modules/index.ts imports no module as `import { xModule } from './x';`");
+  const imports = lines.flatMap((line, index) =>
+    MODULE_IMPORT.test(line) ? [{ folder: MODULE_IMPORT.exec(line)?.[1] ?? '', index }] : [],
+  );
+  if (imports.length === 0)
+    throw new Error("src/modules/index.ts imports no module as `import { xModule } from './x';`");
   const after = imports.filter((line) => line.folder < n.module).at(-1);
   const at = after ? after.index + 1 : imports[0].index;
   lines.splice(at, 0, `import { ${n.names}Module } from './${n.module}';`);
   const entry = `${n.names}Module`;
   // One line stays one line; a list laid out one module a line gets a line more.
-  const append = (items: string) => (items.includes('\n') ? items.replace(/,?(\s*)$/, `,\n  ${entry},$1`) : `${items.trimEnd()}, ${entry}`);
-  return lines.join('\n').replace(MODULE_LIST, (_whole, open: string, items: string, close: string) => `${open}${append(items)}${close}`);
+  const append = (items: string) =>
+    items.includes('\n') ? items.replace(/,?(\s*)$/, `,\n  ${entry},$1`) : `${items.trimEnd()}, ${entry}`;
+  return lines
+    .join('\n')
+    .replace(MODULE_LIST, (_whole, open: string, items: string, close: string) => `${open}${append(items)}${close}`);
 }

@@ -13,19 +13,25 @@ export type SignupMode = 'open' | 'quiet';
 /** Tokens, password hashing and the logIn rate limits. */
 export class AuthConfig {
   /** HS256 key for access tokens; at least 32 bytes in production. */
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   JWT_SECRET: string | undefined = undefined;
 
   /** Former JWT_SECRETs, comma-separated: they no longer sign but still verify, so a rotation logs nobody out. */
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   JWT_PREVIOUS_SECRETS: string | undefined = undefined;
 
   /** Issuer written into and required of access tokens. */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   JWT_ISSUER = 'groundwork';
 
   /** Audience written into and required of access tokens. */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   JWT_AUDIENCE = 'groundwork-api';
 
   /** Lifetime of an access token. */
@@ -37,19 +43,26 @@ export class AuthConfig {
   REFRESH_TOKEN_TTL = '30d';
 
   /** A refresh token presented again this soon after it was spent (a client's retry) gets the same successor back instead of revoking its family; 0 turns the grace off. */
-  @IsInt() @Min(0) @Max(300)
+  @IsInt()
+  @Min(0)
+  @Max(300)
   REFRESH_REUSE_GRACE_SECONDS = 10;
 
   /** log2 of scrypt's cost N; 17 is OWASP's recommendation (N=2^17, r=8, p=1). */
-  @IsInt() @Min(10) @Max(20)
+  @IsInt()
+  @Min(10)
+  @Max(20)
   PASSWORD_HASH_COST = 17;
 
   /** Consecutive failed logIns of one account from one address before each next attempt from there waits (LOGIN_DELAY_*). */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   LOGIN_FAILURES_PER_ACCOUNT_AND_IP = 5;
 
   /** Consecutive failed logIns of one account from any address before addresses it has not signed in from wait; NIST 800-63B allows at most 100. */
-  @IsInt() @Min(1) @Max(100)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   LOGIN_FAILURES_PER_ACCOUNT = 100;
 
   /** The first wait past either failure count; each further failure doubles it. */
@@ -61,7 +74,8 @@ export class AuthConfig {
   LOGIN_DELAY_MAX = '15m';
 
   /** logIn attempts allowed per client IP (across accounts) within LOGIN_RATE_LIMIT_WINDOW. */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   LOGIN_RATE_LIMIT_PER_IP = 100;
 
   /** The window of the per-IP logIn limit. */
@@ -85,11 +99,13 @@ export class AuthConfig {
   EMAIL_CHANGE_TTL = '24h';
 
   /** Mails one address may be sent per window by requestPasswordReset, resendVerification, requestEmailChange and signUp. */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   ACCOUNT_MAIL_LIMIT_PER_ADDRESS = 5;
 
   /** requestPasswordReset, resendVerification and requestEmailChange calls per client address per window. */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   ACCOUNT_MAIL_LIMIT_PER_IP = 30;
 
   /** The window of the two account-mail limits. */
@@ -127,11 +143,15 @@ function randomJwtSecret(): string {
 function developmentJwtSecret(problems: string[], warnings: string[]): string | undefined {
   const kept = keptDevelopmentSecret(DEVELOPMENT_JWT_SECRET_FILE, randomJwtSecret);
   if ('unwritable' in kept) {
-    warnings.push(`JWT_SECRET is not set and ${DEVELOPMENT_JWT_SECRET_FILE} cannot be written: generated a random one, so tokens will not survive a restart`);
+    warnings.push(
+      `JWT_SECRET is not set and ${DEVELOPMENT_JWT_SECRET_FILE} cannot be written: generated a random one, so tokens will not survive a restart`,
+    );
     return randomJwtSecret();
   }
   if (Buffer.byteLength(kept.value, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
-    problems.push(`JWT_SECRET is not set and ${DEVELOPMENT_JWT_SECRET_FILE} holds no secret of ${MIN_PRODUCTION_SECRET_BYTES} bytes: delete the file to have one generated`);
+    problems.push(
+      `JWT_SECRET is not set and ${DEVELOPMENT_JWT_SECRET_FILE} holds no secret of ${MIN_PRODUCTION_SECRET_BYTES} bytes: delete the file to have one generated`,
+    );
     return undefined;
   }
   warnings.push(
@@ -149,6 +169,9 @@ export function previousJwtSecrets(config: AuthConfig): string[] {
 
 /** Production holds each previous secret to the current one's length rule. */
 export function checkPreviousJwtSecrets(config: AuthConfig & ProcessConfig, problems: string[]): void {
-  const short = previousJwtSecrets(config).filter((secret) => Buffer.byteLength(secret, 'utf8') < MIN_PRODUCTION_SECRET_BYTES).length;
-  if (config.NODE_ENV === 'production' && short > 0) problems.push(`JWT_PREVIOUS_SECRETS: ${short} secret(s) shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes`);
+  const short = previousJwtSecrets(config).filter(
+    (secret) => Buffer.byteLength(secret, 'utf8') < MIN_PRODUCTION_SECRET_BYTES,
+  ).length;
+  if (config.NODE_ENV === 'production' && short > 0)
+    problems.push(`JWT_PREVIOUS_SECRETS: ${short} secret(s) shorter than ${MIN_PRODUCTION_SECRET_BYTES} bytes`);
 }

@@ -55,7 +55,10 @@ export class Config {
     const raw = this.CORS_ORIGINS?.trim();
     if (raw === undefined) return this.isDevelopment;
     if (raw === '*') return true;
-    const origins = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+    const origins = raw
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean);
     return origins.length > 0 ? origins : false;
   }
 
@@ -95,7 +98,9 @@ export class Config {
   }
 
   get webhookHttpHosts(): string[] {
-    return this.WEBHOOK_HTTP_HOSTS.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean);
+    return this.WEBHOOK_HTTP_HOSTS.split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter(Boolean);
   }
 
   /** The JWT key; always set once loadConfig has returned. */

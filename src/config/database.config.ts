@@ -3,7 +3,8 @@ import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class
 /** Where the data lives: PostgreSQL, or embedded PGlite when DATABASE_URL is unset. */
 export class DatabaseConfig {
   /** Absent: the embedded PGlite database under DATABASE_EMBEDDED_PATH. */
-  @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: '$property must be a postgres:// URL' })
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: '$property must be a postgres:// URL' })
   DATABASE_URL: string | undefined = undefined;
 
   /** A directory for the embedded database's files, or memory:// for a throwaway one. */
@@ -11,7 +12,9 @@ export class DatabaseConfig {
   DATABASE_EMBEDDED_PATH = './.data/pglite';
 
   /** Connections in the PostgreSQL pool (embedded mode always uses one). */
-  @IsInt() @Min(1) @Max(1000)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   DATABASE_POOL_MAX = 10;
 
   /** Apply pending migrations at start (else `npm run db:migrate`). */

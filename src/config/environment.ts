@@ -30,7 +30,9 @@ export function readGroup(group: ConfigGroup, env: Environment, problems: string
 
 /** Every rule a group's values break, each message starting with the variable's name. */
 export function validationProblems(settings: object): string[] {
-  return validateSync(settings, { forbidUnknownValues: true }).flatMap((error) => Object.values(error.constraints ?? {}));
+  return validateSync(settings, { forbidUnknownValues: true }).flatMap((error) =>
+    Object.values(error.constraints ?? {}),
+  );
 }
 
 function rulesOf(group: ConfigGroup) {

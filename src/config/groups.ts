@@ -25,7 +25,9 @@ export const CONFIG_GROUPS = [
   WebhooksConfig,
 ] as const;
 
-type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (intersection: infer I) => void ? I : never;
+type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (intersection: infer I) => void
+  ? I
+  : never;
 
 /** The fields of every group in one type, derived from CONFIG_GROUPS so that a group cannot be typed on Config without being loaded. */
 export type ConfigSettings = UnionToIntersection<InstanceType<(typeof CONFIG_GROUPS)[number]>>;

@@ -17,7 +17,9 @@ const MIN_DISTINCT_BYTES = 16;
 /** Data-encryption keys: what seals secrets stored in the database (webhook endpoint secrets). */
 export class KeysConfig {
   /** AES-256 keys as `id:base64key,...` (32 bytes each); the first seals, every listed one opens. Required in production. */
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   DATA_ENCRYPTION_KEYS: string | undefined = undefined;
 }
 
@@ -34,13 +36,17 @@ export function parseDataKeys(value: string, problems: string[] = []): DataKey[]
   for (const entry of entries) {
     const [id, encoded, extra] = entry.split(':');
     if (!KEY_ID.test(id ?? '') || encoded === undefined || extra !== undefined) {
-      problems.push(`DATA_ENCRYPTION_KEYS: each entry is id:base64key with an id of letters, digits, ".", "_" or "-" (entry ${keys.length + 1} is not)`);
+      problems.push(
+        `DATA_ENCRYPTION_KEYS: each entry is id:base64key with an id of letters, digits, ".", "_" or "-" (entry ${keys.length + 1} is not)`,
+      );
       continue;
     }
     const key = BASE64.test(encoded) ? Buffer.from(encoded, 'base64') : Buffer.alloc(0);
-    if (id === LEGACY_KEY_ID) problems.push(`DATA_ENCRYPTION_KEYS: the id ${LEGACY_KEY_ID} is reserved for secrets sealed under JWT_SECRET`);
+    if (id === LEGACY_KEY_ID)
+      problems.push(`DATA_ENCRYPTION_KEYS: the id ${LEGACY_KEY_ID} is reserved for secrets sealed under JWT_SECRET`);
     else if (keys.some((known) => known.id === id)) problems.push(`DATA_ENCRYPTION_KEYS lists the id ${id} twice`);
-    else if (key.length !== KEY_BYTES) problems.push(`DATA_ENCRYPTION_KEYS: key ${id} must be ${KEY_BYTES} bytes in base64 (openssl rand -base64 32)`);
+    else if (key.length !== KEY_BYTES)
+      problems.push(`DATA_ENCRYPTION_KEYS: key ${id} must be ${KEY_BYTES} bytes in base64 (openssl rand -base64 32)`);
     else keys.push({ id, key });
   }
   return keys;
@@ -56,11 +62,17 @@ export function isWeakKey(key: Buffer): boolean {
  * generated key in DEVELOPMENT_KEYS_FILE (sealed secrets outlive a restart);
  * test generates one per process, as JWT_SECRET is.
  */
-export function checkDataEncryptionKeys(config: KeysConfig & ProcessConfig, problems: string[], warnings: string[]): void {
+export function checkDataEncryptionKeys(
+  config: KeysConfig & ProcessConfig,
+  problems: string[],
+  warnings: string[],
+): void {
   const production = config.NODE_ENV === 'production';
   if (config.DATA_ENCRYPTION_KEYS === undefined) {
     if (production) {
-      problems.push('DATA_ENCRYPTION_KEYS is required in production (or DATA_ENCRYPTION_KEYS_FILE): id:base64key, e.g. k1:$(openssl rand -base64 32)');
+      problems.push(
+        'DATA_ENCRYPTION_KEYS is required in production (or DATA_ENCRYPTION_KEYS_FILE): id:base64key, e.g. k1:$(openssl rand -base64 32)',
+      );
     } else if (config.NODE_ENV === 'development') {
       config.DATA_ENCRYPTION_KEYS = developmentKeys(problems, warnings);
     } else {
@@ -73,7 +85,10 @@ export function checkDataEncryptionKeys(config: KeysConfig & ProcessConfig, prob
   const keys = parseDataKeys(config.DATA_ENCRYPTION_KEYS, problems);
   if (problems.length > before) return;
   for (const { id } of keys.filter(({ key }) => isWeakKey(key))) {
-    if (production) problems.push(`DATA_ENCRYPTION_KEYS: key ${id} is weak (not random bytes); generate one with openssl rand -base64 32`);
+    if (production)
+      problems.push(
+        `DATA_ENCRYPTION_KEYS: key ${id} is weak (not random bytes); generate one with openssl rand -base64 32`,
+      );
     else warnings.push(`DATA_ENCRYPTION_KEYS: key ${id} is weak (not random bytes): production would refuse it`);
   }
 }
@@ -86,12 +101,17 @@ function generatedKeys(): string {
 function developmentKeys(problems: string[], warnings: string[]): string | undefined {
   const kept = keptDevelopmentSecret(DEVELOPMENT_KEYS_FILE, generatedKeys);
   if ('unwritable' in kept) {
-    warnings.push(`DATA_ENCRYPTION_KEYS is not set and ${DEVELOPMENT_KEYS_FILE} cannot be written: generated one, so sealed secrets will not survive a restart`);
+    warnings.push(
+      `DATA_ENCRYPTION_KEYS is not set and ${DEVELOPMENT_KEYS_FILE} cannot be written: generated one, so sealed secrets will not survive a restart`,
+    );
     return generatedKeys();
   }
-  if (kept.generated) warnings.push(`DATA_ENCRYPTION_KEYS is not set: generated a development key into ${DEVELOPMENT_KEYS_FILE}`);
+  if (kept.generated)
+    warnings.push(`DATA_ENCRYPTION_KEYS is not set: generated a development key into ${DEVELOPMENT_KEYS_FILE}`);
   const unusable: string[] = [];
   if (parseDataKeys(kept.value, unusable).length > 0 && unusable.length === 0) return kept.value;
-  problems.push(`DATA_ENCRYPTION_KEYS is not set and ${DEVELOPMENT_KEYS_FILE} holds no valid key: delete the file to have one generated`);
+  problems.push(
+    `DATA_ENCRYPTION_KEYS is not set and ${DEVELOPMENT_KEYS_FILE} holds no valid key: delete the file to have one generated`,
+  );
   return undefined;
 }

@@ -9,10 +9,12 @@ export class LoggingConfig {
   LOG_LEVEL = 'info';
 
   /** Default: pretty in development, json elsewhere. */
-  @IsOptional() @IsIn(['json', 'pretty'])
+  @IsOptional()
+  @IsIn(['json', 'pretty'])
   LOG_FORMAT: LogFormat | undefined = undefined;
 
   /** SQL slower than this (ms) is logged at warn; 0 turns the slow-query log off. */
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   LOG_SLOW_QUERY_MS = 200;
 }

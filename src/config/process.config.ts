@@ -9,10 +9,12 @@ export class ProcessConfig {
   NODE_ENV: NodeEnv = 'development';
 
   /** Milliseconds requests in flight may take to finish on SIGTERM/SIGINT before connections close. */
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   SHUTDOWN_TIMEOUT_MS = 10000;
 
   /** Milliseconds /readyz waits for each dependency before calling it not ready. */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   READINESS_TIMEOUT_MS = 2000;
 }

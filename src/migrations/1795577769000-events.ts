@@ -23,7 +23,9 @@ export class Events1795577769000 implements MigrationInterface {
       )`);
     // The relay's only question is "what is not relayed yet, oldest first": a partial index keeps that cheap however long the history.
     await queryRunner.query(`CREATE INDEX "outbox_unrelayed_idx" ON "outbox" ("position") WHERE "relayed_at" IS NULL`);
-    await queryRunner.query(`CREATE INDEX "outbox_relayed_at_idx" ON "outbox" ("relayed_at") WHERE "relayed_at" IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE INDEX "outbox_relayed_at_idx" ON "outbox" ("relayed_at") WHERE "relayed_at" IS NOT NULL`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE "event_consumptions" (

@@ -13,7 +13,9 @@ export class EventRedelivery1796189885914 implements MigrationInterface {
     // Rows relayed before this migration are taken as settled: their stream entries carry no id to check them by.
     await queryRunner.query(`UPDATE "outbox" SET "settled_at" = "relayed_at" WHERE "relayed_at" IS NOT NULL`);
     // The redelivery check reads only rows relayed and not settled: the backlog and the last few seconds, however long the history.
-    await queryRunner.query(`CREATE INDEX "outbox_unsettled_idx" ON "outbox" ("position") WHERE "relayed_at" IS NOT NULL AND "settled_at" IS NULL`);
+    await queryRunner.query(
+      `CREATE INDEX "outbox_unsettled_idx" ON "outbox" ("position") WHERE "relayed_at" IS NOT NULL AND "settled_at" IS NULL`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -15,7 +15,14 @@ import { webhooksModule } from './webhooks';
  * module's build() gets the platform and the exports of the modules before
  * it; the compiler checks the order (see RegistrationOrder).
  */
-export const modules = [identityModule, organizationsModule, projectsModule, auditModule, notificationsModule, webhooksModule] as const;
+export const modules = [
+  identityModule,
+  organizationsModule,
+  projectsModule,
+  auditModule,
+  notificationsModule,
+  webhooksModule,
+] as const;
 
 const registrationOrder: RegistrationOrder<typeof modules> = true;
 void registrationOrder;
@@ -27,7 +34,11 @@ export const resolverClasses = modules.flatMap((module) => module.resolvers);
 const timestampOf = (migration: Function) => Number(/\d+$/.exec(migration.name)?.[0]);
 
 /** The platform's migrations and every module's, oldest first, as TypeORM runs them (by the timestamp ending each class name). */
-export const migrations = [Events1795577769000, EventRedelivery1796189885914, ...modules.flatMap((module) => module.migrations)].sort((a, b) => timestampOf(a) - timestampOf(b));
+export const migrations = [
+  Events1795577769000,
+  EventRedelivery1796189885914,
+  ...modules.flatMap((module) => module.migrations),
+].sort((a, b) => timestampOf(a) - timestampOf(b));
 
 /** Every event type the modules publish, as their catalogs declare them. */
 export const eventTypes = new EventTypes(modules);

@@ -86,7 +86,10 @@ export class ConflictError extends AppError {
 
 export class RateLimitedError extends AppError {
   readonly code = 'RATE_LIMITED';
-  constructor(readonly retryAfterSeconds: number, message = 'Too many requests; try again later') {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'Too many requests; try again later',
+  ) {
     super(message);
   }
 

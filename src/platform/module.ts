@@ -83,7 +83,8 @@ export class Slot<T extends object> {
   }
 
   get(): T {
-    if (!this.value) throw new Error(`The slot ${this.name} was never filled: the module that provides it is not registered`);
+    if (!this.value)
+      throw new Error(`The slot ${this.name} was never filled: the module that provides it is not registered`);
     return this.value;
   }
 }
@@ -96,14 +97,20 @@ type ExportsOf<TModule> = TModule extends ModuleDefinition<never, infer TExports
  * the modules before it; otherwise the first module that is not, with the
  * names it misses (a compile error where the module list is declared).
  */
-export type RegistrationOrder<TModules extends readonly unknown[], THave = PlatformDeps> = TModules extends readonly [infer THead, ...infer TRest]
+export type RegistrationOrder<TModules extends readonly unknown[], THave = PlatformDeps> = TModules extends readonly [
+  infer THead,
+  ...infer TRest,
+]
   ? THave extends DepsOf<THead>
     ? RegistrationOrder<TRest, THave & ExportsOf<THead>>
     : { module: THead; misses: Exclude<keyof DepsOf<THead>, keyof THave> }
   : true;
 
 /** Builds the modules in order, each with the platform and the exports of the modules before it. */
-export function buildModules(modules: readonly ModuleDefinition<never, object>[], platform: PlatformDeps): BuiltModule<object>[] {
+export function buildModules(
+  modules: readonly ModuleDefinition<never, object>[],
+  platform: PlatformDeps,
+): BuiltModule<object>[] {
   const provided: Record<string, unknown> = { ...platform };
   return modules.map((module) => {
     const built = module.build(provided as never);

@@ -17,7 +17,9 @@ export class PageInfo {
   @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
   endCursor: string | null;
 
-  @Field(() => Boolean, { description: 'With first/after: whether an `after` cursor was given (rows may lie before it).' })
+  @Field(() => Boolean, {
+    description: 'With first/after: whether an `after` cursor was given (rows may lie before it).',
+  })
   hasPreviousPage: boolean;
 
   @Field(() => String, { nullable: true, description: 'Pass as `before` (with `last`) for the previous page.' })
@@ -27,13 +29,20 @@ export class PageInfo {
 /** The arguments of every connection field: `first`/`after` forward, `last`/`before` backward. */
 @ArgsType()
 export class PageArgs {
-  @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE, description: `1 to ${MAX_PAGE_SIZE}; ignored when last is given.` })
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: DEFAULT_PAGE_SIZE,
+    description: `1 to ${MAX_PAGE_SIZE}; ignored when last is given.`,
+  })
   first?: number | null;
 
   @Field(() => String, { nullable: true })
   after?: string | null;
 
-  @Field(() => Int, { nullable: true, description: `1 to ${MAX_PAGE_SIZE}: the page that ends at \`before\` (or the list's end).` })
+  @Field(() => Int, {
+    nullable: true,
+    description: `1 to ${MAX_PAGE_SIZE}: the page that ends at \`before\` (or the list's end).`,
+  })
   last?: number | null;
 
   @Field(() => String, { nullable: true })
@@ -108,7 +117,11 @@ export function decodeCursor(cursor: string, kinds: CursorKind[], argument = 'af
   } catch {
     values = undefined;
   }
-  if (!Array.isArray(values) || values.length !== kinds.length || !values.every((value, index) => fits(kinds[index], value))) {
+  if (
+    !Array.isArray(values) ||
+    values.length !== kinds.length ||
+    !values.every((value, index) => fits(kinds[index], value))
+  ) {
     throw BadUserInputError.field(argument, `${argument} is not a valid cursor for this list`);
   }
   return values as CursorValue[];
@@ -142,7 +155,12 @@ export function pageRequest(args: PageQuery, kinds: CursorKind[]): PageRequest {
   if (args.last != null) {
     if (args.after != null) throw BadUserInputError.field('after', 'after goes with first; use before with last');
     const size = pageSize(args.last, 'last');
-    return { size, cursor: args.before != null ? decodeCursor(args.before, kinds, 'before') : undefined, backward: true, total };
+    return {
+      size,
+      cursor: args.before != null ? decodeCursor(args.before, kinds, 'before') : undefined,
+      backward: true,
+      total,
+    };
   }
   if (args.before != null) throw BadUserInputError.field('before', 'before goes with last; use after with first');
   const size = pageSize(args.first ?? DEFAULT_PAGE_SIZE, 'first');
@@ -167,7 +185,12 @@ class LazyEdge<T> implements Edge<T> {
 }
 
 /** A page from rows fetched with LIMIT size + 1, in reading order: the extra row only says that more follow. */
-export function toConnection<T>(rows: T[], page: PageRequest, totalCount: number, keyOf: (row: T) => CursorValue[]): Connection<T> {
+export function toConnection<T>(
+  rows: T[],
+  page: PageRequest,
+  totalCount: number,
+  keyOf: (row: T) => CursorValue[],
+): Connection<T> {
   const nodes = rows.slice(0, page.size);
   if (page.backward) nodes.reverse();
   const edges = nodes.map((node) => new LazyEdge(node, keyOf));
@@ -193,7 +216,9 @@ export function toConnection<T>(rows: T[], page: PageRequest, totalCount: number
 export class ChildPageLoader<TParentId, TNode, TPage extends PageRequest = PageRequest> {
   private readonly byArguments = new Map<string, DataLoader<TParentId, Connection<TNode>>>();
 
-  constructor(private readonly loadPages: (parentIds: readonly TParentId[], page: TPage) => Promise<Connection<TNode>[]>) {}
+  constructor(
+    private readonly loadPages: (parentIds: readonly TParentId[], page: TPage) => Promise<Connection<TNode>[]>,
+  ) {}
 
   /** `page` may carry more than size and cursor (a filter, an ordering): all of it decides which parents batch together. */
   load(parentId: TParentId, page: TPage): Promise<Connection<TNode>> {

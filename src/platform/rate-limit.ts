@@ -31,7 +31,11 @@ export class RateLimits {
   }
 
   create(options: RateLimiterOptions): RateLimiter {
-    const memory = new RateLimiterMemory({ keyPrefix: options.keyPrefix, points: options.points, duration: options.durationSeconds });
+    const memory = new RateLimiterMemory({
+      keyPrefix: options.keyPrefix,
+      points: options.points,
+      duration: options.durationSeconds,
+    });
     if (!this.redis) return memory;
     return new RateLimiterRedis({
       storeClient: this.redis,

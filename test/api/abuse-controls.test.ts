@@ -14,7 +14,11 @@ describe('the API budget (cost points per minute)', () => {
 
   beforeAll(async () => {
     // `{ me { id } }` costs 2: five fit in a user's budget of 10, and ten in an address's budget of 20.
-    api = await startTestApp({ API_BUDGET_PER_USER_PER_MINUTE: '10', API_BUDGET_PER_IP_PER_MINUTE: '20', TRUST_PROXY: 'true' });
+    api = await startTestApp({
+      API_BUDGET_PER_USER_PER_MINUTE: '10',
+      API_BUDGET_PER_IP_PER_MINUTE: '20',
+      TRUST_PROXY: 'true',
+    });
   });
 
   afterAll(async () => {
@@ -27,9 +31,17 @@ describe('the API budget (cost points per minute)', () => {
     for (let index = 0; index < 5; index += 1) {
       expect((await api.gql('{ me { id } }', {}, { token: user.accessToken, headers })).body.errors).toBeUndefined();
     }
-    const refused = await api.gql('{ me { id } }', {}, { token: user.accessToken, headers: { ...headers, 'x-request-id': 'over-budget' } });
+    const refused = await api.gql(
+      '{ me { id } }',
+      {},
+      { token: user.accessToken, headers: { ...headers, 'x-request-id': 'over-budget' } },
+    );
     expect(refused.status).toBe(429);
-    expect(refused.body.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number), requestId: 'over-budget' });
+    expect(refused.body.errors![0].extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: expect.any(Number),
+      requestId: 'over-budget',
+    });
     expect(refused.body.errors![0].extensions.retryAfterSeconds).toBeLessThanOrEqual(60);
     expect(Number(refused.headers.get('retry-after'))).toBe(refused.body.errors![0].extensions.retryAfterSeconds);
     expect(api.logs.find('sql').filter((entry) => entry.requestId === 'over-budget')).toEqual([]);
@@ -37,7 +49,8 @@ describe('the API budget (cost points per minute)', () => {
 
   it('limits anonymous clients by address, and another address still has its own budget', async () => {
     const ip = { 'x-forwarded-for': '198.51.100.2' };
-    for (let index = 0; index < 10; index += 1) expect((await api.gql('{ me { id } }', {}, { headers: ip })).status).toBe(200);
+    for (let index = 0; index < 10; index += 1)
+      expect((await api.gql('{ me { id } }', {}, { headers: ip })).status).toBe(200);
     expect((await api.gql('{ me { id } }', {}, { headers: ip })).status).toBe(429);
     expect((await api.gql('{ me { id } }', {}, { headers: { 'x-forwarded-for': '198.51.100.3' } })).status).toBe(200);
   });
@@ -52,7 +65,10 @@ if (storeUrl) {
     name: 'Redis',
     rateLimits: () => {
       const redis = new Redis(storeUrl);
-      return { rateLimits: new RateLimits(redis, `gw-test:${randomBytes(4).toString('hex')}:`), close: () => redis.disconnect() };
+      return {
+        rateLimits: new RateLimits(redis, `gw-test:${randomBytes(4).toString('hex')}:`),
+        close: () => redis.disconnect(),
+      };
     },
   });
 }
@@ -61,7 +77,12 @@ describe.each(stores)('the login wait schedule, on $name', ({ rateLimits: make }
   it('lets the free failures through, then doubles the wait from the first with each further failure, up to the longest', async () => {
     const { rateLimits, close } = make();
     try {
-      const delay = new ProgressiveDelay(rateLimits, 'schedule', { free: 2, firstDelaySeconds: 60, maxDelaySeconds: 600, memorySeconds: 86_400 });
+      const delay = new ProgressiveDelay(rateLimits, 'schedule', {
+        free: 2,
+        firstDelaySeconds: 60,
+        maxDelaySeconds: 600,
+        memorySeconds: 86_400,
+      });
       const key = `203.0.113.9|lock-${randomBytes(4).toString('hex')}@example.com`;
       const waitAfter = async (failures: number) => {
         await delay.reset(key);
@@ -119,25 +140,36 @@ describe.each(stores)('the login wait schedule, on $name', ({ rateLimits: make }
 
   const logInFrom = (instance: TestApp, email: string, password: string, ip: string) =>
     instance.gql(LOG_IN, { input: { email, password } }, { headers: { 'x-forwarded-for': ip } });
-  const codeOf = (response: Awaited<ReturnType<typeof logInFrom>>) => response.body.errors?.[0]?.extensions.code ?? 'OK';
+  const codeOf = (response: Awaited<ReturnType<typeof logInFrom>>) =>
+    response.body.errors?.[0]?.extensions.code ?? 'OK';
 
   it('counts one address’s failures on both: it waits everywhere, while the owner’s own address gets in on both', async () => {
     const user = await signUp(instances[0]);
     for (let attempt = 0; attempt < 4; attempt += 1) {
-      expect(codeOf(await logInFrom(instances[attempt % 2], user.user.email, 'wrong password', '198.51.100.66'))).toBe('UNAUTHENTICATED');
+      expect(codeOf(await logInFrom(instances[attempt % 2], user.user.email, 'wrong password', '198.51.100.66'))).toBe(
+        'UNAUTHENTICATED',
+      );
     }
     for (const instance of instances) {
       const refused = await logInFrom(instance, user.user.email, user.password, '198.51.100.66');
-      expect(refused.body.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+      expect(refused.body.errors![0].extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: expect.any(Number),
+      });
     }
-    for (const instance of instances) expect(codeOf(await logInFrom(instance, user.user.email, user.password, '198.51.100.67'))).toBe('OK');
+    for (const instance of instances)
+      expect(codeOf(await logInFrom(instance, user.user.email, user.password, '198.51.100.67'))).toBe('OK');
   });
 
   it('counts an account’s failures from every address on both, and remembers the owner’s address on both', async () => {
     const user = await signUp(instances[0]);
     expect(codeOf(await logInFrom(instances[0], user.user.email, user.password, '198.51.100.70'))).toBe('OK');
     for (let attempt = 0; attempt < 6; attempt += 1) {
-      expect(codeOf(await logInFrom(instances[attempt % 2], user.user.email, 'wrong password', `198.51.100.${80 + attempt}`))).toBe('UNAUTHENTICATED');
+      expect(
+        codeOf(
+          await logInFrom(instances[attempt % 2], user.user.email, 'wrong password', `198.51.100.${80 + attempt}`),
+        ),
+      ).toBe('UNAUTHENTICATED');
     }
     expect(codeOf(await logInFrom(instances[1], user.user.email, user.password, '198.51.100.99'))).toBe('RATE_LIMITED');
     expect(codeOf(await logInFrom(instances[1], user.user.email, user.password, '198.51.100.70'))).toBe('OK');
@@ -145,7 +177,8 @@ describe.each(stores)('the login wait schedule, on $name', ({ rateLimits: make }
 
   it('spends one API budget for a user on both', async () => {
     const user = await signUp(instances[0]);
-    for (let index = 0; index < 5; index += 1) expect((await instances[index % 2].gql('{ me { id } }', {}, { token: user.accessToken })).status).toBe(200);
+    for (let index = 0; index < 5; index += 1)
+      expect((await instances[index % 2].gql('{ me { id } }', {}, { token: user.accessToken })).status).toBe(200);
     expect((await instances[1].gql('{ me { id } }', {}, { token: user.accessToken })).status).toBe(429);
   });
 });

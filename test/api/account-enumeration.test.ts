@@ -31,12 +31,17 @@ afterAll(async () => {
   await smtp.stop();
 });
 
-const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) => response.body.errors?.[0]?.extensions.code;
+const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) =>
+  response.body.errors?.[0]?.extensions.code;
 
 /** The raw response body, the request id masked, and how long the answer took. */
 async function timed(query: string, variables: Record<string, unknown>): Promise<{ body: string; ms: number }> {
   const started = performance.now();
-  const response = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${api.baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = await response.text();
   const ms = performance.now() - started;
   return { body: `${response.status} ${body.replace(/"requestId":"[^"]*"/g, '"requestId":"…"')}`, ms };
@@ -52,7 +57,10 @@ function median(values: number[]): number {
  * Runs `existing` and `unknown` alternately, TRIES times each, after a warm-up; between tries it waits until the
  * event handlers are done, so the mail one case sends after its answer never slows the next measurement.
  */
-async function compare(existing: () => Promise<{ body: string; ms: number }>, unknown: () => Promise<{ body: string; ms: number }>) {
+async function compare(
+  existing: () => Promise<{ body: string; ms: number }>,
+  unknown: () => Promise<{ body: string; ms: number }>,
+) {
   for (let i = 0; i < 5; i += 1) {
     await existing();
     await unknown();
@@ -61,7 +69,15 @@ async function compare(existing: () => Promise<{ body: string; ms: number }>, un
   const times = { existing: [] as number[], unknown: [] as number[] };
   const bodies = { existing: new Set<string>(), unknown: new Set<string>() };
   for (let i = 0; i < TRIES; i += 1) {
-    for (const [name, run] of (i % 2 ? [['existing', existing], ['unknown', unknown]] : [['unknown', unknown], ['existing', existing]]) as ['existing' | 'unknown', typeof existing][]) {
+    for (const [name, run] of (i % 2
+      ? [
+          ['existing', existing],
+          ['unknown', unknown],
+        ]
+      : [
+          ['unknown', unknown],
+          ['existing', existing],
+        ]) as ['existing' | 'unknown', typeof existing][]) {
       const { body, ms } = await run();
       times[name].push(ms);
       bodies[name].add(body);
@@ -78,7 +94,10 @@ const ROUNDS = 3;
  * other suites run) one round's medians of identical work drift by up to ±15% either way; a real leak (a password hash
  * or a mail send on the request path for one case only) is a one-sided gap in every round, so it fails all of them.
  */
-async function expectSameTime(existing: () => Promise<{ body: string; ms: number }>, unknown: () => Promise<{ body: string; ms: number }>) {
+async function expectSameTime(
+  existing: () => Promise<{ body: string; ms: number }>,
+  unknown: () => Promise<{ body: string; ms: number }>,
+) {
   const ratios: number[] = [];
   const lines: string[] = [];
   let bodies: { existing: Set<string>; unknown: Set<string> } | undefined;
@@ -88,11 +107,14 @@ async function expectSameTime(existing: () => Promise<{ body: string; ms: number
     const { medians } = result;
     const ratio = Math.max(medians.existing, medians.unknown) / Math.min(medians.existing, medians.unknown);
     ratios.push(ratio);
-    lines.push(`round ${round}: medians existing ${medians.existing.toFixed(2)} ms, unknown ${medians.unknown.toFixed(2)} ms, ratio ${ratio.toFixed(3)}`);
+    lines.push(
+      `round ${round}: medians existing ${medians.existing.toFixed(2)} ms, unknown ${medians.unknown.toFixed(2)} ms, ratio ${ratio.toFixed(3)}`,
+    );
     if (ratio <= 1.1) break;
   }
   // A failure shows the figures of every round, not only the verdict.
-  if (Math.min(...ratios) > 1.1) throw new Error(`median latencies differ by more than 10% in every round:\n${lines.join('\n')}`);
+  if (Math.min(...ratios) > 1.1)
+    throw new Error(`median latencies differ by more than 10% in every round:\n${lines.join('\n')}`);
   return { bodies: bodies!, rounds: ratios.length };
 }
 
@@ -101,16 +123,24 @@ describe('SIGNUP_MODE=quiet', () => {
     const email = uniqueEmail('quiet');
     const created = await api.gql(SIGN_UP, { input: { email, password: 'correct horse battery', name: 'Quiet' } });
     expect(created.body.data).toEqual({ signUp: null });
-    expect(codeOf(await api.gql(LOG_IN, { input: { email, password: 'correct horse battery' } }))).toBe('EMAIL_NOT_VERIFIED');
+    expect(codeOf(await api.gql(LOG_IN, { input: { email, password: 'correct horse battery' } }))).toBe(
+      'EMAIL_NOT_VERIFIED',
+    );
     const verification = await smtp.waitFor(email, /^Verify your email/);
 
     const repeated = await api.gql(SIGN_UP, { input: { email, password: 'an attacker password', name: 'Mallory' } });
     expect(repeated.body.data).toEqual({ signUp: null });
     const notice = await smtp.waitFor(email, /already have a .* account/);
     expect(notice.text).toContain('No new account was made');
-    expect(codeOf(await api.gql(LOG_IN, { input: { email, password: 'an attacker password' } }))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await api.gql(LOG_IN, { input: { email, password: 'an attacker password' } }))).toBe(
+      'UNAUTHENTICATED',
+    );
 
-    await ok(api.gql(`mutation($t: String!) { verifyEmail(token: $t) }`, { t: SmtpCatcher.tokenIn(verification, '/verify-email') }));
+    await ok(
+      api.gql(`mutation($t: String!) { verifyEmail(token: $t) }`, {
+        t: SmtpCatcher.tokenIn(verification, '/verify-email'),
+      }),
+    );
     const signedIn = await ok(api.gql(LOG_IN, { input: { email, password: 'correct horse battery' } }));
     expect(signedIn.logIn.accessToken).toEqual(expect.any(String));
     const me = await ok(api.gql(`{ me { name emailVerified } }`, {}, { token: signedIn.logIn.accessToken }));
@@ -128,7 +158,9 @@ describe('no account enumeration by answer or by time', () => {
       () => timed(REQUEST_RESET, { input: { email: existingEmail } }),
       () => timed(REQUEST_RESET, { input: { email: unknownEmail } }),
     );
-    expect([...bodies.existing]).toEqual(['200 {"data":{"requestPasswordReset":true},"extensions":{"cost":{"requested":1,"limit":50000}}}\n']);
+    expect([...bodies.existing]).toEqual([
+      '200 {"data":{"requestPasswordReset":true},"extensions":{"cost":{"requested":1,"limit":50000}}}\n',
+    ]);
     expect([...bodies.unknown]).toEqual([...bodies.existing]);
     // The existing account was mailed each time; the unknown address never.
     expect(smtp.to(existingEmail).filter((mail) => /^Reset your/.test(mail.subject)).length).toBe(rounds * (TRIES + 5));
@@ -141,7 +173,8 @@ describe('no account enumeration by answer or by time', () => {
 
     const { bodies } = await expectSameTime(
       () => timed(SIGN_UP, { input: { email: takenEmail, password: 'another password here', name: 'Someone' } }),
-      () => timed(SIGN_UP, { input: { email: uniqueEmail('fresh'), password: 'another password here', name: 'Someone' } }),
+      () =>
+        timed(SIGN_UP, { input: { email: uniqueEmail('fresh'), password: 'another password here', name: 'Someone' } }),
     );
     expect([...bodies.existing]).toHaveLength(1);
     expect([...bodies.existing][0]).toMatch(/^200 \{"data":\{"signUp":null\}/);

@@ -32,7 +32,11 @@ const codeOf = (response: Response) => response.body.errors?.[0]?.extensions.cod
 
 beforeAll(async () => {
   await smtp.start();
-  api = await startTestApp({ ...smtp.env, APP_URL, PRODUCT_NAME: PRODUCT, MAIL_FROM: 'Acme <accounts@example.test>' }, undefined, { clock });
+  api = await startTestApp(
+    { ...smtp.env, APP_URL, PRODUCT_NAME: PRODUCT, MAIL_FROM: 'Acme <accounts@example.test>' },
+    undefined,
+    { clock },
+  );
 });
 
 afterAll(async () => {
@@ -41,13 +45,19 @@ afterAll(async () => {
 });
 
 async function logIn(email: string, password: string, userAgent?: string) {
-  return api.gql<{ logIn: { accessToken: string; refreshToken: string } }>(LOG_IN, { input: { email, password } }, { headers: userAgent ? { 'user-agent': userAgent } : {} });
+  return api.gql<{ logIn: { accessToken: string; refreshToken: string } }>(
+    LOG_IN,
+    { input: { email, password } },
+    { headers: userAgent ? { 'user-agent': userAgent } : {} },
+  );
 }
 
 /** A new user who joined through a real invitation, read from the SMTP catcher. */
 async function addMember(owner: Session, organizationId: string, role: 'OWNER' | 'ADMIN' | 'MEMBER') {
   const member = await signUp(api);
-  await ok(api.gql(INVITE, { input: { organizationId, email: member.user.email, role } }, { token: owner.accessToken }));
+  await ok(
+    api.gql(INVITE, { input: { organizationId, email: member.user.email, role } }, { token: owner.accessToken }),
+  );
   const token = SmtpCatcher.tokenIn(await smtp.waitFor(member.user.email, /invited to join/), '/invitations/accept');
   const data = await ok(api.gql(ACCEPT, { token }, { token: member.accessToken }));
   return { ...member, membershipId: data.acceptInvitation.id as string };
@@ -92,7 +102,9 @@ describe('email verification', () => {
     await ok(api.gql(REQUEST_RESET, { e: user.user.email }));
     const resetToken = SmtpCatcher.tokenIn(await smtp.waitFor(user.user.email, /^Reset your/), '/reset-password');
 
-    const rows = (await api.app.dataSource.query(`SELECT * FROM account_tokens WHERE user_id = $1`, [user.user.id])) as Record<string, unknown>[];
+    const rows = (await api.app.dataSource.query(`SELECT * FROM account_tokens WHERE user_id = $1`, [
+      user.user.id,
+    ])) as Record<string, unknown>[];
     expect(rows.length).toBe(2);
     const stored = JSON.stringify(rows);
     expect(stored).not.toContain(token);
@@ -102,7 +114,9 @@ describe('email verification', () => {
       expect(codeOf(await api.gql(VERIFY, { t: hash }))).toBe('INVALID_TOKEN');
       expect(codeOf(await api.gql(RESET, { t: hash, p: 'a brand new password' }))).toBe('INVALID_TOKEN');
       // The hash as a token of the right shape, too (a 64-character hex string is not one, but its base64url might be tried).
-      expect(codeOf(await api.gql(VERIFY, { t: Buffer.from(hash, 'hex').toString('base64url') }))).toBe('INVALID_TOKEN');
+      expect(codeOf(await api.gql(VERIFY, { t: Buffer.from(hash, 'hex').toString('base64url') }))).toBe(
+        'INVALID_TOKEN',
+      );
     }
     expect((await ok(api.gql(ME, {}, { token: user.accessToken }))).me.emailVerified).toBe(false);
   });
@@ -112,7 +126,9 @@ describe('email verification', () => {
     await verificationMail(user.user.email);
     expect(await ok(api.gql(RESEND, { e: user.user.email }))).toEqual({ resendVerification: true });
     const second = await verificationMail(user.user.email, 2);
-    expect(await ok(api.gql(VERIFY, { t: SmtpCatcher.tokenIn(second, '/verify-email') }))).toEqual({ verifyEmail: true });
+    expect(await ok(api.gql(VERIFY, { t: SmtpCatcher.tokenIn(second, '/verify-email') }))).toEqual({
+      verifyEmail: true,
+    });
 
     const unknown = uniqueEmail('nobody');
     expect(await ok(api.gql(RESEND, { e: unknown }))).toEqual({ resendVerification: true });
@@ -128,23 +144,55 @@ describe('email verification', () => {
   it('lets an organization require a verified email to accept an invitation (off by default); EMAIL_NOT_VERIFIED until then', async () => {
     const owner = await signUp(api);
     const organization = await createOrganization(api, owner, 'Verified only');
-    const defaults = await ok(api.gql(`query($id: ID!) { organization(id: $id) { requireVerifiedEmail } }`, { id: organization.id }, { token: owner.accessToken }));
+    const defaults = await ok(
+      api.gql(
+        `query($id: ID!) { organization(id: $id) { requireVerifiedEmail } }`,
+        { id: organization.id },
+        { token: owner.accessToken },
+      ),
+    );
     expect(defaults.organization.requireVerifiedEmail).toBe(false);
     const member = await addMember(owner, organization.id, 'MEMBER');
-    expect(codeOf(await api.gql(SETTINGS, { input: { organizationId: organization.id, requireVerifiedEmail: true } }, { token: member.accessToken }))).toBe('FORBIDDEN');
-    expect(await ok(api.gql(SETTINGS, { input: { organizationId: organization.id, requireVerifiedEmail: true } }, { token: owner.accessToken }))).toEqual({
+    expect(
+      codeOf(
+        await api.gql(
+          SETTINGS,
+          { input: { organizationId: organization.id, requireVerifiedEmail: true } },
+          { token: member.accessToken },
+        ),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      await ok(
+        api.gql(
+          SETTINGS,
+          { input: { organizationId: organization.id, requireVerifiedEmail: true } },
+          { token: owner.accessToken },
+        ),
+      ),
+    ).toEqual({
       updateOrganizationSettings: { id: organization.id, requireVerifiedEmail: true },
     });
 
     const invitee = await signUp(api);
-    await ok(api.gql(`mutation($input: InviteMemberInput!) { inviteMember(input: $input) { id } }`, { input: { organizationId: organization.id, email: invitee.user.email } }, { token: owner.accessToken }));
+    await ok(
+      api.gql(
+        `mutation($input: InviteMemberInput!) { inviteMember(input: $input) { id } }`,
+        { input: { organizationId: organization.id, email: invitee.user.email } },
+        { token: owner.accessToken },
+      ),
+    );
     const invitation = await smtp.waitFor(invitee.user.email, /invited to join/);
     const invitationToken = SmtpCatcher.tokenIn(invitation, '/invitations/accept');
     const ACCEPT = `mutation($t: String!) { acceptInvitation(token: $t) { id role } }`;
-    expect(codeOf(await api.gql(ACCEPT, { t: invitationToken }, { token: invitee.accessToken }))).toBe('EMAIL_NOT_VERIFIED');
+    expect(codeOf(await api.gql(ACCEPT, { t: invitationToken }, { token: invitee.accessToken }))).toBe(
+      'EMAIL_NOT_VERIFIED',
+    );
 
     await ok(api.gql(VERIFY, { t: SmtpCatcher.tokenIn(await verificationMail(invitee.user.email), '/verify-email') }));
-    expect((await ok(api.gql(ACCEPT, { t: invitationToken }, { token: invitee.accessToken }))).acceptInvitation.role).toBe('MEMBER');
+    expect(
+      (await ok(api.gql(ACCEPT, { t: invitationToken }, { token: invitee.accessToken }))).acceptInvitation.role,
+    ).toBe('MEMBER');
   });
 });
 
@@ -163,7 +211,8 @@ describe('password reset', () => {
     expect(await ok(api.gql(RESET, { t: token, p: 'a brand new password' }))).toEqual({ resetPassword: true });
     expect(codeOf(await api.gql(RESET, { t: token, p: 'another new password' }))).toBe('INVALID_TOKEN');
 
-    for (const refreshToken of [user.refreshToken, other.refreshToken]) expect(codeOf(await api.gql(REFRESH, { t: refreshToken }))).toBe('UNAUTHENTICATED');
+    for (const refreshToken of [user.refreshToken, other.refreshToken])
+      expect(codeOf(await api.gql(REFRESH, { t: refreshToken }))).toBe('UNAUTHENTICATED');
     expect(codeOf(await logIn(user.user.email, user.password))).toBe('UNAUTHENTICATED');
     const fresh = (await ok(logIn(user.user.email, 'a brand new password'))).logIn;
     expect((await ok(api.gql(ME, {}, { token: fresh.accessToken }))).me.emailVerified).toBe(true);
@@ -202,16 +251,28 @@ describe('changing the password', () => {
     const user = await signUp(api);
     const other = (await ok(logIn(user.user.email, user.password))).logIn;
 
-    const wrong = await api.gql(CHANGE_PASSWORD, { c: 'not my password', n: 'a brand new password' }, { token: user.accessToken });
+    const wrong = await api.gql(
+      CHANGE_PASSWORD,
+      { c: 'not my password', n: 'a brand new password' },
+      { token: user.accessToken },
+    );
     expect(codeOf(wrong)).toBe('BAD_USER_INPUT');
-    expect(wrong.body.errors?.[0].extensions.validationErrors).toEqual([{ field: 'input.currentPassword', messages: ['is not your current password'] }]);
-    expect(codeOf(await api.gql(CHANGE_PASSWORD, { c: user.password, n: 'a brand new password' }))).toBe('UNAUTHENTICATED');
+    expect(wrong.body.errors?.[0].extensions.validationErrors).toEqual([
+      { field: 'input.currentPassword', messages: ['is not your current password'] },
+    ]);
+    expect(codeOf(await api.gql(CHANGE_PASSWORD, { c: user.password, n: 'a brand new password' }))).toBe(
+      'UNAUTHENTICATED',
+    );
 
-    expect(await ok(api.gql(CHANGE_PASSWORD, { c: user.password, n: 'a brand new password' }, { token: user.accessToken }))).toEqual({ changePassword: true });
+    expect(
+      await ok(api.gql(CHANGE_PASSWORD, { c: user.password, n: 'a brand new password' }, { token: user.accessToken })),
+    ).toEqual({ changePassword: true });
     expect(codeOf(await api.gql(REFRESH, { t: other.refreshToken }))).toBe('UNAUTHENTICATED');
     await ok(api.gql(REFRESH, { t: user.refreshToken }));
     await ok(logIn(user.user.email, 'a brand new password'));
-    expect((await smtp.waitFor(user.user.email, /password was changed/)).text).toContain('your other sessions were signed out');
+    expect((await smtp.waitFor(user.user.email, /password was changed/)).text).toContain(
+      'your other sessions were signed out',
+    );
   });
 });
 
@@ -219,9 +280,17 @@ describe('changing the email', () => {
   it('mails the link to the new address only and a notice to the old one; nothing changes until it is used', async () => {
     const user = await signUp(api);
     const newEmail = uniqueEmail('moved');
-    expect(codeOf(await api.gql(REQUEST_EMAIL_CHANGE, { e: newEmail, p: 'wrong password' }, { token: user.accessToken }))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await api.gql(REQUEST_EMAIL_CHANGE, { e: user.user.email, p: user.password }, { token: user.accessToken }))).toBe('BAD_USER_INPUT');
-    expect(await ok(api.gql(REQUEST_EMAIL_CHANGE, { e: newEmail, p: user.password }, { token: user.accessToken }))).toEqual({ requestEmailChange: true });
+    expect(
+      codeOf(await api.gql(REQUEST_EMAIL_CHANGE, { e: newEmail, p: 'wrong password' }, { token: user.accessToken })),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(
+        await api.gql(REQUEST_EMAIL_CHANGE, { e: user.user.email, p: user.password }, { token: user.accessToken }),
+      ),
+    ).toBe('BAD_USER_INPUT');
+    expect(
+      await ok(api.gql(REQUEST_EMAIL_CHANGE, { e: newEmail, p: user.password }, { token: user.accessToken })),
+    ).toEqual({ requestEmailChange: true });
 
     const confirm = await smtp.waitFor(newEmail, /^Confirm your new email/);
     const token = SmtpCatcher.tokenIn(confirm, '/confirm-email');
@@ -234,7 +303,10 @@ describe('changing the email', () => {
 
     expect(await ok(api.gql(CONFIRM_EMAIL_CHANGE, { t: token }))).toEqual({ confirmEmailChange: true });
     expect(codeOf(await api.gql(CONFIRM_EMAIL_CHANGE, { t: token }))).toBe('INVALID_TOKEN');
-    expect((await ok(api.gql(ME, {}, { token: user.accessToken }))).me).toMatchObject({ email: newEmail, emailVerified: true });
+    expect((await ok(api.gql(ME, {}, { token: user.accessToken }))).me).toMatchObject({
+      email: newEmail,
+      emailVerified: true,
+    });
     await ok(logIn(newEmail, user.password));
     expect(codeOf(await logIn(user.user.email, user.password))).toBe('UNAUTHENTICATED');
     expect((await smtp.waitFor(user.user.email, /email was changed/)).text).toContain('new email address');
@@ -257,7 +329,10 @@ describe('sessions', () => {
     const laptop = (await ok(logIn(user.user.email, user.password, 'Laptop/1.0'))).logIn;
     const phone = (await ok(logIn(user.user.email, user.password, 'Phone/2.0'))).logIn;
 
-    const listed = (await ok(api.gql(MY_SESSIONS, {}, { token: laptop.accessToken }))).mySessions as Record<string, any>[];
+    const listed = (await ok(api.gql(MY_SESSIONS, {}, { token: laptop.accessToken }))).mySessions as Record<
+      string,
+      any
+    >[];
     expect(listed).toHaveLength(3);
     const current = listed.filter((session) => session.current);
     expect(current).toEqual([expect.objectContaining({ userAgent: 'Laptop/1.0', ipAddress: '127.0.0.1' })]);
@@ -265,22 +340,43 @@ describe('sessions', () => {
     expect(phoneSession.current).toBe(false);
 
     // A refresh records the use: its user agent and time.
-    const refreshed = (await ok(api.gql(REFRESH, { t: phone.refreshToken }, { headers: { 'user-agent': 'Phone/2.1' } }))).refreshSession;
-    const afterRefresh = (await ok(api.gql(MY_SESSIONS, {}, { token: refreshed.accessToken }))).mySessions as Record<string, any>[];
-    expect(afterRefresh.find((session) => session.id === phoneSession.id)).toMatchObject({ userAgent: 'Phone/2.1', current: true });
+    const refreshed = (
+      await ok(api.gql(REFRESH, { t: phone.refreshToken }, { headers: { 'user-agent': 'Phone/2.1' } }))
+    ).refreshSession;
+    const afterRefresh = (await ok(api.gql(MY_SESSIONS, {}, { token: refreshed.accessToken }))).mySessions as Record<
+      string,
+      any
+    >[];
+    expect(afterRefresh.find((session) => session.id === phoneSession.id)).toMatchObject({
+      userAgent: 'Phone/2.1',
+      current: true,
+    });
 
     const stranger = await signUp(api);
-    expect(codeOf(await api.gql(REVOKE_SESSION, { id: phoneSession.id }, { token: stranger.accessToken }))).toBe('NOT_FOUND');
-    expect(codeOf(await api.gql(REVOKE_SESSION, { id: '00000000-0000-4000-8000-000000000000' }, { token: laptop.accessToken }))).toBe('NOT_FOUND');
+    expect(codeOf(await api.gql(REVOKE_SESSION, { id: phoneSession.id }, { token: stranger.accessToken }))).toBe(
+      'NOT_FOUND',
+    );
+    expect(
+      codeOf(
+        await api.gql(REVOKE_SESSION, { id: '00000000-0000-4000-8000-000000000000' }, { token: laptop.accessToken }),
+      ),
+    ).toBe('NOT_FOUND');
     expect(codeOf(await api.gql(REVOKE_SESSION, { id: phoneSession.id }))).toBe('UNAUTHENTICATED');
 
-    expect(await ok(api.gql(REVOKE_SESSION, { id: phoneSession.id }, { token: laptop.accessToken }))).toEqual({ revokeSession: true });
+    expect(await ok(api.gql(REVOKE_SESSION, { id: phoneSession.id }, { token: laptop.accessToken }))).toEqual({
+      revokeSession: true,
+    });
     expect(codeOf(await api.gql(REFRESH, { t: refreshed.refreshToken }))).toBe('UNAUTHENTICATED');
-    expect(codeOf(await api.gql(REVOKE_SESSION, { id: phoneSession.id }, { token: laptop.accessToken }))).toBe('NOT_FOUND');
-    expect(((await ok(api.gql(MY_SESSIONS, {}, { token: laptop.accessToken }))).mySessions as unknown[]).length).toBe(2);
+    expect(codeOf(await api.gql(REVOKE_SESSION, { id: phoneSession.id }, { token: laptop.accessToken }))).toBe(
+      'NOT_FOUND',
+    );
+    expect(((await ok(api.gql(MY_SESSIONS, {}, { token: laptop.accessToken }))).mySessions as unknown[]).length).toBe(
+      2,
+    );
 
     expect(await ok(api.gql(LOG_OUT_EVERYWHERE, {}, { token: laptop.accessToken }))).toEqual({ logOutEverywhere: 2 });
-    for (const refreshToken of [user.refreshToken, laptop.refreshToken]) expect(codeOf(await api.gql(REFRESH, { t: refreshToken }))).toBe('UNAUTHENTICATED');
+    for (const refreshToken of [user.refreshToken, laptop.refreshToken])
+      expect(codeOf(await api.gql(REFRESH, { t: refreshToken }))).toBe('UNAUTHENTICATED');
     expect((await ok(api.gql(MY_SESSIONS, {}, { token: laptop.accessToken }))).mySessions).toEqual([]);
   });
 });
@@ -289,7 +385,13 @@ describe('deleting the account', () => {
   async function commentAs(owner: Session, author: Session, organizationId: string) {
     const project = await createProject(api, owner, organizationId);
     const task = await createTask(api, owner, project.id);
-    await ok(api.gql(ADD_COMMENT, { input: { taskId: task.id, body: 'Written before leaving' } }, { token: author.accessToken }));
+    await ok(
+      api.gql(
+        ADD_COMMENT,
+        { input: { taskId: task.id, body: 'Written before leaving' } },
+        { token: author.accessToken },
+      ),
+    );
     return task.id;
   }
 
@@ -299,39 +401,77 @@ describe('deleting the account', () => {
     const member = await addMember(owner, organization.id, 'ADMIN');
     const taskId = await commentAs(owner, member, organization.id);
 
-    expect(codeOf(await api.gql(DELETE_ACCOUNT, { p: 'not my password' }, { token: member.accessToken }))).toBe('BAD_USER_INPUT');
-    const deleted = await api.gql(DELETE_ACCOUNT, { p: member.password }, { token: member.accessToken, headers: { 'x-request-id': `delete-${member.user.id}` } });
+    expect(codeOf(await api.gql(DELETE_ACCOUNT, { p: 'not my password' }, { token: member.accessToken }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    const deleted = await api.gql(
+      DELETE_ACCOUNT,
+      { p: member.password },
+      { token: member.accessToken, headers: { 'x-request-id': `delete-${member.user.id}` } },
+    );
     expect(deleted.body).toMatchObject({ data: { deleteAccount: true } });
 
     const comments = await ok(
-      api.gql(`query($id: ID!) { task(id: $id) { comments { edges { node { body author { id name email } } } } } }`, { id: taskId }, { token: owner.accessToken }),
+      api.gql(
+        `query($id: ID!) { task(id: $id) { comments { edges { node { body author { id name email } } } } } }`,
+        { id: taskId },
+        { token: owner.accessToken },
+      ),
     );
-    expect(comments.task.comments.edges).toEqual([{ node: { body: 'Written before leaving', author: { id: member.user.id, name: 'former member', email: null } } }]);
-    const members = await ok(api.gql(`query($id: ID!) { organization(id: $id) { members { totalCount edges { node { user { id } role } } } } }`, { id: organization.id }, { token: owner.accessToken }));
-    expect(members.organization.members).toEqual({ totalCount: 1, edges: [{ node: { user: { id: owner.user.id }, role: 'OWNER' } }] });
+    expect(comments.task.comments.edges).toEqual([
+      { node: { body: 'Written before leaving', author: { id: member.user.id, name: 'former member', email: null } } },
+    ]);
+    const members = await ok(
+      api.gql(
+        `query($id: ID!) { organization(id: $id) { members { totalCount edges { node { user { id } role } } } } }`,
+        { id: organization.id },
+        { token: owner.accessToken },
+      ),
+    );
+    expect(members.organization.members).toEqual({
+      totalCount: 1,
+      edges: [{ node: { user: { id: owner.user.id }, role: 'OWNER' } }],
+    });
 
     expect(codeOf(await logIn(member.user.email, member.password))).toBe('UNAUTHENTICATED');
     expect(codeOf(await api.gql(REFRESH, { t: member.refreshToken }))).toBe('UNAUTHENTICATED');
-    const [row] = (await api.app.dataSource.query(`SELECT email, name, password_hash, deleted_at FROM users WHERE id = $1`, [member.user.id])) as Record<string, unknown>[];
-    expect(row).toMatchObject({ email: `deleted-${member.user.id}@deleted.invalid`, name: 'former member', password_hash: '' });
+    const [row] = (await api.app.dataSource.query(
+      `SELECT email, name, password_hash, deleted_at FROM users WHERE id = $1`,
+      [member.user.id],
+    )) as Record<string, unknown>[];
+    expect(row).toMatchObject({
+      email: `deleted-${member.user.id}@deleted.invalid`,
+      name: 'former member',
+      password_hash: '',
+    });
     expect(row.deleted_at).not.toBeNull();
     for (const table of ['sessions', 'refresh_tokens', 'account_tokens']) {
       expect(await api.app.dataSource.query(`SELECT 1 FROM ${table} WHERE user_id = $1`, [member.user.id])).toEqual([]);
     }
 
-    const events = (await api.app.dataSource.query(`SELECT type, organization_id AS "organizationId", data FROM outbox WHERE request_id = $1 ORDER BY position`, [
-      `delete-${member.user.id}`,
-    ])) as { type: string; organizationId: string | null; data: unknown }[];
+    const events = (await api.app.dataSource.query(
+      `SELECT type, organization_id AS "organizationId", data FROM outbox WHERE request_id = $1 ORDER BY position`,
+      [`delete-${member.user.id}`],
+    )) as { type: string; organizationId: string | null; data: unknown }[];
     expect(events.map((event) => event.type)).toEqual(['member.removed', 'user.deleted']);
     expect(events[1]).toEqual({ type: 'user.deleted', organizationId: null, data: { userId: member.user.id } });
     expect(JSON.stringify(events)).not.toContain(member.user.email);
 
     await eventsHandled(api);
     const audit = await ok(
-      api.gql(`query($id: ID!) { auditEvents(organizationId: $id, first: 100) { edges { node { type summary data actor { id } } } } }`, { id: organization.id }, { token: owner.accessToken }),
+      api.gql(
+        `query($id: ID!) { auditEvents(organizationId: $id, first: 100) { edges { node { type summary data actor { id } } } } }`,
+        { id: organization.id },
+        { token: owner.accessToken },
+      ),
     );
-    const removal = (audit.auditEvents.edges as { node: Record<string, any> }[]).find((edge) => edge.node.type === 'member.removed')!.node;
-    expect(removal).toMatchObject({ summary: 'left the organization by deleting their account', actor: { id: member.user.id } });
+    const removal = (audit.auditEvents.edges as { node: Record<string, any> }[]).find(
+      (edge) => edge.node.type === 'member.removed',
+    )!.node;
+    expect(removal).toMatchObject({
+      summary: 'left the organization by deleting their account',
+      actor: { id: member.user.id },
+    });
     expect(JSON.stringify(removal)).not.toContain(member.user.email);
 
     // The address is free again.
@@ -349,14 +489,37 @@ describe('deleting the account', () => {
     expect(refused.body.errors?.[0].extensions.organizationIds).toEqual([solo.id]);
     expect(refused.body.errors?.[0].message).toMatch(/last OWNER/);
     await ok(logIn(owner.user.email, owner.password));
-    const stillThere = await ok(api.gql(`query($id: ID!) { organization(id: $id) { viewerRole } }`, { id: shared.id }, { token: owner.accessToken }));
+    const stillThere = await ok(
+      api.gql(
+        `query($id: ID!) { organization(id: $id) { viewerRole } }`,
+        { id: shared.id },
+        { token: owner.accessToken },
+      ),
+    );
     expect(stillThere.organization.viewerRole).toBe('OWNER');
 
     const soloMember = await addMember(owner, solo.id, 'MEMBER');
-    await ok(api.gql(`mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id } }`, { input: { membershipId: soloMember.membershipId, role: 'OWNER' } }, { token: owner.accessToken }));
-    expect(await ok(api.gql(DELETE_ACCOUNT, { p: owner.password }, { token: owner.accessToken }))).toEqual({ deleteAccount: true });
-    for (const [organization, session] of [[solo, soloMember], [shared, colleague]] as const) {
-      const members = await ok(api.gql(`query($id: ID!) { organization(id: $id) { members { edges { node { role user { id } } } } } }`, { id: organization.id }, { token: session.accessToken }));
+    await ok(
+      api.gql(
+        `mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { id } }`,
+        { input: { membershipId: soloMember.membershipId, role: 'OWNER' } },
+        { token: owner.accessToken },
+      ),
+    );
+    expect(await ok(api.gql(DELETE_ACCOUNT, { p: owner.password }, { token: owner.accessToken }))).toEqual({
+      deleteAccount: true,
+    });
+    for (const [organization, session] of [
+      [solo, soloMember],
+      [shared, colleague],
+    ] as const) {
+      const members = await ok(
+        api.gql(
+          `query($id: ID!) { organization(id: $id) { members { edges { node { role user { id } } } } } }`,
+          { id: organization.id },
+          { token: session.accessToken },
+        ),
+      );
       expect(members.organization.members.edges).toEqual([{ node: { role: 'OWNER', user: { id: session.user.id } } }]);
     }
   });
@@ -364,7 +527,9 @@ describe('deleting the account', () => {
 
 describe('the identity module’s events', () => {
   it('publishes every type of its catalog in the flows above (user.sign_up_repeated in quiet mode: account-enumeration.test.ts), none with an organization', async () => {
-    const rows = (await api.app.dataSource.query(`SELECT DISTINCT type, organization_id AS "organizationId" FROM outbox WHERE type LIKE 'user.%'`)) as { type: string; organizationId: string | null }[];
+    const rows = (await api.app.dataSource.query(
+      `SELECT DISTINCT type, organization_id AS "organizationId" FROM outbox WHERE type LIKE 'user.%'`,
+    )) as { type: string; organizationId: string | null }[];
     const declared = Object.keys(identityEvents).filter((type) => type !== 'user.sign_up_repeated');
     expect(rows.map((row) => row.type).sort()).toEqual(declared.sort());
     expect(rows.every((row) => row.organizationId === null)).toBe(true);

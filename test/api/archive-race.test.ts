@@ -16,7 +16,8 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const codeOf = (response: { body: { errors?: { extensions: Record<string, unknown> }[] } }) => response.body.errors?.[0]?.extensions.code;
+const codeOf = (response: { body: { errors?: { extensions: Record<string, unknown> }[] } }) =>
+  response.body.errors?.[0]?.extensions.code;
 
 describe('archiving a project while its tasks are written', () => {
   /** One project archived in the middle of 40 concurrent writes to its tasks; what the outbox says happened, in commit order. */
@@ -28,7 +29,8 @@ describe('archiving a project while its tasks are written', () => {
 
     const writes = Array.from({ length: 40 }, (_, index) => {
       const task = tasks[index % tasks.length];
-      if (index % 3 === 0) return api.gql(CREATE_TASK, { input: { projectId: project.id, title: `Late ${index}` } }, as);
+      if (index % 3 === 0)
+        return api.gql(CREATE_TASK, { input: { projectId: project.id, title: `Late ${index}` } }, as);
       if (index % 3 === 1) return api.gql(ADD_COMMENT, { input: { taskId: task.id, body: `Late ${index}` } }, as);
       return api.gql(UPDATE_TASK, { input: { id: task.id, priority: index % 5 } }, as);
     });
@@ -39,7 +41,11 @@ describe('archiving a project while its tasks are written', () => {
       `SELECT type FROM outbox WHERE subject_id = $1 OR data->>'projectId' = $1::text ORDER BY position`,
       [project.id],
     )) as { type: string }[];
-    return { results, archived: (await archive).body.data?.archiveProject.status, types: events.map((event) => event.type) };
+    return {
+      results,
+      archived: (await archive).body.data?.archiveProject.status,
+      types: events.map((event) => event.type),
+    };
   }
 
   it('lets no task or comment write land after the archive: each commits before it or is CONFLICT', async () => {
@@ -48,7 +54,11 @@ describe('archiving a project while its tasks are written', () => {
 
       expect(results.map((response) => response.status)).toEqual(results.map(() => 200));
       expect(archived).toBe('ARCHIVED');
-      expect([...new Set(results.filter((response) => response.body.errors).map(codeOf))].filter((code) => code !== 'CONFLICT')).toEqual([]);
+      expect(
+        [...new Set(results.filter((response) => response.body.errors).map(codeOf))].filter(
+          (code) => code !== 'CONFLICT',
+        ),
+      ).toEqual([]);
       expect(types).toContain('project.archived');
       expect(types.slice(types.indexOf('project.archived') + 1)).toEqual([]);
     }
@@ -58,7 +68,13 @@ describe('archiving a project while its tasks are written', () => {
     const organizationId = (await createOrganization(api, owner, 'Archived Co')).id;
     const project = await createProject(api, owner, organizationId, 'Done');
     const task = await createTask(api, owner, project.id);
-    await ok(api.gql('mutation($id: ID!) { archiveProject(id: $id) { status } }', { id: project.id }, { token: owner.accessToken }));
+    await ok(
+      api.gql(
+        'mutation($id: ID!) { archiveProject(id: $id) { status } }',
+        { id: project.id },
+        { token: owner.accessToken },
+      ),
+    );
     const as = { token: owner.accessToken };
 
     const responses = await Promise.all([
@@ -69,7 +85,9 @@ describe('archiving a project while its tasks are written', () => {
     ]);
 
     expect(responses.map(codeOf)).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT']);
-    const read = await ok(api.gql('query($id: ID!) { task(id: $id) { title comments { totalCount } } }', { id: task.id }, as));
+    const read = await ok(
+      api.gql('query($id: ID!) { task(id: $id) { title comments { totalCount } } }', { id: task.id }, as),
+    );
     expect(read.task).toEqual({ title: 'Task', comments: { totalCount: 0 } });
   });
 });

@@ -20,7 +20,8 @@ interface AuditNode {
   occurredAt: string;
 }
 
-const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) => response.body.errors?.[0]?.extensions.code;
+const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) =>
+  response.body.errors?.[0]?.extensions.code;
 
 let api: TestApp;
 
@@ -33,8 +34,14 @@ afterAll(async () => {
 });
 
 async function auditOf(session: Session, organizationId: string, variables: Record<string, unknown> = {}) {
-  const data = await ok(api.gql(AUDIT, { id: organizationId, first: 100, ...variables }, { token: session.accessToken }));
-  return data.auditEvents as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: AuditNode }[] };
+  const data = await ok(
+    api.gql(AUDIT, { id: organizationId, first: 100, ...variables }, { token: session.accessToken }),
+  );
+  return data.auditEvents as {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: { node: AuditNode }[];
+  };
 }
 
 function drained(): Promise<void> {
@@ -48,20 +55,36 @@ describe('the audit log', () => {
   const requestIds: Record<string, string> = {};
 
   /** Runs one step of the flow under a request id of its own. */
-  async function step<T = Record<string, any>>(name: string, session: Session, query: string, variables: Record<string, unknown>): Promise<T> {
+  async function step<T = Record<string, any>>(
+    name: string,
+    session: Session,
+    query: string,
+    variables: Record<string, unknown>,
+  ): Promise<T> {
     requestIds[name] = `audit-${name}-${Date.now()}`;
-    return ok<T>(api.gql(query, variables, { token: session.accessToken, headers: { 'x-request-id': requestIds[name] } }));
+    return ok<T>(
+      api.gql(query, variables, { token: session.accessToken, headers: { 'x-request-id': requestIds[name] } }),
+    );
   }
 
   beforeAll(async () => {
     owner = await signUp(api);
     invitee = await signUp(api);
-    const created = await step('create-organization', owner, `mutation { createOrganization(input: { name: "Audited" }) { id } }`, {});
+    const created = await step(
+      'create-organization',
+      owner,
+      `mutation { createOrganization(input: { name: "Audited" }) { id } }`,
+      {},
+    );
     organizationId = created.createOrganization.id;
     await step('invite', owner, INVITE, { input: { organizationId, email: invitee.user.email, role: 'ADMIN' } });
     await step('accept', invitee, ACCEPT, { token: await invitationTokenFor(api, invitee.user.email) });
-    const project = await step('create-project', owner, CREATE_PROJECT, { input: { organizationId, name: 'Audit trail' } });
-    const task = await step('create-task', owner, CREATE_TASK, { input: { projectId: project.createProject.id, title: 'Trace it' } });
+    const project = await step('create-project', owner, CREATE_PROJECT, {
+      input: { organizationId, name: 'Audit trail' },
+    });
+    const task = await step('create-task', owner, CREATE_TASK, {
+      input: { projectId: project.createProject.id, title: 'Trace it' },
+    });
     await step('assign-task', owner, UPDATE_TASK, { input: { id: task.createTask.id, assigneeId: invitee.user.id } });
     await step('comment', invitee, ADD_COMMENT, { input: { taskId: task.createTask.id, body: 'Traced' } });
     await drained();
@@ -81,30 +104,40 @@ describe('the audit log', () => {
       requestIds.invite,
       requestIds['create-organization'],
     ]);
-    expect(rows.map((row) => [row.type, row.requestId, row.actor?.id]).sort()).toEqual([
-      ['comment.added', requestIds.comment, invitee.user.id],
-      ['task.assigned', requestIds['assign-task'], owner.user.id],
-      ['task.updated', requestIds['assign-task'], owner.user.id],
-      ['task.created', requestIds['create-task'], owner.user.id],
-      ['project.created', requestIds['create-project'], owner.user.id],
-      ['member.joined', requestIds.accept, invitee.user.id],
-      ['member.invited', requestIds.invite, owner.user.id],
-      ['organization.created', requestIds['create-organization'], owner.user.id],
-    ].sort());
+    expect(rows.map((row) => [row.type, row.requestId, row.actor?.id]).sort()).toEqual(
+      [
+        ['comment.added', requestIds.comment, invitee.user.id],
+        ['task.assigned', requestIds['assign-task'], owner.user.id],
+        ['task.updated', requestIds['assign-task'], owner.user.id],
+        ['task.created', requestIds['create-task'], owner.user.id],
+        ['project.created', requestIds['create-project'], owner.user.id],
+        ['member.joined', requestIds.accept, invitee.user.id],
+        ['member.invited', requestIds.invite, owner.user.id],
+        ['organization.created', requestIds['create-organization'], owner.user.id],
+      ].sort(),
+    );
     expect(audit.totalCount).toBe(8);
     expect(rows[0]).toMatchObject({ subjectType: 'comment', data: { body: 'Traced' } });
     // The audit row's id is the event's: the same id a webhook delivery carries.
-    const [event] = (await api.app.dataSource.query(`SELECT id FROM outbox WHERE request_id = $1`, [requestIds.comment])) as { id: string }[];
+    const [event] = (await api.app.dataSource.query(`SELECT id FROM outbox WHERE request_id = $1`, [
+      requestIds.comment,
+    ])) as { id: string }[];
     expect(rows[0].id).toBe(event.id);
   });
 
   it('filters by type, actor and subject, and pages with a cursor', async () => {
-    expect((await auditOf(owner, organizationId, { filter: { type: 'task.assigned' } })).edges.map((edge) => edge.node.type)).toEqual(['task.assigned']);
+    expect(
+      (await auditOf(owner, organizationId, { filter: { type: 'task.assigned' } })).edges.map((edge) => edge.node.type),
+    ).toEqual(['task.assigned']);
     const byInvitee = await auditOf(owner, organizationId, { filter: { actorId: invitee.user.id } });
     expect(byInvitee.edges.map((edge) => edge.node.type)).toEqual(['comment.added', 'member.joined']);
     const task = (await auditOf(owner, organizationId, { filter: { type: 'task.created' } })).edges[0].node;
     const aboutTask = await auditOf(owner, organizationId, { filter: { subjectId: task.subjectId } });
-    expect(aboutTask.edges.map((edge) => edge.node.type).sort()).toEqual(['task.assigned', 'task.created', 'task.updated']);
+    expect(aboutTask.edges.map((edge) => edge.node.type).sort()).toEqual([
+      'task.assigned',
+      'task.created',
+      'task.updated',
+    ]);
     expect(aboutTask.edges.at(-1)!.node.type).toBe('task.created');
 
     const first = await auditOf(owner, organizationId, { first: 3 });
@@ -113,8 +146,12 @@ describe('the audit log', () => {
     const all = await auditOf(owner, organizationId);
     expect([...first.edges, ...rest.edges].map((edge) => edge.node.id)).toEqual(all.edges.map((edge) => edge.node.id));
     expect(rest.totalCount).toBe(8);
-    expect(codeOf(await api.gql(AUDIT, { id: organizationId, filter: { actorId: 'nope' } }, { token: owner.accessToken }))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await api.gql(AUDIT, { id: organizationId, after: 'garbage' }, { token: owner.accessToken }))).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(await api.gql(AUDIT, { id: organizationId, filter: { actorId: 'nope' } }, { token: owner.accessToken })),
+    ).toBe('BAD_USER_INPUT');
+    expect(codeOf(await api.gql(AUDIT, { id: organizationId, after: 'garbage' }, { token: owner.accessToken }))).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 
   it("says what happened in a line, as the publishing module's catalog renders it", async () => {
@@ -124,14 +161,24 @@ describe('the audit log', () => {
       return (data.auditEvents.edges as { node: { type: string; summary: string } }[]).map((edge) => edge.node);
     };
     expect(await summaries('task.created')).toEqual([{ type: 'task.created', summary: 'created the task "Trace it"' }]);
-    expect(await summaries('member.invited')).toEqual([{ type: 'member.invited', summary: `invited ${invitee.user.email} as ADMIN` }]);
+    expect(await summaries('member.invited')).toEqual([
+      { type: 'member.invited', summary: `invited ${invitee.user.email} as ADMIN` },
+    ]);
     expect(await summaries('comment.added')).toEqual([{ type: 'comment.added', summary: 'commented on a task' }]);
   });
 
   it('is for ADMIN+ only: a MEMBER gets FORBIDDEN', async () => {
     const member = await signUp(api);
-    await ok(api.gql(INVITE, { input: { organizationId, email: member.user.email, role: 'MEMBER' } }, { token: owner.accessToken }));
-    await ok(api.gql(ACCEPT, { token: await invitationTokenFor(api, member.user.email) }, { token: member.accessToken }));
+    await ok(
+      api.gql(
+        INVITE,
+        { input: { organizationId, email: member.user.email, role: 'MEMBER' } },
+        { token: owner.accessToken },
+      ),
+    );
+    await ok(
+      api.gql(ACCEPT, { token: await invitationTokenFor(api, member.user.email) }, { token: member.accessToken }),
+    );
     expect(codeOf(await api.gql(AUDIT, { id: organizationId }, { token: member.accessToken }))).toBe('FORBIDDEN');
     expect((await auditOf(invitee, organizationId)).totalCount).toBeGreaterThanOrEqual(8);
   });
@@ -140,8 +187,12 @@ describe('the audit log', () => {
     const schema = await buildApiSchema();
     const mutations = Object.keys(schema.getMutationType()!.getFields());
     expect(mutations.filter((name) => /audit/i.test(name))).toEqual([]);
-    await expect(api.app.dataSource.query(`UPDATE audit_events SET type = 'forged' WHERE organization_id = $1`, [organizationId])).rejects.toThrow(/append-only/);
-    await expect(api.app.dataSource.query(`DELETE FROM audit_events WHERE organization_id = $1`, [organizationId])).rejects.toThrow(/append-only/);
+    await expect(
+      api.app.dataSource.query(`UPDATE audit_events SET type = 'forged' WHERE organization_id = $1`, [organizationId]),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      api.app.dataSource.query(`DELETE FROM audit_events WHERE organization_id = $1`, [organizationId]),
+    ).rejects.toThrow(/append-only/);
     expect((await auditOf(owner, organizationId)).edges.some((edge) => edge.node.type === 'forged')).toBe(false);
   });
 });

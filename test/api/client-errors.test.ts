@@ -22,17 +22,27 @@ async function post(body: unknown, headers: Record<string, string> = {}) {
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as { errors?: { message: string; extensions: Record<string, unknown> }[] } };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as { errors?: { message: string; extensions: Record<string, unknown> }[] },
+  };
 }
 
 describe('automatic persisted queries (Apollo APQ protocol)', () => {
   const query = '{ me { id } }';
 
   it('answers a hash that does not match its query with 400 BAD_REQUEST, not a masked 500', async () => {
-    const response = await post({ query, extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ other }') } } });
+    const response = await post({
+      query,
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ other }') } },
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([
-      { message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST', requestId: response.headers.get('x-request-id') } },
+      {
+        message: 'provided sha does not match query',
+        extensions: { code: 'BAD_REQUEST', requestId: response.headers.get('x-request-id') },
+      },
     ]);
   });
 
@@ -43,7 +53,10 @@ describe('automatic persisted queries (Apollo APQ protocol)', () => {
     expect(miss.body.errors![0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
 
     const text = `${query} # ${hash}`;
-    const registered = await post({ query: text, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(text) } } });
+    const registered = await post({
+      query: text,
+      extensions: { persistedQuery: { version: 1, sha256Hash: sha256(text) } },
+    });
     expect(registered.body).toMatchObject({ data: { me: null } });
     const hit = await post({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(text) } } });
     expect(hit.body).toMatchObject({ data: { me: null } });
@@ -60,15 +73,26 @@ describe('a subscription over HTTP', () => {
   it('gets 400 saying subscriptions are served over WebSocket', async () => {
     const response = await post({ query: 'subscription Live { me { id } }' });
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([{ message: SUBSCRIPTIONS_OVER_HTTP, extensions: { code: 'BAD_REQUEST', requestId: response.headers.get('x-request-id') } }]);
+    expect(response.body.errors).toEqual([
+      {
+        message: SUBSCRIPTIONS_OVER_HTTP,
+        extensions: { code: 'BAD_REQUEST', requestId: response.headers.get('x-request-id') },
+      },
+    ]);
     expect(SUBSCRIPTIONS_OVER_HTTP).toMatch(/WebSocket/);
   });
 });
 
 describe('the bad-input pack', () => {
   type Attempt = [label: string, send: (requestId: string) => Promise<Response>];
-  const json = (body: unknown, headers: Record<string, string> = {}) => (requestId: string) =>
-    fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const json =
+    (body: unknown, headers: Record<string, string> = {}) =>
+    (requestId: string) =>
+      fetch(`${api.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
   const deep = `{ me { ${'memberships { organization { '.repeat(8)}id${' } }'.repeat(8)} } }`;
   const attempts: Attempt[] = [
     ['a body that is not JSON', json('{oops')],
@@ -79,27 +103,65 @@ describe('the bad-input pack', () => {
     ['a batch', json([{ query: '{ me { id } }' }, { query: '{ me { id } }' }])],
     ['a syntax error', json({ query: '{ me { id ' })],
     ['an unknown field', json({ query: '{ nope }' })],
-    ['a variable of the wrong type', json({ query: 'query($id: ID!) { organization(id: $id) { id } }', variables: { id: { not: 'an id' } } })],
+    [
+      'a variable of the wrong type',
+      json({ query: 'query($id: ID!) { organization(id: $id) { id } }', variables: { id: { not: 'an id' } } }),
+    ],
     ['a missing variable', json({ query: 'query($id: ID!) { organization(id: $id) { id } }' })],
     ['an unknown operation name', json({ query: 'query A { me { id } }', operationName: 'B' })],
     ['two operations and no name', json({ query: 'query A { me { id } } query B { me { id } }' })],
     ['a query too deep', json({ query: deep })],
     ['too many tokens', json({ query: `{ ${'__typename '.repeat(2100)} }` })],
-    ['a DTO that fails validation', json({ query: 'mutation { signUp(input: { email: "bad", password: "short", name: "" }) { accessToken } }' })],
+    [
+      'a DTO that fails validation',
+      json({ query: 'mutation { signUp(input: { email: "bad", password: "short", name: "" }) { accessToken } }' }),
+    ],
     ['an id that is not a UUID', json({ query: '{ organization(id: "nope") { id } }' }, {})],
-    ['a NUL character', json({ query: 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }', variables: { i: { email: 'a\u0000@b.c', password: 'p' } } })],
-    ['a lone surrogate', json({ query: 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }', variables: { i: { email: 'a\ud800@b.c', password: 'p' } } })],
+    [
+      'a NUL character',
+      json({
+        query: 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }',
+        variables: { i: { email: 'a\u0000@b.c', password: 'p' } },
+      }),
+    ],
+    [
+      'a lone surrogate',
+      json({
+        query: 'mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }',
+        variables: { i: { email: 'a\ud800@b.c', password: 'p' } },
+      }),
+    ],
     ['a forged token', json({ query: '{ me { id } }' }, { authorization: 'Bearer forged' })],
-    ['a wrong password', json({ query: 'mutation { logIn(input: { email: "nobody@example.com", password: "wrong password" }) { accessToken } }' })],
-    ['an APQ hash mismatch', json({ query: '{ me { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } })],
-    ['an APQ version 2', json({ query: '{ me { id } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'f'.repeat(64) } } })],
+    [
+      'a wrong password',
+      json({
+        query: 'mutation { logIn(input: { email: "nobody@example.com", password: "wrong password" }) { accessToken } }',
+      }),
+    ],
+    [
+      'an APQ hash mismatch',
+      json({ query: '{ me { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }),
+    ],
+    [
+      'an APQ version 2',
+      json({ query: '{ me { id } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'f'.repeat(64) } } }),
+    ],
     ['a subscription', json({ query: 'subscription { me { id } }' })],
     ['a text/plain POST (CSRF)', json(JSON.stringify({ query: '{ me { id } }' }), { 'content-type': 'text/plain' })],
     ['an unsupported content type', json('<query/>', { 'content-type': 'application/xml' })],
     ['a body over the limit', json({ query: `{ me { id } } # ${'x'.repeat(1_100_000)}` })],
-    ['a GET without a preflight header (CSRF)', (requestId) => fetch(`${api.baseUrl}/graphql?query=${encodeURIComponent('{ me { id } }')}`, { headers: { 'x-request-id': requestId } })],
+    [
+      'a GET without a preflight header (CSRF)',
+      (requestId) =>
+        fetch(`${api.baseUrl}/graphql?query=${encodeURIComponent('{ me { id } }')}`, {
+          headers: { 'x-request-id': requestId },
+        }),
+    ],
     ['an unknown route', (requestId) => fetch(`${api.baseUrl}/nowhere`, { headers: { 'x-request-id': requestId } })],
-    ['a PUT', (requestId) => fetch(`${api.baseUrl}/graphql`, { method: 'PUT', headers: { 'x-request-id': requestId } })],
+    [
+      'a PUT',
+      (requestId) => fetch(`${api.baseUrl}/graphql`, { method: 'PUT', headers: { 'x-request-id': requestId } }),
+    ],
   ];
 
   it('is answered 4xx (or a 200 carrying the error), never INTERNAL_SERVER_ERROR, each logged once at warn without a stack', async () => {
@@ -107,18 +169,30 @@ describe('the bad-input pack', () => {
     for (const [index, [label, send]] of attempts.entries()) {
       const response = await send(`pack-${index}`);
       const body = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
-      answers.push({ label, status: response.status, codes: (body.errors ?? []).map((error) => error.extensions?.code) });
+      answers.push({
+        label,
+        status: response.status,
+        codes: (body.errors ?? []).map((error) => error.extensions?.code),
+      });
     }
     for (const answer of answers) {
-      expect({ ...answer, clientStatus: answer.status === 200 || (answer.status >= 400 && answer.status < 500) }).toMatchObject({ label: answer.label, clientStatus: true });
+      expect({
+        ...answer,
+        clientStatus: answer.status === 200 || (answer.status >= 400 && answer.status < 500),
+      }).toMatchObject({ label: answer.label, clientStatus: true });
       expect(answer.codes.length).toBeGreaterThan(0);
       expect(answer.codes).not.toContain('INTERNAL_SERVER_ERROR');
     }
 
     const logged = api.logs.entries.filter((entry) => String(entry.requestId).startsWith('pack-'));
-    const levels = logged.reduce<Record<string, number>>((count, entry) => ({ ...count, [String(entry.level)]: (count[String(entry.level)] ?? 0) + 1 }), {});
+    const levels = logged.reduce<Record<string, number>>(
+      (count, entry) => ({ ...count, [String(entry.level)]: (count[String(entry.level)] ?? 0) + 1 }),
+      {},
+    );
     expect(levels.error ?? 0).toBe(0);
-    const unlogged = attempts.filter((_attempt, index) => !logged.some((entry) => entry.requestId === `pack-${index}` && entry.level === 'warn'));
+    const unlogged = attempts.filter(
+      (_attempt, index) => !logged.some((entry) => entry.requestId === `pack-${index}` && entry.level === 'warn'),
+    );
     expect(unlogged.map(([label]) => label)).toEqual([]);
     expect(levels.warn).toBe(attempts.length);
     const warnedIds = logged.filter((entry) => entry.level === 'warn').map((entry) => entry.requestId);
@@ -158,7 +232,12 @@ describe('a client that sends a byte per second', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(answer).toMatch(/\r\nconnection: close\r\n/i);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
-      errors: [{ message: expect.stringContaining('not received in time'), extensions: { code: 'BAD_REQUEST', requestId: /x-request-id: (\S+)/.exec(answer)![1] } }],
+      errors: [
+        {
+          message: expect.stringContaining('not received in time'),
+          extensions: { code: 'BAD_REQUEST', requestId: /x-request-id: (\S+)/.exec(answer)![1] },
+        },
+      ],
     });
     expect(bytesDribbled).toBeLessThan(body.length / 2);
   });
@@ -170,7 +249,12 @@ describe('a client that sends a byte per second', () => {
     expect(bytesDribbled).toBeLessThan(headers.length / 2);
     const requestId = /x-request-id: (\S+)/.exec(answer)![1];
     expect(api.logs.entries.filter((entry) => entry.requestId === requestId)).toEqual([
-      expect.objectContaining({ level: 'warn', message: 'http request refused', status: 408, reason: 'ERR_HTTP_REQUEST_TIMEOUT' }),
+      expect.objectContaining({
+        level: 'warn',
+        message: 'http request refused',
+        status: 408,
+        reason: 'ERR_HTTP_REQUEST_TIMEOUT',
+      }),
     ]);
   });
 
@@ -186,7 +270,11 @@ describe('a client that sends a byte per second', () => {
   });
 
   it('a request received in time is answered however long it takes to handle', async () => {
-    const quick = await startTestApp({ HTTP_HEADERS_TIMEOUT_MS: '100', HTTP_REQUEST_TIMEOUT_MS: '100', PASSWORD_HASH_COST: '17' });
+    const quick = await startTestApp({
+      HTTP_HEADERS_TIMEOUT_MS: '100',
+      HTTP_REQUEST_TIMEOUT_MS: '100',
+      PASSWORD_HASH_COST: '17',
+    });
     try {
       const startedAt = Date.now();
       const user = await signUp(quick);
@@ -202,6 +290,8 @@ describe('a client that sends a byte per second', () => {
     expect([config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS]).toEqual([10_000, 10_000]);
     const server = api.app.http.fastify.server;
     expect([server.headersTimeout, server.requestTimeout]).toEqual([1000, 2000]);
-    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '3000', HTTP_REQUEST_TIMEOUT_MS: '2000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS \(3000\) must not exceed/);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '3000', HTTP_REQUEST_TIMEOUT_MS: '2000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS \(3000\) must not exceed/,
+    );
   });
 });

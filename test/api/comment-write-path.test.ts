@@ -16,7 +16,8 @@ let outsider: Session;
 let taskId: string;
 
 const ADD = `mutation($i: AddCommentInput!) { addComment(input: $i) { id body createdAt } }`;
-const codeOf = (response: { body: { errors?: { extensions: Record<string, unknown> }[] } }) => response.body.errors?.[0]?.extensions.code;
+const codeOf = (response: { body: { errors?: { extensions: Record<string, unknown> }[] } }) =>
+  response.body.errors?.[0]?.extensions.code;
 
 beforeAll(async () => {
   api = await startTestApp();
@@ -35,13 +36,23 @@ afterAll(async () => {
 /** The SQL one request ran, read from the debug log lines carrying its request id. */
 async function send(session: Session, variables: Record<string, unknown>) {
   const requestId = `write-path-${randomUUID()}`;
-  const response = await api.gql(ADD, variables, { token: session.accessToken, headers: { 'x-request-id': requestId } });
-  const sql = api.logs.find('sql').filter((entry) => entry.requestId === requestId).map((entry) => String(entry.sql));
+  const response = await api.gql(ADD, variables, {
+    token: session.accessToken,
+    headers: { 'x-request-id': requestId },
+  });
+  const sql = api.logs
+    .find('sql')
+    .filter((entry) => entry.requestId === requestId)
+    .map((entry) => String(entry.sql));
   return { response, sql };
 }
 
 const commentsOn = async (id: string) =>
-  ((await api.app.dataSource.query('SELECT count(*)::int AS n FROM comments WHERE task_id = $1', [id])) as [{ n: number }])[0].n;
+  (
+    (await api.app.dataSource.query('SELECT count(*)::int AS n FROM comments WHERE task_id = $1', [id])) as [
+      { n: number },
+    ]
+  )[0].n;
 
 it('is four statements: BEGIN, the insert with every check folded in, the outbox row, COMMIT', async () => {
   const { response, sql } = await send(member, { i: { taskId, body: '  Looks good  ' } });
@@ -53,8 +64,12 @@ it('is four statements: BEGIN, the insert with every check folded in, the outbox
   expect(sql[1]).toMatch(/memberships/);
   expect(sql[2]).toMatch(/INSERT INTO outbox/);
   expect(sql[3]).toBe('COMMIT');
-  const [event] = (await api.app.dataSource.query(`SELECT data FROM outbox WHERE subject_id = $1`, [comment.id])) as { data: Record<string, unknown> }[];
-  const [project] = (await api.app.dataSource.query('SELECT project_id AS id FROM tasks WHERE id = $1', [taskId])) as { id: string }[];
+  const [event] = (await api.app.dataSource.query(`SELECT data FROM outbox WHERE subject_id = $1`, [comment.id])) as {
+    data: Record<string, unknown>;
+  }[];
+  const [project] = (await api.app.dataSource.query('SELECT project_id AS id FROM tasks WHERE id = $1', [taskId])) as {
+    id: string;
+  }[];
   expect(event.data).toEqual({ taskId, projectId: project.id, authorId: member.user.id, body: 'Looks good' });
 });
 
@@ -69,7 +84,13 @@ it('answers CONFLICT on an archived project, and UNAUTHENTICATED without a token
   const organizationId = (await createOrganization(api, owner, 'Archived write path')).id;
   const project = await createProject(api, owner, organizationId);
   const task = await createTask(api, owner, project.id);
-  await ok(api.gql('mutation($id: ID!) { archiveProject(id: $id) { status } }', { id: project.id }, { token: owner.accessToken }));
+  await ok(
+    api.gql(
+      'mutation($id: ID!) { archiveProject(id: $id) { status } }',
+      { id: project.id },
+      { token: owner.accessToken },
+    ),
+  );
   expect(codeOf((await send(owner, { i: { taskId: task.id, body: 'too late' } })).response)).toBe('CONFLICT');
   expect(await commentsOn(task.id)).toBe(0);
   expect(codeOf(await api.gql(ADD, { i: { taskId: task.id, body: 'anonymous' } }))).toBe('UNAUTHENTICATED');

@@ -38,7 +38,9 @@ describe('in development', () => {
     );
     expect(response.body.errors![0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
     expect(response.body.errors![0].message).toMatch(/refresh_tokens/);
-    expect(response.body.errors![0].extensions.stacktrace).toEqual(expect.arrayContaining([expect.stringMatching(/refresh_tokens/)]));
+    expect(response.body.errors![0].extensions.stacktrace).toEqual(
+      expect.arrayContaining([expect.stringMatching(/refresh_tokens/)]),
+    );
   });
 
   it("keeps stack traces to INTERNAL_SERVER_ERROR: a client's mistakes come without one", async () => {
@@ -48,12 +50,21 @@ describe('in development', () => {
       await api.gql('query Page($first: Int) { notifications(first: $first) { totalCount } }', { first: 'ten' }),
       await api.gql('mutation { signUp(input: { email: "bad", password: "short", name: "x" }) { accessToken } }'),
       await api.gql('{ me { id } }', {}, { token: 'forged' }),
-      await api.gql('mutation { logIn(input: { email: "nobody@example.com", password: "not the password" }) { accessToken } }'),
+      await api.gql(
+        'mutation { logIn(input: { email: "nobody@example.com", password: "not the password" }) { accessToken } }',
+      ),
       await api.gql('query { organization(id: "nope") { id } }'),
       await api.gql('subscription { me { id } }'),
     ];
-    const bare = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    const errors = [...responses.map((response) => response.body.errors?.[0] ?? { extensions: { code: 'no error' } }), ...((await bare.json()) as { errors: { extensions: Record<string, unknown> }[] }).errors];
+    const bare = await fetch(`${api.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const errors = [
+      ...responses.map((response) => response.body.errors?.[0] ?? { extensions: { code: 'no error' } }),
+      ...((await bare.json()) as { errors: { extensions: Record<string, unknown> }[] }).errors,
+    ];
     expect(errors.map((error) => error.extensions.code)).toEqual([
       'GRAPHQL_PARSE_FAILED',
       'GRAPHQL_VALIDATION_FAILED',
@@ -65,7 +76,9 @@ describe('in development', () => {
       'BAD_REQUEST',
       'BAD_REQUEST',
     ]);
-    expect(errors.filter((error) => 'stacktrace' in error.extensions).map((error) => error.extensions.code)).toEqual([]);
+    expect(errors.filter((error) => 'stacktrace' in error.extensions).map((error) => error.extensions.code)).toEqual(
+      [],
+    );
   });
 
   it('allows any origin by CORS', async () => {
@@ -96,11 +109,25 @@ describe('in production', () => {
 
   it('sends the security headers of a JSON API on every response, HSTS included', async () => {
     for (const response of [
-      await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' }),
+      await fetch(`${api.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ me { id } }"}',
+      }),
       await fetch(`${api.baseUrl}/healthz`),
       await fetch(`${api.baseUrl}/nowhere`),
     ]) {
-      expect(Object.fromEntries(['x-content-type-options', 'x-frame-options', 'referrer-policy', 'content-security-policy', 'strict-transport-security'].map((name) => [name, response.headers.get(name)]))).toEqual({
+      expect(
+        Object.fromEntries(
+          [
+            'x-content-type-options',
+            'x-frame-options',
+            'referrer-policy',
+            'content-security-policy',
+            'strict-transport-security',
+          ].map((name) => [name, response.headers.get(name)]),
+        ),
+      ).toEqual({
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'DENY',
         'referrer-policy': 'no-referrer',
@@ -113,7 +140,11 @@ describe('in production', () => {
   it('keeps CSRF prevention on: a GET query without a preflight header and a text/plain POST get 400', async () => {
     const get = await fetch(`${api.baseUrl}/graphql?query=${encodeURIComponent('{ me { id } }')}`);
     expect(get.status).toBe(400);
-    const plain = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ me { id } }"}' });
+    const plain = await fetch(`${api.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"query":"{ me { id } }"}',
+    });
     expect(plain.status).toBe(400);
   });
 
@@ -124,7 +155,11 @@ describe('in production', () => {
       await api.gql('mutation { signUp(input: { email: "bad", password: "short", name: "x" }) { accessToken } }'),
       await api.gql('query { organization(id: "nope") { id } }'),
     ];
-    const bare = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const bare = await fetch(`${api.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     const bareBody = (await bare.json()) as { errors: { extensions: { requestId: string } }[] };
     expect(responses.map((response) => response.status)).toEqual([401, 400, 200, 200]);
     for (const response of responses) {
@@ -136,7 +171,10 @@ describe('in production', () => {
 
   it('refuses introspection', async () => {
     const response = await api.gql(INTROSPECTION);
-    expect(response.body.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', requestId: expect.any(String) });
+    expect(response.body.errors![0].extensions).toMatchObject({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      requestId: expect.any(String),
+    });
   });
 
   it('suggests no field names in errors', async () => {
@@ -146,8 +184,13 @@ describe('in production', () => {
 
   it('allows only the configured origins by CORS', async () => {
     const preflight = (origin: string) =>
-      fetch(`${api.baseUrl}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
-    expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      fetch(`${api.baseUrl}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
+    expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe(
+      'https://app.example.com',
+    );
     expect((await preflight('https://evil.example.com')).headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -155,7 +198,10 @@ describe('in production', () => {
     const response = await withTableMissing(api, 'refresh_tokens', () =>
       api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password', name: 'Prod' } }),
     );
-    expect(response.body.errors![0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(response.body.errors![0]).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(response.body.errors![0].extensions).not.toHaveProperty('stacktrace');
   });
 });

@@ -15,16 +15,20 @@ describe('request ids', () => {
   it('echoes a sane x-request-id in the response header and in every error', async () => {
     const response = await api.gql('{ nope }', {}, { headers: { 'x-request-id': 'client-abc.123' } });
     expect(response.headers.get('x-request-id')).toBe('client-abc.123');
-    expect(response.body.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', requestId: 'client-abc.123' });
+    expect(response.body.errors![0].extensions).toMatchObject({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      requestId: 'client-abc.123',
+    });
   });
 
-  it.each([['too long', 'x'.repeat(200)], ['with spaces', 'a b'], ['with odd characters', 'id<script>']])(
-    'replaces a request id that is %s with a new UUID',
-    async (_label, header) => {
-      const response = await api.gql('{ me { id } }', {}, { headers: { 'x-request-id': header } });
-      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    },
-  );
+  it.each([
+    ['too long', 'x'.repeat(200)],
+    ['with spaces', 'a b'],
+    ['with odd characters', 'id<script>'],
+  ])('replaces a request id that is %s with a new UUID', async (_label, header) => {
+    const response = await api.gql('{ me { id } }', {}, { headers: { 'x-request-id': header } });
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
 
   it('gives every request a new id when none is sent', async () => {
     const [first, second] = await Promise.all([api.gql('{ me { id } }'), api.gql('{ me { id } }')]);
@@ -43,7 +47,11 @@ describe('error responses', () => {
   });
 
   it('answers a body that is not JSON with 400 BAD_REQUEST and the request id', async () => {
-    const response = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{oops' });
+    const response = await fetch(`${api.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{oops',
+    });
     const body = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] };
     expect(response.status).toBe(400);
     expect(body.errors[0].extensions).toEqual({ code: 'BAD_REQUEST', requestId: response.headers.get('x-request-id') });
@@ -57,7 +65,10 @@ describe('error responses', () => {
     });
     const body = (await response.json()) as { errors: { extensions: Record<string, unknown> }[] };
     expect(response.status).toBe(400);
-    expect(body.errors[0].extensions).toMatchObject({ code: 'BAD_REQUEST', requestId: response.headers.get('x-request-id') });
+    expect(body.errors[0].extensions).toMatchObject({
+      code: 'BAD_REQUEST',
+      requestId: response.headers.get('x-request-id'),
+    });
   });
 
   it('answers an unknown route with 404 NOT_FOUND and the request id', async () => {

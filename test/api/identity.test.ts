@@ -34,14 +34,18 @@ function logIn(email: string, password: string, ip = newClientIp()) {
 }
 
 async function countUsers(email: string): Promise<number> {
-  const rows = (await api.app.dataSource.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email])) as { n: number }[];
+  const rows = (await api.app.dataSource.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email])) as {
+    n: number;
+  }[];
   return rows[0].n;
 }
 
 describe('signUp', () => {
   it('creates an account with a normalised email and returns a working session', async () => {
     const email = uniqueEmail('Mixed.Case');
-    const response = await api.gql(SIGN_UP, { input: { email: email.toUpperCase(), password: 'long enough password', name: ' Ada ' } });
+    const response = await api.gql(SIGN_UP, {
+      input: { email: email.toUpperCase(), password: 'long enough password', name: ' Ada ' },
+    });
 
     expect(response.body.errors).toBeUndefined();
     const payload = response.body.data!.signUp;
@@ -71,13 +75,17 @@ describe('signUp', () => {
     const error = response.body.errors![0];
     expect(error.extensions.code).toBe('BAD_USER_INPUT');
     expect(error.extensions.requestId).toEqual(expect.any(String));
-    const fields = (error.extensions.validationErrors as { field: string; messages: string[] }[]).map((entry) => entry.field);
+    const fields = (error.extensions.validationErrors as { field: string; messages: string[] }[]).map(
+      (entry) => entry.field,
+    );
     expect(fields.sort()).toEqual(['email', 'name', 'password']);
     expect(await countUsers('not-an-email')).toBe(0);
   });
 
   it('rejects a password longer than 256 characters', async () => {
-    const response = await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'x'.repeat(257), name: 'Long' } });
+    const response = await api.gql(SIGN_UP, {
+      input: { email: uniqueEmail(), password: 'x'.repeat(257), name: 'Long' },
+    });
     expect(response.body.errors![0].extensions.validationErrors).toEqual([
       { field: 'password', messages: [expect.stringContaining('256')] },
     ]);
@@ -86,7 +94,10 @@ describe('signUp', () => {
   it('rejects a missing input field as BAD_USER_INPUT with status 400', async () => {
     const response = await api.gql(SIGN_UP, { input: { email: uniqueEmail(), password: 'long enough password' } });
     expect(response.status).toBe(400);
-    expect(response.body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', requestId: expect.any(String) });
+    expect(response.body.errors![0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      requestId: expect.any(String),
+    });
   });
 });
 
@@ -144,7 +155,10 @@ describe('refreshSession', () => {
     const successor = first.body.data!.refreshSession.refreshToken as string;
 
     // Past the grace window for double submissions.
-    await api.app.dataSource.query(`UPDATE refresh_tokens SET used_at = now() - interval '11 seconds' WHERE user_id = $1 AND used_at IS NOT NULL`, [user.user.id]);
+    await api.app.dataSource.query(
+      `UPDATE refresh_tokens SET used_at = now() - interval '11 seconds' WHERE user_id = $1 AND used_at IS NOT NULL`,
+      [user.user.id],
+    );
     const replay = await api.gql(REFRESH, { token: user.refreshToken });
     expect(replay.body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
 
@@ -157,7 +171,10 @@ describe('refreshSession', () => {
     const strict = await startTestApp({ REFRESH_REUSE_GRACE_SECONDS: '0' });
     try {
       const user = await signUp(strict);
-      const results = await Promise.all([strict.gql(REFRESH, { token: user.refreshToken }), strict.gql(REFRESH, { token: user.refreshToken })]);
+      const results = await Promise.all([
+        strict.gql(REFRESH, { token: user.refreshToken }),
+        strict.gql(REFRESH, { token: user.refreshToken }),
+      ]);
       expect(results.filter((result) => result.body.data?.refreshSession)).toHaveLength(1);
     } finally {
       await strict.stop();
@@ -166,20 +183,25 @@ describe('refreshSession', () => {
 
   it('rejects an expired refresh token', async () => {
     const user = await signUp(api);
-    await api.app.dataSource.query(`UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
-      user.user.id,
-    ]);
+    await api.app.dataSource.query(
+      `UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`,
+      [user.user.id],
+    );
     const response = await api.gql(REFRESH, { token: user.refreshToken });
     expect(response.body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
   });
 
-  it.each([['garbage', 'not-a-token'], ['well-formed but unknown', 'A'.repeat(43)], ['empty', '']])(
-    'rejects a %s refresh token with UNAUTHENTICATED',
-    async (_label, token) => {
-      const response = await api.gql(REFRESH, { token });
-      expect(response.body.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', requestId: expect.any(String) });
-    },
-  );
+  it.each([
+    ['garbage', 'not-a-token'],
+    ['well-formed but unknown', 'A'.repeat(43)],
+    ['empty', ''],
+  ])('rejects a %s refresh token with UNAUTHENTICATED', async (_label, token) => {
+    const response = await api.gql(REFRESH, { token });
+    expect(response.body.errors![0].extensions).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      requestId: expect.any(String),
+    });
+  });
 });
 
 describe('logOut', () => {
@@ -209,7 +231,14 @@ describe('logOut', () => {
 describe('access tokens', () => {
   const encoder = new TextEncoder();
 
-  async function token(overrides: { secret?: string; issuer?: string; audience?: string; typ?: string; expiresIn?: number; sub?: string }) {
+  async function token(overrides: {
+    secret?: string;
+    issuer?: string;
+    audience?: string;
+    typ?: string;
+    expiresIn?: number;
+    sub?: string;
+  }) {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({})
       .setProtectedHeader({ alg: 'HS256', typ: overrides.typ ?? 'at+jwt' })
@@ -251,7 +280,9 @@ describe('access tokens', () => {
     const response = await api.gql(ME, {}, { token: await makeToken() });
     expect(response.status).toBe(401);
     expect(response.body.errors).toEqual([
-      expect.objectContaining({ extensions: { code: 'UNAUTHENTICATED', requestId: response.headers.get('x-request-id') } }),
+      expect.objectContaining({
+        extensions: { code: 'UNAUTHENTICATED', requestId: response.headers.get('x-request-id') },
+      }),
     ]);
   });
 

@@ -2,7 +2,18 @@ import { decodeProtectedHeader, SignJWT } from 'jose';
 import { keyIdOf, AccessTokens } from '../../src/modules/identity/tokens';
 import { SecretBox } from '../../src/modules/webhooks/secret-box';
 import { spawnApp } from '../support/child-process';
-import { createEndpoint, dataKey, insertEndpoint, jwtSecret, KEYS_TEST_ENV, legacySeal, logIn, persistentDatabase, sealedSecrets, signedDelivery } from '../support/keys';
+import {
+  createEndpoint,
+  dataKey,
+  insertEndpoint,
+  jwtSecret,
+  KEYS_TEST_ENV,
+  legacySeal,
+  logIn,
+  persistentDatabase,
+  sealedSecrets,
+  signedDelivery,
+} from '../support/keys';
 import { createOrganization } from '../support/organizations';
 import { createProject, createTask } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
@@ -92,10 +103,20 @@ describe('data-encryption keys', () => {
       );
 
       // The process: exit code 1 and the message, for whoever reads its output.
-      const app = spawnApp({ NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_FORMAT: 'json', JWT_SECRET: jwtSecret(), DATA_ENCRYPTION_KEYS: dataKey('new'), ...database!.env });
+      const app = spawnApp({
+        NODE_ENV: 'test',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_FORMAT: 'json',
+        JWT_SECRET: jwtSecret(),
+        DATA_ENCRYPTION_KEYS: dataKey('new'),
+        ...database!.env,
+      });
       expect((await app.exited).code).toBe(1);
       expect(app.output()).toContain('startup failed');
-      expect(app.output()).toContain('sealed under the data-encryption key old, which DATA_ENCRYPTION_KEYS does not list');
+      expect(app.output()).toContain(
+        'sealed under the data-encryption key old, which DATA_ENCRYPTION_KEYS does not list',
+      );
     },
     SLOW,
   );
@@ -114,14 +135,22 @@ describe('data-encryption keys', () => {
       const before = await createTask(api, owner, project.id);
       expect(await signedDelivery(receiver, '/legacy', before.id, secret)).toBe(true);
 
-      const rotated = await switchTo({ JWT_SECRET: jwtSecret(), JWT_PREVIOUS_SECRETS: firstSecret, DATA_ENCRYPTION_KEYS: keys });
+      const rotated = await switchTo({
+        JWT_SECRET: jwtSecret(),
+        JWT_PREVIOUS_SECRETS: firstSecret,
+        DATA_ENCRYPTION_KEYS: keys,
+      });
       const after = await createTask(rotated, await logIn(rotated, owner), project.id);
       expect(await signedDelivery(receiver, '/legacy', after.id, secret)).toBe(true);
 
       // Without the secret that sealed them they were unreadable before this change too: a warning, not a refusal to start.
       const forgotten = await switchTo({ JWT_SECRET: jwtSecret(), DATA_ENCRYPTION_KEYS: keys });
-      expect(forgotten.logs.entries.filter((entry) => entry.level === 'warn').map((entry) => entry.message)).toContainEqual(
-        expect.stringContaining('1 webhook endpoint secret(s) sealed under a key derived from a JWT secret that neither JWT_SECRET nor JWT_PREVIOUS_SECRETS holds'),
+      expect(
+        forgotten.logs.entries.filter((entry) => entry.level === 'warn').map((entry) => entry.message),
+      ).toContainEqual(
+        expect.stringContaining(
+          '1 webhook endpoint secret(s) sealed under a key derived from a JWT secret that neither JWT_SECRET nor JWT_PREVIOUS_SECRETS holds',
+        ),
       );
     },
     SLOW,
@@ -133,7 +162,10 @@ describe('data-encryption keys', () => {
       const api = await startOne();
       const { owner, organization, project, endpoint } = await organizationWithEndpoint(api, '/readable');
       // Sealed by an instance with a key this one lacks (a rotation done in the wrong order).
-      const foreign = new SecretBox({ keys: [{ id: 'k2', key: Buffer.from(dataKey('k2').slice(3), 'base64') }], legacySecrets: [] });
+      const foreign = new SecretBox({
+        keys: [{ id: 'k2', key: Buffer.from(dataKey('k2').slice(3), 'base64') }],
+        legacySecrets: [],
+      });
       await insertEndpoint(api, owner, organization.id, `${receiverUrl}/unreadable`, foreign.seal('whsec_x'));
       const task = await createTask(api, owner, project.id);
       expect(await signedDelivery(receiver, '/readable', task.id, endpoint.secret)).toBe(true);
@@ -145,7 +177,9 @@ describe('data-encryption keys', () => {
         return rows.length > 0 ? rows : undefined;
       }, 'the failed attempt');
       expect(failed.status).toBe('PENDING');
-      expect(failed.last_error).toBe("the endpoint's secret cannot be opened: sealed under the data-encryption key k2, which DATA_ENCRYPTION_KEYS does not list");
+      expect(failed.last_error).toBe(
+        "the endpoint's secret cannot be opened: sealed under the data-encryption key k2, which DATA_ENCRYPTION_KEYS does not list",
+      );
       expect(receiver.received.filter((entry) => entry.path === '/unreadable')).toEqual([]);
     },
     SLOW,
@@ -154,11 +188,19 @@ describe('data-encryption keys', () => {
 
 describe('access-token keys', () => {
   const mint = (api: TestApp, secret: string, userId: string) =>
-    new AccessTokens({ secret, previousSecrets: [], issuer: api.config.JWT_ISSUER, audience: api.config.JWT_AUDIENCE, ttlSeconds: 600 }).issue(userId);
+    new AccessTokens({
+      secret,
+      previousSecrets: [],
+      issuer: api.config.JWT_ISSUER,
+      audience: api.config.JWT_AUDIENCE,
+      ttlSeconds: 600,
+    }).issue(userId);
 
   const codeOf = async (api: TestApp, token: string) => {
     const response = await api.gql(ME, {}, { token });
-    return response.body.errors ? [response.status, response.body.errors[0].extensions.code] : [response.status, response.body.data!.me.id];
+    return response.body.errors
+      ? [response.status, response.body.errors[0].extensions.code]
+      : [response.status, response.body.data!.me.id];
   };
 
   it(
@@ -167,7 +209,11 @@ describe('access-token keys', () => {
       const oldSecret = jwtSecret();
       const before = await switchTo({ JWT_SECRET: oldSecret });
       const owner = await signUp(before);
-      expect(decodeProtectedHeader(owner.accessToken)).toMatchObject({ alg: 'HS256', typ: 'at+jwt', kid: keyIdOf(oldSecret) });
+      expect(decodeProtectedHeader(owner.accessToken)).toMatchObject({
+        alg: 'HS256',
+        typ: 'at+jwt',
+        kid: keyIdOf(oldSecret),
+      });
 
       const newSecret = jwtSecret();
       const rotated = await switchTo({ JWT_SECRET: newSecret, JWT_PREVIOUS_SECRETS: `${jwtSecret()},${oldSecret}` });
@@ -177,7 +223,10 @@ describe('access-token keys', () => {
       expect(await codeOf(rotated, fresh.accessToken)).toEqual([200, owner.user.id]);
 
       const stranger = jwtSecret();
-      expect(await codeOf(rotated, (await mint(rotated, stranger, owner.user.id)).token)).toEqual([401, 'UNAUTHENTICATED']);
+      expect(await codeOf(rotated, (await mint(rotated, stranger, owner.user.id)).token)).toEqual([
+        401,
+        'UNAUTHENTICATED',
+      ]);
       // A known kid does not lend its key to a token signed with another.
       const forged = await new SignJWT({})
         .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: keyIdOf(oldSecret) })
@@ -196,20 +245,24 @@ describe('access-token keys', () => {
     SLOW,
   );
 
-  it('still accept a token from before kids (no kid header) signed with a configured secret, until it expires', async () => {
-    const oldSecret = jwtSecret();
-    const api = await startOne({ JWT_PREVIOUS_SECRETS: oldSecret });
-    const owner = await signUp(api);
-    const kidless = (secret: string) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-        .setSubject(owner.user.id)
-        .setIssuer(api.config.JWT_ISSUER)
-        .setAudience(api.config.JWT_AUDIENCE)
-        .setExpirationTime('10m')
-        .sign(new TextEncoder().encode(secret));
-    expect(await codeOf(api, await kidless(oldSecret))).toEqual([200, owner.user.id]);
-    expect(await codeOf(api, await kidless(api.config.jwtSecret))).toEqual([200, owner.user.id]);
-    expect(await codeOf(api, await kidless(jwtSecret()))).toEqual([401, 'UNAUTHENTICATED']);
-  }, SLOW);
+  it(
+    'still accept a token from before kids (no kid header) signed with a configured secret, until it expires',
+    async () => {
+      const oldSecret = jwtSecret();
+      const api = await startOne({ JWT_PREVIOUS_SECRETS: oldSecret });
+      const owner = await signUp(api);
+      const kidless = (secret: string) =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+          .setSubject(owner.user.id)
+          .setIssuer(api.config.JWT_ISSUER)
+          .setAudience(api.config.JWT_AUDIENCE)
+          .setExpirationTime('10m')
+          .sign(new TextEncoder().encode(secret));
+      expect(await codeOf(api, await kidless(oldSecret))).toEqual([200, owner.user.id]);
+      expect(await codeOf(api, await kidless(api.config.jwtSecret))).toEqual([200, owner.user.id]);
+      expect(await codeOf(api, await kidless(jwtSecret()))).toEqual([401, 'UNAUTHENTICATED']);
+    },
+    SLOW,
+  );
 });

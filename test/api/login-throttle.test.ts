@@ -40,13 +40,18 @@ function codeOf(response: Awaited<ReturnType<typeof logIn>>): string {
 /** The RATE_LIMITED answer's wait, checked against its Retry-After header. */
 function retryAfterOf(response: Awaited<ReturnType<typeof logIn>>): number {
   const error = response.body.errors![0];
-  expect(error.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number), requestId: expect.any(String) });
+  expect(error.extensions).toMatchObject({
+    code: 'RATE_LIMITED',
+    retryAfterSeconds: expect.any(Number),
+    requestId: expect.any(String),
+  });
   expect(Number(response.headers.get('retry-after'))).toBe(error.extensions.retryAfterSeconds);
   return error.extensions.retryAfterSeconds as number;
 }
 
 async function failFrom(email: string, ip: string, times: number): Promise<void> {
-  for (let attempt = 0; attempt < times; attempt += 1) expect(codeOf(await logIn(api, email, 'wrong password', ip))).toBe('UNAUTHENTICATED');
+  for (let attempt = 0; attempt < times; attempt += 1)
+    expect(codeOf(await logIn(api, email, 'wrong password', ip))).toBe('UNAUTHENTICATED');
 }
 
 describe('logIn throttling per account and address', () => {
@@ -84,9 +89,14 @@ describe('logIn throttling per account and address', () => {
   it('When a burst of guesses arrives at once, then no more get a password check than one by one would', async () => {
     const user = await signUp(api);
     const attacker = newClientIp();
-    const answers = await Promise.all(Array.from({ length: 10 }, () => logIn(api, user.user.email, 'wrong password', attacker)));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => logIn(api, user.user.email, 'wrong password', attacker)),
+    );
     const codes = answers.map(codeOf).sort();
-    expect(codes).toEqual([...Array<string>(10 - PER_ACCOUNT_AND_IP).fill('RATE_LIMITED'), ...Array<string>(PER_ACCOUNT_AND_IP).fill('UNAUTHENTICATED')]);
+    expect(codes).toEqual([
+      ...Array<string>(10 - PER_ACCOUNT_AND_IP).fill('RATE_LIMITED'),
+      ...Array<string>(PER_ACCOUNT_AND_IP).fill('UNAUTHENTICATED'),
+    ]);
   });
 
   it('When a success comes in between, then the failures before it are forgotten', async () => {
@@ -120,7 +130,15 @@ describe('logIn throttling per account, from every address', () => {
     const signUpIp = newClientIp();
     const email = uniqueEmail('owner');
     const password = 'correct horse battery';
-    expect((await api.gql(SIGN_UP, { input: { email, password, name: 'Owner' } }, { headers: { 'x-forwarded-for': signUpIp } })).body.errors).toBeUndefined();
+    expect(
+      (
+        await api.gql(
+          SIGN_UP,
+          { input: { email, password, name: 'Owner' } },
+          { headers: { 'x-forwarded-for': signUpIp } },
+        )
+      ).body.errors,
+    ).toBeUndefined();
     const ownerIp = newClientIp();
     expect((await logIn(api, email, password, ownerIp)).body.errors).toBeUndefined();
 
@@ -157,11 +175,16 @@ describe('the growing wait', () => {
   it('When the wait has passed and the next attempt fails too, then the wait after it is longer, up to LOGIN_DELAY_MAX', async () => {
     const user = await signUp(quick);
     const ip = newClientIp();
-    for (let attempt = 0; attempt < 2; attempt += 1) expect(codeOf(await logIn(quick, user.user.email, 'wrong password', ip))).toBe('UNAUTHENTICATED');
+    for (let attempt = 0; attempt < 2; attempt += 1)
+      expect(codeOf(await logIn(quick, user.user.email, 'wrong password', ip))).toBe('UNAUTHENTICATED');
     const firstWait = retryAfterOf(await logIn(quick, user.user.email, 'wrong password', ip));
     expect(firstWait).toBeLessThanOrEqual(4);
 
-    await waitFor(async () => codeOf(await logIn(quick, user.user.email, 'wrong password', ip)) === 'UNAUTHENTICATED', 'the first wait to pass', 20_000);
+    await waitFor(
+      async () => codeOf(await logIn(quick, user.user.email, 'wrong password', ip)) === 'UNAUTHENTICATED',
+      'the first wait to pass',
+      20_000,
+    );
     const secondWait = retryAfterOf(await logIn(quick, user.user.email, 'wrong password', ip));
     expect(secondWait).toBeGreaterThan(4);
     expect(secondWait).toBeLessThanOrEqual(7);

@@ -33,7 +33,9 @@ describe('GET /metrics on the public port (METRICS_PORT unset)', () => {
     const text = await response.text();
     expect(sample(text, 'http_requests_total{method="POST",route="/graphql",status="200"}')).toBeGreaterThanOrEqual(4);
     expect(sample(text, 'graphql_operation_duration_seconds_count{operation="Me",outcome="ok"}')).toBe(2);
-    expect(sample(text, 'graphql_operation_duration_seconds_count{operation="Secret",outcome="UNAUTHENTICATED"}')).toBe(1);
+    expect(sample(text, 'graphql_operation_duration_seconds_count{operation="Secret",outcome="UNAUTHENTICATED"}')).toBe(
+      1,
+    );
     expect(sample(text, 'graphql_operation_duration_seconds_bucket{le="+Inf",operation="Me",outcome="ok"}')).toBe(2);
     expect(sample(text, 'sql_query_duration_seconds_count{outcome="ok"}')).toBeGreaterThan(3);
     expect(sample(text, 'db_pool_connections_in_use')).toBeGreaterThanOrEqual(0);
@@ -49,7 +51,9 @@ describe('GET /metrics on the public port (METRICS_PORT unset)', () => {
   it('counts every operation name beyond the first 200 as "other", so clients cannot multiply the series', async () => {
     for (let index = 0; index < 210; index += 1) await api.gql(`query Name${index} { __typename }`);
     const text = await (await fetch(`${api.baseUrl}/metrics`)).text();
-    const names = new Set([...text.matchAll(/graphql_operation_duration_seconds_count\{operation="([^"]+)"/g)].map((match) => match[1]));
+    const names = new Set(
+      [...text.matchAll(/graphql_operation_duration_seconds_count\{operation="([^"]+)"/g)].map((match) => match[1]),
+    );
     expect(names.size).toBeLessThanOrEqual(201);
     expect(names.has('other')).toBe(true);
   });

@@ -1,4 +1,13 @@
-import { ACCEPT, addMember, createOrganization, INVITE, invitationTokenFor, ok, REMOVE, type Session } from '../support/organizations';
+import {
+  ACCEPT,
+  addMember,
+  createOrganization,
+  INVITE,
+  invitationTokenFor,
+  ok,
+  REMOVE,
+  type Session,
+} from '../support/organizations';
 import { ADD_COMMENT, createProject, createTask, UPDATE_TASK } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
 import { eventsHandled } from '../support/wait';
@@ -16,7 +25,8 @@ interface NotificationNode {
   task: { id: string; title: string } | null;
 }
 
-const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) => response.body.errors?.[0]?.extensions.code;
+const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) =>
+  response.body.errors?.[0]?.extensions.code;
 
 let api: TestApp;
 let owner: Session;
@@ -45,10 +55,15 @@ function drained(): Promise<void> {
 async function notificationsOf(session: Session, variables: Record<string, unknown> = {}) {
   await drained();
   const data = await ok(api.gql(NOTIFICATIONS, { first: 100, ...variables }, { token: session.accessToken }));
-  return data.notifications as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: NotificationNode }[] };
+  return data.notifications as {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: { node: NotificationNode }[];
+  };
 }
 
-const nodes = async (session: Session, variables: Record<string, unknown> = {}) => (await notificationsOf(session, variables)).edges.map((edge) => edge.node);
+const nodes = async (session: Session, variables: Record<string, unknown> = {}) =>
+  (await notificationsOf(session, variables)).edges.map((edge) => edge.node);
 
 describe('notifications', () => {
   it('tell the new assignee about task.assigned, on create and on update, and never the actor who assigned themself', async () => {
@@ -56,10 +71,17 @@ describe('notifications', () => {
     const created = await createTask(api, owner, projectId, { title: 'For Alice', assigneeId: alice.user.id });
     const aliceNow = await nodes(alice);
     expect(aliceNow).toHaveLength(before + 1);
-    expect(aliceNow[0]).toMatchObject({ type: 'task.assigned', message: 'You were assigned the task "For Alice"', readAt: null, task: { id: created.id, title: 'For Alice' } });
+    expect(aliceNow[0]).toMatchObject({
+      type: 'task.assigned',
+      message: 'You were assigned the task "For Alice"',
+      readAt: null,
+      task: { id: created.id, title: 'For Alice' },
+    });
 
     const bobBefore = (await nodes(bob)).length;
-    await ok(api.gql(UPDATE_TASK, { input: { id: created.id, assigneeId: bob.user.id } }, { token: alice.accessToken }));
+    await ok(
+      api.gql(UPDATE_TASK, { input: { id: created.id, assigneeId: bob.user.id } }, { token: alice.accessToken }),
+    );
     expect((await nodes(bob))[0]).toMatchObject({ type: 'task.assigned', task: { id: created.id } });
     expect(await nodes(bob)).toHaveLength(bobBefore + 1);
 
@@ -75,7 +97,11 @@ describe('notifications', () => {
 
     await ok(api.gql(ADD_COMMENT, { input: { taskId: task.id, body: 'From Bob' } }, { token: bob.accessToken }));
     expect(await counts()).toEqual([ownerBefore + 1, aliceBefore + 1, bobBefore]);
-    expect((await nodes(owner))[0]).toMatchObject({ type: 'comment.added', message: 'New comment on the task "Discussed"', task: { id: task.id } });
+    expect((await nodes(owner))[0]).toMatchObject({
+      type: 'comment.added',
+      message: 'New comment on the task "Discussed"',
+      task: { id: task.id },
+    });
 
     await ok(api.gql(ADD_COMMENT, { input: { taskId: task.id, body: 'From Alice' } }, { token: alice.accessToken }));
     expect(await counts()).toEqual([ownerBefore + 2, aliceBefore + 1, bobBefore]);
@@ -87,7 +113,9 @@ describe('notifications', () => {
     expect(unread.length).toBeGreaterThan(0);
     const aliceIds = (await nodes(alice)).map((node) => node.id);
 
-    const marked = await ok(api.gql(MARK_READ, { ids: [...unread.map((node) => node.id), ...aliceIds] }, { token: bob.accessToken }));
+    const marked = await ok(
+      api.gql(MARK_READ, { ids: [...unread.map((node) => node.id), ...aliceIds] }, { token: bob.accessToken }),
+    );
     expect(marked.markNotificationsRead).toBe(unread.length);
     expect(await nodes(bob, { unreadOnly: true })).toEqual([]);
     expect((await nodes(bob)).every((node) => node.readAt !== null)).toBe(true);
@@ -98,7 +126,8 @@ describe('notifications', () => {
   });
 
   it('page newest first with a cursor', async () => {
-    for (const title of ['One', 'Two', 'Three']) await createTask(api, owner, projectId, { title, assigneeId: alice.user.id });
+    for (const title of ['One', 'Two', 'Three'])
+      await createTask(api, owner, projectId, { title, assigneeId: alice.user.id });
     const all = await nodes(alice);
     const first = await notificationsOf(alice, { first: 2 });
     expect(first.pageInfo.hasNextPage).toBe(true);
@@ -121,18 +150,31 @@ describe('notifications', () => {
     const leaver = await addMember(api, owner, left.id, 'MEMBER');
     const secret = await createTask(api, owner, leftProjectId, { title: 'Secret roadmap', assigneeId: leaver.user.id });
     const [notification] = await nodes(leaver);
-    expect(notification).toMatchObject({ message: 'You were assigned the task "Secret roadmap"', task: { id: secret.id } });
+    expect(notification).toMatchObject({
+      message: 'You were assigned the task "Secret roadmap"',
+      task: { id: secret.id },
+    });
 
-    expect(await ok(api.gql(REMOVE, { id: leaver.membershipId }, { token: owner.accessToken }))).toEqual({ removeMember: true });
+    expect(await ok(api.gql(REMOVE, { id: leaver.membershipId }, { token: owner.accessToken }))).toEqual({
+      removeMember: true,
+    });
     expect(await notificationsOf(leaver)).toMatchObject({ totalCount: 0, edges: [] });
     expect(await notificationsOf(leaver, { unreadOnly: true })).toMatchObject({ totalCount: 0, edges: [] });
-    expect(await ok(api.gql(MARK_READ, { ids: [notification.id] }, { token: leaver.accessToken }))).toEqual({ markNotificationsRead: 0 });
-    expect(await api.app.dataSource.query('SELECT read_at FROM notifications WHERE id = $1', [notification.id])).toEqual([{ read_at: null }]);
+    expect(await ok(api.gql(MARK_READ, { ids: [notification.id] }, { token: leaver.accessToken }))).toEqual({
+      markNotificationsRead: 0,
+    });
+    expect(
+      await api.app.dataSource.query('SELECT read_at FROM notifications WHERE id = $1', [notification.id]),
+    ).toEqual([{ read_at: null }]);
 
     // A comment notifies the task's assignee, but not one who has left.
-    await ok(api.gql(ADD_COMMENT, { input: { taskId: secret.id, body: 'After you left' } }, { token: owner.accessToken }));
+    await ok(
+      api.gql(ADD_COMMENT, { input: { taskId: secret.id, body: 'After you left' } }, { token: owner.accessToken }),
+    );
     await drained();
-    expect(await api.app.dataSource.query('SELECT type FROM notifications WHERE user_id = $1', [leaver.user.id])).toEqual([{ type: 'task.assigned' }]);
+    expect(
+      await api.app.dataSource.query('SELECT type FROM notifications WHERE user_id = $1', [leaver.user.id]),
+    ).toEqual([{ type: 'task.assigned' }]);
   });
 
   it('of the organizations the viewer still belongs to stay listed and markable beside those of one they left', async () => {
@@ -140,18 +182,35 @@ describe('notifications', () => {
     const leftProjectId = (await createProject(api, owner, left.id)).id;
     const leaver = await addMember(api, owner, left.id, 'MEMBER');
     const firstToken = await invitationTokenFor(api, leaver.user.email);
-    await ok(api.gql(INVITE, { input: { organizationId, email: leaver.user.email, role: 'MEMBER' } }, { token: owner.accessToken }));
-    await ok(api.gql(ACCEPT, { token: await invitationTokenFor(api, leaver.user.email, { not: firstToken }) }, { token: leaver.accessToken }));
+    await ok(
+      api.gql(
+        INVITE,
+        { input: { organizationId, email: leaver.user.email, role: 'MEMBER' } },
+        { token: owner.accessToken },
+      ),
+    );
+    await ok(
+      api.gql(
+        ACCEPT,
+        { token: await invitationTokenFor(api, leaver.user.email, { not: firstToken }) },
+        { token: leaver.accessToken },
+      ),
+    );
     await createTask(api, owner, leftProjectId, { title: 'Gone with them', assigneeId: leaver.user.id });
     const kept = await createTask(api, owner, projectId, { title: 'Kept', assigneeId: leaver.user.id });
     const before = await nodes(leaver);
     // Two organizations' events: handled in either order.
-    expect(before.map((node) => node.message).sort()).toEqual(['You were assigned the task "Gone with them"', 'You were assigned the task "Kept"']);
+    expect(before.map((node) => node.message).sort()).toEqual([
+      'You were assigned the task "Gone with them"',
+      'You were assigned the task "Kept"',
+    ]);
 
     await ok(api.gql(REMOVE, { id: leaver.membershipId }, { token: owner.accessToken }));
     const after = await notificationsOf(leaver);
     expect(after.totalCount).toBe(1);
-    expect(after.edges.map((edge) => edge.node)).toEqual([expect.objectContaining({ message: 'You were assigned the task "Kept"', task: { id: kept.id, title: 'Kept' } })]);
+    expect(after.edges.map((edge) => edge.node)).toEqual([
+      expect.objectContaining({ message: 'You were assigned the task "Kept"', task: { id: kept.id, title: 'Kept' } }),
+    ]);
     const marked = await ok(api.gql(MARK_READ, { ids: before.map((node) => node.id) }, { token: leaver.accessToken }));
     expect(marked.markNotificationsRead).toBe(1);
   });
@@ -162,6 +221,8 @@ describe('notifications', () => {
     expect(codeOf(await api.gql(MARK_READ, { ids: ['nope'] }, { token: alice.accessToken }))).toBe('BAD_USER_INPUT');
     const tooMany = Array.from({ length: 101 }, () => '00000000-0000-4000-8000-000000000000');
     expect(codeOf(await api.gql(MARK_READ, { ids: tooMany }, { token: alice.accessToken }))).toBe('BAD_USER_INPUT');
-    expect(await ok(api.gql(MARK_READ, { ids: [] }, { token: alice.accessToken }))).toEqual({ markNotificationsRead: 0 });
+    expect(await ok(api.gql(MARK_READ, { ids: [] }, { token: alice.accessToken }))).toEqual({
+      markNotificationsRead: 0,
+    });
   });
 });

@@ -26,7 +26,8 @@ afterAll(async () => {
   await api?.stop();
 });
 
-const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) => response.body.errors?.[0]?.extensions.code;
+const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) =>
+  response.body.errors?.[0]?.extensions.code;
 
 const ORGANIZATION = `query Org($id: ID!) { organization(id: $id) { id name slug viewerRole } }`;
 const MEMBERS = `query Members($id: ID!, $first: Int, $after: String) {
@@ -42,7 +43,9 @@ describe('createOrganization', () => {
 
     const members = await ok(api.gql(MEMBERS, { id: organization.id }, { token: owner.accessToken }));
     expect(members.organization.members.edges).toEqual([
-      expect.objectContaining({ node: expect.objectContaining({ role: 'OWNER', user: expect.objectContaining({ id: owner.user.id }) }) }),
+      expect.objectContaining({
+        node: expect.objectContaining({ role: 'OWNER', user: expect.objectContaining({ id: owner.user.id }) }),
+      }),
     ]);
   });
 
@@ -57,14 +60,24 @@ describe('createOrganization', () => {
   it('rejects an explicit slug that is taken with CONFLICT', async () => {
     const slug = `taken-${randomUUID().slice(0, 8)}`;
     await createOrganization(api, owner, 'First', slug);
-    const response = await api.gql(CREATE_ORGANIZATION, { input: { name: 'Second', slug } }, { token: owner.accessToken });
+    const response = await api.gql(
+      CREATE_ORGANIZATION,
+      { input: { name: 'Second', slug } },
+      { token: owner.accessToken },
+    );
     expect(codeOf(response)).toBe('CONFLICT');
   });
 
   it('rejects a malformed slug and a blank name with BAD_USER_INPUT naming both', async () => {
-    const response = await api.gql(CREATE_ORGANIZATION, { input: { name: '  ', slug: 'Not A Slug!' } }, { token: owner.accessToken });
+    const response = await api.gql(
+      CREATE_ORGANIZATION,
+      { input: { name: '  ', slug: 'Not A Slug!' } },
+      { token: owner.accessToken },
+    );
     expect(codeOf(response)).toBe('BAD_USER_INPUT');
-    expect(response.body.errors![0].extensions.validationErrors.map((error: { field: string }) => error.field).sort()).toEqual(['name', 'slug']);
+    expect(
+      response.body.errors![0].extensions.validationErrors.map((error: { field: string }) => error.field).sort(),
+    ).toEqual(['name', 'slug']);
   });
 
   it('needs a signed-in user', async () => {
@@ -91,7 +104,10 @@ describe('organization', () => {
 
   it('answers a malformed id with BAD_USER_INPUT', async () => {
     const response = await api.gql(ORGANIZATION, { id: 'not-a-uuid' }, { token: owner.accessToken });
-    expect(response.body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', validationErrors: [{ field: 'id', messages: ['id must be a UUID'] }] });
+    expect(response.body.errors![0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      validationErrors: [{ field: 'id', messages: ['id must be a UUID'] }],
+    });
   });
 
   it('needs a signed-in user', async () => {
@@ -110,7 +126,9 @@ describe('members', () => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const data: Record<string, any> = await ok(api.gql(MEMBERS, { id: organization.id, first: 2, after }, { token: owner.accessToken }));
+      const data: Record<string, any> = await ok(
+        api.gql(MEMBERS, { id: organization.id, first: 2, after }, { token: owner.accessToken }),
+      );
       const { edges, pageInfo, totalCount } = data.organization.members as {
         edges: { cursor: string; node: { user: { id: string } } }[];
         pageInfo: { hasNextPage: boolean; endCursor: string };
@@ -130,14 +148,20 @@ describe('members', () => {
   it.each([[0], [101]])('rejects first: %i with BAD_USER_INPUT', async (first) => {
     const organization = await createOrganization(api, owner);
     const response = await api.gql(MEMBERS, { id: organization.id, first }, { token: owner.accessToken });
-    expect(response.body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', validationErrors: [{ field: 'first' }] });
+    expect(response.body.errors![0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      validationErrors: [{ field: 'first' }],
+    });
   });
 
   it('rejects a malformed cursor with BAD_USER_INPUT', async () => {
     const organization = await createOrganization(api, owner);
     for (const after of ['garbage', Buffer.from('[1,2]').toString('base64url')]) {
       const response = await api.gql(MEMBERS, { id: organization.id, after }, { token: owner.accessToken });
-      expect(response.body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', validationErrors: [{ field: 'after' }] });
+      expect(response.body.errors![0].extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        validationErrors: [{ field: 'after' }],
+      });
     }
   });
 
@@ -145,7 +169,9 @@ describe('members', () => {
     const organization = await createOrganization(api, owner);
     const member = await addMember(api, owner, organization.id, 'MEMBER');
     const data = await ok(api.gql(MEMBERS, { id: organization.id }, { token: member.accessToken }));
-    const emails = data.organization.members.edges.map((edge: { node: { user: { email: string } } }) => edge.node.user.email);
+    const emails = data.organization.members.edges.map(
+      (edge: { node: { user: { email: string } } }) => edge.node.user.email,
+    );
     expect(emails).toEqual([owner.user.email, member.user.email]);
 
     const response = await api.gql(
@@ -163,13 +189,23 @@ describe('batching', () => {
     const ids = [];
     for (let i = 0; i < 3; i += 1) ids.push((await createOrganization(api, viewer, `Batch ${i}`)).id);
     const fields = ids
-      .map((id, i) => `o${i}: organization(id: "${id}") { viewerRole members(first: 5) { totalCount edges { node { role user { name } } } } }`)
+      .map(
+        (id, i) =>
+          `o${i}: organization(id: "${id}") { viewerRole members(first: 5) { totalCount edges { node { role user { name } } } } }`,
+      )
       .join('\n');
     const requestId = `batching-${randomUUID()}`;
-    const response = await api.gql(`{ ${fields} }`, {}, { token: viewer.accessToken, headers: { 'x-request-id': requestId } });
+    const response = await api.gql(
+      `{ ${fields} }`,
+      {},
+      { token: viewer.accessToken, headers: { 'x-request-id': requestId } },
+    );
     expect(response.body.errors).toBeUndefined();
 
-    const statements = api.logs.find('sql').filter((entry) => entry.requestId === requestId).map((entry) => String(entry.sql));
+    const statements = api.logs
+      .find('sql')
+      .filter((entry) => entry.requestId === requestId)
+      .map((entry) => String(entry.sql));
     expect(statements.filter((sql) => /FROM "memberships"/.test(sql))).toHaveLength(1);
     expect(statements.filter((sql) => /LATERAL/.test(sql))).toHaveLength(1);
     // By-id loads are raw SQL (loadByIds): FROM organizations r, FROM users r.
@@ -184,10 +220,18 @@ describe('me.memberships', () => {
     const user = await signUp(api);
     const own = await createOrganization(api, user, 'Own');
     const other = await createOrganization(api, owner, 'Other');
-    await ok(api.gql(INVITE, { input: { organizationId: other.id, email: user.user.email, role: 'ADMIN' } }, { token: owner.accessToken }));
+    await ok(
+      api.gql(
+        INVITE,
+        { input: { organizationId: other.id, email: user.user.email, role: 'ADMIN' } },
+        { token: owner.accessToken },
+      ),
+    );
     await ok(api.gql(ACCEPT, { token: await invitationTokenFor(api, user.user.email) }, { token: user.accessToken }));
 
-    const data = await ok(api.gql('{ me { memberships { role organization { id name } } } }', {}, { token: user.accessToken }));
+    const data = await ok(
+      api.gql('{ me { memberships { role organization { id name } } } }', {}, { token: user.accessToken }),
+    );
     expect(data.me.memberships).toEqual([
       { role: 'OWNER', organization: { id: own.id, name: 'Own' } },
       { role: 'ADMIN', organization: { id: other.id, name: 'Other' } },
@@ -199,24 +243,47 @@ describe('invitations', () => {
   it('mails a single-use link that makes the invitee a member with the invited role', async () => {
     const organization = await createOrganization(api, owner, 'Inviting Co');
     const invitee = await signUp(api);
-    const invitation = await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitee.user.email.toUpperCase(), role: 'ADMIN' } }, { token: owner.accessToken }));
-    expect(invitation.inviteMember).toMatchObject({ email: invitee.user.email, role: 'ADMIN', acceptedAt: null, organization: { id: organization.id } });
+    const invitation = await ok(
+      api.gql(
+        INVITE,
+        { input: { organizationId: organization.id, email: invitee.user.email.toUpperCase(), role: 'ADMIN' } },
+        { token: owner.accessToken },
+      ),
+    );
+    expect(invitation.inviteMember).toMatchObject({
+      email: invitee.user.email,
+      role: 'ADMIN',
+      acceptedAt: null,
+      organization: { id: organization.id },
+    });
     const expiresInDays = (new Date(invitation.inviteMember.expiresAt).getTime() - Date.now()) / 86400000;
     expect(expiresInDays).toBeGreaterThan(6.9);
 
     const token = await invitationTokenFor(api, invitee.user.email);
     const accepted = await ok(api.gql(ACCEPT, { token }, { token: invitee.accessToken }));
-    expect(accepted.acceptInvitation).toMatchObject({ role: 'ADMIN', user: { id: invitee.user.id }, organization: { id: organization.id } });
+    expect(accepted.acceptInvitation).toMatchObject({
+      role: 'ADMIN',
+      user: { id: invitee.user.id },
+      organization: { id: organization.id },
+    });
 
     const again = await api.gql(ACCEPT, { token }, { token: invitee.accessToken });
     expect(codeOf(again)).toBe('CONFLICT');
-    const rows = (await api.app.dataSource.query('SELECT token_hash FROM invitations WHERE email = $1', [invitee.user.email])) as { token_hash: string }[];
+    const rows = (await api.app.dataSource.query('SELECT token_hash FROM invitations WHERE email = $1', [
+      invitee.user.email,
+    ])) as { token_hash: string }[];
     expect(rows[0].token_hash).not.toContain(token);
   });
 
   it('defaults the role to MEMBER', async () => {
     const organization = await createOrganization(api, owner);
-    const data = await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: uniqueEmail() } }, { token: owner.accessToken }));
+    const data = await ok(
+      api.gql(
+        INVITE,
+        { input: { organizationId: organization.id, email: uniqueEmail() } },
+        { token: owner.accessToken },
+      ),
+    );
     expect(data.inviteMember.role).toBe('MEMBER');
   });
 
@@ -225,30 +292,55 @@ describe('invitations', () => {
     const email = uniqueEmail('invited');
     await ok(api.gql(INVITE, { input: { organizationId: organization.id, email } }, { token: owner.accessToken }));
     const someoneElse = await signUp(api);
-    expect(codeOf(await api.gql(ACCEPT, { token: await invitationTokenFor(api, email) }, { token: someoneElse.accessToken }))).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await api.gql(ACCEPT, { token: await invitationTokenFor(api, email) }, { token: someoneElse.accessToken }),
+      ),
+    ).toBe('FORBIDDEN');
   });
 
   it('refuses an expired invitation with BAD_USER_INPUT', async () => {
     const organization = await createOrganization(api, owner);
     const invitee = await signUp(api);
-    await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitee.user.email } }, { token: owner.accessToken }));
+    await ok(
+      api.gql(
+        INVITE,
+        { input: { organizationId: organization.id, email: invitee.user.email } },
+        { token: owner.accessToken },
+      ),
+    );
     const token = await invitationTokenFor(api, invitee.user.email);
-    await api.app.dataSource.query(`UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE email = $1`, [invitee.user.email]);
+    await api.app.dataSource.query(`UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE email = $1`, [
+      invitee.user.email,
+    ]);
     const response = await api.gql(ACCEPT, { token }, { token: invitee.accessToken });
-    expect(response.body.errors![0]).toMatchObject({ message: expect.stringMatching(/expired/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(response.body.errors![0]).toMatchObject({
+      message: expect.stringMatching(/expired/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 
   it('replaces a pending invitation when the same email is invited again', async () => {
     const organization = await createOrganization(api, owner);
     const invitee = await signUp(api);
-    const invite = () => ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitee.user.email } }, { token: owner.accessToken }));
+    const invite = () =>
+      ok(
+        api.gql(
+          INVITE,
+          { input: { organizationId: organization.id, email: invitee.user.email } },
+          { token: owner.accessToken },
+        ),
+      );
     await invite();
     const oldToken = await invitationTokenFor(api, invitee.user.email);
     await invite();
     const newToken = await invitationTokenFor(api, invitee.user.email, { not: oldToken });
 
     const old = await api.gql(ACCEPT, { token: oldToken }, { token: invitee.accessToken });
-    expect(old.body.errors![0]).toMatchObject({ message: expect.stringMatching(/replaced/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(old.body.errors![0]).toMatchObject({
+      message: expect.stringMatching(/replaced/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
     await ok(api.gql(ACCEPT, { token: newToken }, { token: invitee.accessToken }));
   });
 
@@ -261,7 +353,11 @@ describe('invitations', () => {
   it('refuses to invite an existing member with CONFLICT', async () => {
     const organization = await createOrganization(api, owner);
     const member = await addMember(api, owner, organization.id, 'MEMBER');
-    const response = await api.gql(INVITE, { input: { organizationId: organization.id, email: member.user.email } }, { token: owner.accessToken });
+    const response = await api.gql(
+      INVITE,
+      { input: { organizationId: organization.id, email: member.user.email } },
+      { token: owner.accessToken },
+    );
     expect(codeOf(response)).toBe('CONFLICT');
   });
 
@@ -270,7 +366,11 @@ describe('invitations', () => {
     const member = await addMember(api, owner, organization.id, 'MEMBER');
     const admin = await addMember(api, owner, organization.id, 'ADMIN');
     const invite = (session: Session, role: string) =>
-      api.gql(INVITE, { input: { organizationId: organization.id, email: uniqueEmail(), role } }, { token: session.accessToken });
+      api.gql(
+        INVITE,
+        { input: { organizationId: organization.id, email: uniqueEmail(), role } },
+        { token: session.accessToken },
+      );
     expect(codeOf(await invite(member, 'MEMBER'))).toBe('FORBIDDEN');
     expect(codeOf(await invite(admin, 'OWNER'))).toBe('FORBIDDEN');
     expect(codeOf(await invite(admin, 'ADMIN'))).toBeUndefined();
@@ -280,11 +380,19 @@ describe('invitations', () => {
   it('turns two racing accepts of one token into one membership and one CONFLICT', async () => {
     const organization = await createOrganization(api, owner);
     const invitee = await signUp(api);
-    await ok(api.gql(INVITE, { input: { organizationId: organization.id, email: invitee.user.email } }, { token: owner.accessToken }));
+    await ok(
+      api.gql(
+        INVITE,
+        { input: { organizationId: organization.id, email: invitee.user.email } },
+        { token: owner.accessToken },
+      ),
+    );
     const token = await invitationTokenFor(api, invitee.user.email);
     const results = await Promise.all([1, 2].map(() => api.gql(ACCEPT, { token }, { token: invitee.accessToken })));
     expect(results.map(codeOf).sort()).toEqual(['CONFLICT', undefined]);
-    const rows = (await api.app.dataSource.query('SELECT count(*)::int AS n FROM memberships WHERE user_id = $1', [invitee.user.id])) as { n: number }[];
+    const rows = (await api.app.dataSource.query('SELECT count(*)::int AS n FROM memberships WHERE user_id = $1', [
+      invitee.user.id,
+    ])) as { n: number }[];
     expect(rows[0].n).toBe(1);
   });
 });
@@ -299,7 +407,8 @@ describe('roles', () => {
   }
   const change = (session: Session, membershipId: string, role: string) =>
     api.gql(CHANGE_ROLE, { input: { membershipId, role } }, { token: session.accessToken });
-  const remove = (session: Session, membershipId: string) => api.gql(REMOVE, { id: membershipId }, { token: session.accessToken });
+  const remove = (session: Session, membershipId: string) =>
+    api.gql(REMOVE, { id: membershipId }, { token: session.accessToken });
 
   it('lets an ADMIN promote a MEMBER to ADMIN, and the new role shows at once', async () => {
     const { organization, admin, member } = await team();
@@ -331,9 +440,10 @@ describe('roles', () => {
     const { organization, member, ownerMembershipId } = await team();
     await ok(change(owner, member.membershipId, 'OWNER'));
     await Promise.all([change(owner, ownerMembershipId, 'MEMBER'), change(member, member.membershipId, 'MEMBER')]);
-    const rows = (await api.app.dataSource.query(`SELECT count(*)::int AS n FROM memberships WHERE organization_id = $1 AND role = 'OWNER'`, [
-      organization.id,
-    ])) as { n: number }[];
+    const rows = (await api.app.dataSource.query(
+      `SELECT count(*)::int AS n FROM memberships WHERE organization_id = $1 AND role = 'OWNER'`,
+      [organization.id],
+    )) as { n: number }[];
     expect(rows[0].n).toBe(1);
   });
 
@@ -348,7 +458,9 @@ describe('roles', () => {
     const { organization, admin, member, ownerMembershipId } = await team();
     expect(codeOf(await remove(member, admin.membershipId))).toBe('FORBIDDEN');
     expect((await ok(remove(member, member.membershipId))).removeMember).toBe(true);
-    expect(codeOf(await api.gql(ORGANIZATION, { id: organization.id }, { token: member.accessToken }))).toBe('NOT_FOUND');
+    expect(codeOf(await api.gql(ORGANIZATION, { id: organization.id }, { token: member.accessToken }))).toBe(
+      'NOT_FOUND',
+    );
     expect(codeOf(await remove(owner, ownerMembershipId))).toBe('CONFLICT');
   });
 

@@ -8,7 +8,11 @@ import { waitFor } from '../support/wait';
 /** How the app answers, logs and reports readiness while its database is gone, and that it recovers by itself. */
 async function expectOutageAnswered(api: TestApp, user: SignedUp) {
   const requestId = `outage-${Math.random().toString(36).slice(2)}`;
-  const read = await api.gql('query Me { me { id name } }', {}, { token: user.accessToken, headers: { 'x-request-id': requestId } });
+  const read = await api.gql(
+    'query Me { me { id name } }',
+    {},
+    { token: user.accessToken, headers: { 'x-request-id': requestId } },
+  );
   expect(read.status).toBe(503);
   expect(read.headers.get('retry-after')).toBe('5');
   expect(read.body.errors).toEqual([
@@ -19,7 +23,11 @@ async function expectOutageAnswered(api: TestApp, user: SignedUp) {
   ]);
   expect(JSON.stringify(read.body)).not.toMatch(/ECONNREFUSED|terminat|127\.0\.0\.1|stack/i);
 
-  const write = await api.gql('mutation { createOrganization(input: { name: "During the outage" }) { id } }', {}, { token: user.accessToken });
+  const write = await api.gql(
+    'mutation { createOrganization(input: { name: "During the outage" }) { id } }',
+    {},
+    { token: user.accessToken },
+  );
   expect(write.status).toBe(503);
   expect(write.body.errors?.map((error) => error.extensions.code)).toEqual(['SERVICE_UNAVAILABLE']);
 
@@ -29,7 +37,12 @@ async function expectOutageAnswered(api: TestApp, user: SignedUp) {
 
   const lines = api.logs.entries.filter((entry) => entry.requestId === requestId);
   expect(lines.filter((entry) => entry.message === 'graphql operation')).toEqual([
-    expect.objectContaining({ level: 'warn', outcome: 'error', errorCodes: ['SERVICE_UNAVAILABLE'], unavailable: expect.any(String) }),
+    expect.objectContaining({
+      level: 'warn',
+      outcome: 'error',
+      errorCodes: ['SERVICE_UNAVAILABLE'],
+      unavailable: expect.any(String),
+    }),
   ]);
   expect(lines.filter((entry) => entry.level === 'error')).toEqual([]);
   expect(JSON.stringify(lines)).not.toMatch(/\n\s+at /);
@@ -77,7 +90,12 @@ async function cutConnection(): Promise<Fault> {
 /** A real restart: PostgreSQL ends every session (57P01), then refuses connections until it is back. */
 async function restartPostgres(): Promise<Fault> {
   const postgres: ThrowawayServer = await startThrowawayPostgres();
-  return { env: { DATABASE_URL: postgres.url }, cut: () => postgres.stop(), restore: () => postgres.start(), close: () => postgres.destroy() };
+  return {
+    env: { DATABASE_URL: postgres.url },
+    cut: () => postgres.stop(),
+    restore: () => postgres.start(),
+    close: () => postgres.destroy(),
+  };
 }
 
 describe.each([
@@ -98,14 +116,17 @@ describe.each([
     await fault?.close();
   });
 
-  (runs ? it : it.skip)('answers 503 SERVICE_UNAVAILABLE with Retry-After, logs a warning, is not ready, and recovers by itself', async () => {
-    const user = await signUp(api);
-    await fault.cut();
-    try {
-      await expectOutageAnswered(api, user);
-    } finally {
-      await fault.restore();
-    }
-    await expectRecovered(api, user);
-  });
+  (runs ? it : it.skip)(
+    'answers 503 SERVICE_UNAVAILABLE with Retry-After, logs a warning, is not ready, and recovers by itself',
+    async () => {
+      const user = await signUp(api);
+      await fault.cut();
+      try {
+        await expectOutageAnswered(api, user);
+      } finally {
+        await fault.restore();
+      }
+      await expectRecovered(api, user);
+    },
+  );
 });

@@ -12,7 +12,8 @@ beforeAll(async () => {
   owner = await signUp(api);
   organizationId = (await createOrganization(api, owner, 'Pages Co')).id;
   projectIds = [];
-  for (const name of ['P1', 'P2', 'P3', 'P4', 'P5']) projectIds.push((await createProject(api, owner, organizationId, name)).id);
+  for (const name of ['P1', 'P2', 'P3', 'P4', 'P5'])
+    projectIds.push((await createProject(api, owner, organizationId, name)).id);
 });
 
 afterAll(async () => {
@@ -30,7 +31,8 @@ type Page = {
 };
 const names = (page: Page) => page.edges.map((edge) => edge.node.name);
 const projects = async (variables: Record<string, unknown>) =>
-  (await ok<{ projects: Page }>(api.gql(PROJECTS, { org: organizationId, ...variables }, { token: owner.accessToken }))).projects;
+  (await ok<{ projects: Page }>(api.gql(PROJECTS, { org: organizationId, ...variables }, { token: owner.accessToken })))
+    .projects;
 const codeAndField = async (variables: Record<string, unknown>) => {
   const response = await api.gql(PROJECTS, { org: organizationId, ...variables }, { token: owner.accessToken });
   const error = response.body.errors?.[0];
@@ -43,7 +45,12 @@ describe('connections (Relay cursor pagination)', () => {
     const second = await projects({ first: 2, after: first.pageInfo.endCursor });
 
     expect(names(first)).toEqual(['P5', 'P4']);
-    expect(first.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: first.edges[0].cursor, endCursor: first.edges[1].cursor });
+    expect(first.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: first.edges[0].cursor,
+      endCursor: first.edges[1].cursor,
+    });
     expect(names(second)).toEqual(['P3', 'P2']);
     expect(second.pageInfo.hasPreviousPage).toBe(true);
     expect(second.totalCount).toBe(5);
@@ -88,10 +95,15 @@ describe('connections (Relay cursor pagination)', () => {
 
   it('pages nested lists backward too: the last comments of each task, one statement for all tasks', async () => {
     const task = await createTask(api, owner, projectIds[0]);
-    for (const body of ['c1', 'c2', 'c3']) await ok(api.gql(ADD_COMMENT, { input: { taskId: task.id, body } }, { token: owner.accessToken }));
+    for (const body of ['c1', 'c2', 'c3'])
+      await ok(api.gql(ADD_COMMENT, { input: { taskId: task.id, body } }, { token: owner.accessToken }));
 
     const read = await ok(
-      api.gql('query($id: ID!) { task(id: $id) { comments(last: 2) { pageInfo { hasPreviousPage } edges { node { body } } } } }', { id: task.id }, { token: owner.accessToken }),
+      api.gql(
+        'query($id: ID!) { task(id: $id) { comments(last: 2) { pageInfo { hasPreviousPage } edges { node { body } } } } }',
+        { id: task.id },
+        { token: owner.accessToken },
+      ),
     );
 
     expect(read.task.comments.edges.map((edge: { node: { body: string } }) => edge.node.body)).toEqual(['c2', 'c3']);

@@ -5,8 +5,15 @@ import { startTestApp, type TestApp } from '../support/test-app';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 async function post(api: TestApp, body: unknown) {
-  const response = await fetch(`${api.baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { extensions: Record<string, unknown> }[] } };
+  const response = await fetch(`${api.baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { data?: unknown; errors?: { extensions: Record<string, unknown> }[] },
+  };
 }
 
 /** A document of its own per test, so no instance has seen it before. */
@@ -24,7 +31,11 @@ describe('automatic persisted queries behind a load balancer', () => {
   beforeAll(async () => {
     redis = await startThrowawayRedis();
     // Two instances of one deployment: the same Redis and key prefix, events inline (this test is about APQ).
-    const shared = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `gw-apq-${randomBytes(4).toString('hex')}:`, EVENTS_TRANSPORT: 'inline' };
+    const shared = {
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: `gw-apq-${randomBytes(4).toString('hex')}:`,
+      EVENTS_TRANSPORT: 'inline',
+    };
     [a, b] = await Promise.all([startTestApp(shared), startTestApp(shared)]);
   });
 
@@ -56,7 +67,10 @@ describe('automatic persisted queries behind a load balancer', () => {
   });
 
   it('keeps each instance to its own cache without Redis (why REDIS_URL matters for APQ)', async () => {
-    const [c, d] = await Promise.all([startTestApp({ EVENTS_TRANSPORT: 'inline' }), startTestApp({ EVENTS_TRANSPORT: 'inline' })]);
+    const [c, d] = await Promise.all([
+      startTestApp({ EVENTS_TRANSPORT: 'inline' }),
+      startTestApp({ EVENTS_TRANSPORT: 'inline' }),
+    ]);
     try {
       const { register, byHash } = persisted();
       await post(c, register);

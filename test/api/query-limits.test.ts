@@ -32,7 +32,10 @@ function tokenCount(document: string): number {
 
 async function send(query: string, variables: Record<string, unknown> = {}) {
   const requestId = `limits-${(requestCounter += 1)}`;
-  const response = await api.gql(query, variables, { token: owner.accessToken, headers: { 'x-request-id': requestId } });
+  const response = await api.gql(query, variables, {
+    token: owner.accessToken,
+    headers: { 'x-request-id': requestId },
+  });
   const sql = api.logs.find('sql').filter((entry) => entry.requestId === requestId);
   return { ...response, sql };
 }
@@ -41,7 +44,10 @@ async function expectRefused(query: string, limit: string, max: number, variable
   const response = await send(query, variables);
   expect(response.status).toBe(400);
   expect(response.body.errors).toEqual([
-    expect.objectContaining({ message: expect.stringContaining(`${limit} limit of ${max}`), extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', limit, max }) }),
+    expect.objectContaining({
+      message: expect.stringContaining(`${limit} limit of ${max}`),
+      extensions: expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', limit, max }),
+    }),
   ]);
   expect(response.body.data).toBeUndefined();
   expect(response.sql).toEqual([]);
@@ -58,7 +64,14 @@ async function expectAnswered(query: string, variables: Record<string, unknown> 
 /** A query whose deepest leaf is at depth `depth` (the leaf counts), walking me → memberships → organization → members → edges → node → organization → ... */
 function queryOfDepth(depth: number): string {
   const cycle = ['organization', 'members(first: 1)', 'edges', 'node'];
-  const leafOf: Record<string, string> = { me: 'id', memberships: 'id', organization: 'id', 'members(first: 1)': 'totalCount', edges: 'cursor', node: 'id' };
+  const leafOf: Record<string, string> = {
+    me: 'id',
+    memberships: 'id',
+    organization: 'id',
+    'members(first: 1)': 'totalCount',
+    edges: 'cursor',
+    node: 'id',
+  };
   const path = ['me', 'memberships'];
   while (path.length < depth - 1) path.push(cycle[(path.length - 2) % cycle.length]);
   const fields = path.slice(0, depth - 1);
@@ -75,8 +88,14 @@ describe('query limits', () => {
     const aliases = (count: number) => Array.from({ length: count }, (_, index) => `a${index}: me { id }`).join(' ');
     await expectAnswered(`{ ${aliases(15)} }`);
     await expectRefused(`{ ${aliases(16)} }`, 'aliases', 15);
-    await expectAnswered(`{ ${aliases(15)} ${Array.from({ length: 20 }, (_, index) => `t${index}: __typename`).join(' ')} }`);
-    await expectRefused(`query { ...Viewer ${aliases(8)} } fragment Viewer on Query { ${Array.from({ length: 8 }, (_, index) => `f${index}: me { id }`).join(' ')} }`, 'aliases', 15);
+    await expectAnswered(
+      `{ ${aliases(15)} ${Array.from({ length: 20 }, (_, index) => `t${index}: __typename`).join(' ')} }`,
+    );
+    await expectRefused(
+      `query { ...Viewer ${aliases(8)} } fragment Viewer on Query { ${Array.from({ length: 8 }, (_, index) => `f${index}: me { id }`).join(' ')} }`,
+      'aliases',
+      15,
+    );
   });
 
   it('directives: 50 are answered, 51 refused', async () => {
@@ -108,16 +127,25 @@ describe('query limits', () => {
     expect(over.body.extensions).toEqual({ cost: { requested: 50001, limit: 50000 } });
 
     const deep = `query($id: ID!) { projects(organizationId: $id, first: 100) { edges { node { tasks(first: 100) { edges { node { comments(first: 100) { totalCount } } } } } } } }`;
-    expect((await expectRefused(deep, 'cost', 50000, { id: organizationId })).body.errors![0].extensions.found).toBeGreaterThan(1_000_000);
+    expect(
+      (await expectRefused(deep, 'cost', 50000, { id: organizationId })).body.errors![0].extensions.found,
+    ).toBeGreaterThan(1_000_000);
     // The cost follows the variables, not just the document.
     const byVariable = `query($id: ID!, $first: Int!) { projects(organizationId: $id, first: $first) { edges { node { tasks(first: 100) { totalCount } } } } }`;
-    expect((await expectAnswered(byVariable, { id: organizationId, first: 1 })).body.extensions).toEqual({ cost: { requested: 1 + 1 * (1 + 1 + 1 + 100), limit: 50000 } });
+    expect((await expectAnswered(byVariable, { id: organizationId, first: 1 })).body.extensions).toEqual({
+      cost: { requested: 1 + 1 * (1 + 1 + 1 + 100), limit: 50000 },
+    });
   });
 
   it('cost: remembered per document, it still follows every variable that can change it', async () => {
     // Costs are kept per document and the values of its Int and Boolean variables; an id or a filter does not change them.
     const shaped = `query($id: ID!, $first: Int = 50, $counted: Boolean!) { projects(organizationId: $id, first: $first) { edges { node { id tasks(first: 10) @include(if: $counted) { totalCount } } } } }`;
-    const cost = async (variables: Record<string, unknown>) => ((await expectAnswered(shaped, { id: organizationId, ...variables })).body.extensions as { cost: { requested: number } }).cost.requested;
+    const cost = async (variables: Record<string, unknown>) =>
+      (
+        (await expectAnswered(shaped, { id: organizationId, ...variables })).body.extensions as {
+          cost: { requested: number };
+        }
+      ).cost.requested;
     expect(await cost({ first: 2, counted: true })).toBe(1 + 2 * (1 + 1 + 1 + 1 + 10));
     expect(await cost({ first: 3, counted: true })).toBe(1 + 3 * (1 + 1 + 1 + 1 + 10));
     expect(await cost({ first: 3, counted: false })).toBe(1 + 3 * (1 + 1 + 1));
@@ -128,12 +156,21 @@ describe('query limits', () => {
   });
 
   it('take their values from the environment', async () => {
-    const strict = await startTestApp({ GRAPHQL_MAX_DEPTH: '3', GRAPHQL_MAX_ALIASES: '1', GRAPHQL_MAX_DIRECTIVES: '1', GRAPHQL_MAX_TOKENS: '20', GRAPHQL_MAX_COST: '5' });
+    const strict = await startTestApp({
+      GRAPHQL_MAX_DEPTH: '3',
+      GRAPHQL_MAX_ALIASES: '1',
+      GRAPHQL_MAX_DIRECTIVES: '1',
+      GRAPHQL_MAX_TOKENS: '20',
+      GRAPHQL_MAX_COST: '5',
+    });
     try {
-      const codes = async (query: string) => (await strict.gql(query)).body.errors?.map((error) => [error.extensions.code, error.extensions.limit]);
+      const codes = async (query: string) =>
+        (await strict.gql(query)).body.errors?.map((error) => [error.extensions.code, error.extensions.limit]);
       expect(await codes(queryOfDepth(4))).toEqual([['QUERY_TOO_COMPLEX', 'depth']]);
       expect(await codes('{ a: me { id } b: me { id } }')).toEqual([['QUERY_TOO_COMPLEX', 'aliases']]);
-      expect(await codes('{ me @include(if: true) { id @include(if: true) } }')).toEqual([['QUERY_TOO_COMPLEX', 'directives']]);
+      expect(await codes('{ me @include(if: true) { id @include(if: true) } }')).toEqual([
+        ['QUERY_TOO_COMPLEX', 'directives'],
+      ]);
       expect(await codes(`{ ${'__typename '.repeat(19)}}`)).toEqual([['QUERY_TOO_COMPLEX', 'tokens']]);
       // 20 tokens parse; its cost (18) is then over 5.
       expect(await codes(`{ ${'__typename '.repeat(18)}}`)).toEqual([['QUERY_TOO_COMPLEX', 'cost']]);
@@ -153,7 +190,10 @@ describe('request shape limits', () => {
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
-    expect(body.errors[0]).toMatchObject({ message: expect.stringMatching(/batching/i), extensions: { requestId: response.headers.get('x-request-id') } });
+    expect(body.errors[0]).toMatchObject({
+      message: expect.stringMatching(/batching/i),
+      extensions: { requestId: response.headers.get('x-request-id') },
+    });
   });
 
   it('answers a body above HTTP_BODY_LIMIT_BYTES (1 MiB) with 413 and the request id', async () => {

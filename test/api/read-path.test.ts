@@ -34,7 +34,11 @@ beforeAll(async () => {
        FROM p, generate_series(1, 12) AS n`,
     [org, owner.user.id, assignees],
   );
-  taskId = ((await api.app.dataSource.query('SELECT id FROM tasks WHERE organization_id = $1 LIMIT 1', [org])) as { id: string }[])[0].id;
+  taskId = (
+    (await api.app.dataSource.query('SELECT id FROM tasks WHERE organization_id = $1 LIMIT 1', [org])) as {
+      id: string;
+    }[]
+  )[0].id;
 });
 
 afterAll(async () => {
@@ -42,15 +46,24 @@ afterAll(async () => {
 });
 
 /** The SQL one request ran, read from the debug log lines carrying its request id. */
-async function statementsOf(query: string, variables: Record<string, unknown>, session: Session): Promise<{ data: Record<string, any>; sql: string[] }> {
+async function statementsOf(
+  query: string,
+  variables: Record<string, unknown>,
+  session: Session,
+): Promise<{ data: Record<string, any>; sql: string[] }> {
   const requestId = `read-path-${randomUUID()}`;
-  const data = await ok(api.gql(query, variables, { token: session.accessToken, headers: { 'x-request-id': requestId } }));
-  const sql = api.logs.find('sql').filter((entry) => entry.requestId === requestId).map((entry) => String(entry.sql));
+  const data = await ok(
+    api.gql(query, variables, { token: session.accessToken, headers: { 'x-request-id': requestId } }),
+  );
+  const sql = api.logs
+    .find('sql')
+    .filter((entry) => entry.requestId === requestId)
+    .map((entry) => String(entry.sql));
   return { data, sql };
 }
 
 describe('q1: a task by id with its assignee', () => {
-  it('is two statements: the task with the viewer\'s membership checked in it, then the assignee', async () => {
+  it("is two statements: the task with the viewer's membership checked in it, then the assignee", async () => {
     const { data, sql } = await statementsOf(Q1, { id: taskId }, member);
     expect(data.task.id).toBe(taskId);
     expect(data.task.assignee.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -73,7 +86,12 @@ describe('q2: projects, their tasks and assignees', () => {
     const small = await statementsOf(Q2, { org, projects: 20, tasks: 10 }, member);
     const large = await statementsOf(Q2, { org, projects: 25, tasks: 12 }, member);
     expect(small.data.projects.edges).toHaveLength(20);
-    expect(small.data.projects.edges.every((edge: any) => edge.node.tasks.edges.length === 10 && edge.node.tasks.edges.every((task: any) => task.node.assignee.name))).toBe(true);
+    expect(
+      small.data.projects.edges.every(
+        (edge: any) =>
+          edge.node.tasks.edges.length === 10 && edge.node.tasks.edges.every((task: any) => task.node.assignee.name),
+      ),
+    ).toBe(true);
     expect(large.data.projects.edges).toHaveLength(25);
     expect(small.sql).toHaveLength(3);
     expect(small.sql[0]).toMatch(/FROM projects p.*memberships/s);
@@ -99,7 +117,11 @@ describe('the users a page of tasks shows', () => {
     expect(sql[2]).toMatch(/FROM users/);
     const tasks = data.projects.edges.flatMap((edge: any) => edge.node.tasks.edges.map((task: any) => task.node));
     expect(tasks).toHaveLength(6);
-    expect(tasks.every((task: any) => task.by.id === owner.user.id && [owner.user.id, member.user.id].includes(task.assignee.id))).toBe(true);
+    expect(
+      tasks.every(
+        (task: any) => task.by.id === owner.user.id && [owner.user.id, member.user.id].includes(task.assignee.id),
+      ),
+    ).toBe(true);
   });
 });
 

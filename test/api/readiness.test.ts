@@ -27,7 +27,10 @@ describe('readiness when the database goes away', () => {
 
   async function readyz() {
     const response = await fetch(`${api.baseUrl}/readyz`);
-    return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, string> } };
+    return {
+      status: response.status,
+      body: (await response.json()) as { status: string; checks: Record<string, string> },
+    };
   }
 
   it('answers 503 naming the database while it cannot be reached, and 200 again once it can', async () => {

@@ -45,7 +45,10 @@ async function familyOf(userId: string): Promise<{ live: number; total: number }
 
 /** Moves the spending of the user's spent tokens out of the grace window (10 s) without waiting for it. */
 async function pastGrace(userId: string): Promise<void> {
-  await api.app.dataSource.query(`UPDATE refresh_tokens SET used_at = now() - interval '11 seconds' WHERE user_id = $1 AND used_at IS NOT NULL`, [userId]);
+  await api.app.dataSource.query(
+    `UPDATE refresh_tokens SET used_at = now() - interval '11 seconds' WHERE user_id = $1 AND used_at IS NOT NULL`,
+    [userId],
+  );
 }
 
 function revocationsOf(app: TestApp, userId: string) {

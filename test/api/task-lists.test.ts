@@ -31,13 +31,23 @@ interface Row {
   status: string;
 }
 
-async function allPages(projectId: string, variables: Record<string, unknown>, first = 2): Promise<{ rows: Row[]; totals: number[] }> {
+async function allPages(
+  projectId: string,
+  variables: Record<string, unknown>,
+  first = 2,
+): Promise<{ rows: Row[]; totals: number[] }> {
   const rows: Row[] = [];
   const totals: number[] = [];
   let after: string | null = null;
   for (let guard = 0; guard < 50; guard += 1) {
-    const data: Record<string, any> = await ok(api.gql(TASKS, { id: projectId, first, after, ...variables }, { token: owner.accessToken }));
-    const connection = data.project.tasks as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: Row }[] };
+    const data: Record<string, any> = await ok(
+      api.gql(TASKS, { id: projectId, first, after, ...variables }, { token: owner.accessToken }),
+    );
+    const connection = data.project.tasks as {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean; endCursor: string };
+      edges: { node: Row }[];
+    };
     rows.push(...connection.edges.map((edge) => edge.node));
     totals.push(connection.totalCount);
     if (!connection.pageInfo.hasNextPage) return { rows, totals };
@@ -61,7 +71,8 @@ describe('Project.tasks ordering', () => {
       { priority: 1, dueDate: '2027-02-01T00:00:00.000Z' },
       { priority: 4, dueDate: null },
     ];
-    for (const [index, spec] of specs.entries()) await createTask(api, owner, projectId, { title: `T${index}`, ...spec });
+    for (const [index, spec] of specs.entries())
+      await createTask(api, owner, projectId, { title: `T${index}`, ...spec });
     tasks = (await allPages(projectId, { first: 100 }, 100)).rows;
   });
 
@@ -96,13 +107,22 @@ describe('Project.tasks ordering', () => {
   });
 
   it('rejects a cursor from another ordering with BAD_USER_INPUT', async () => {
-    const byPriority = await ok(api.gql(TASKS, { id: projectId, first: 1, orderBy: { field: 'PRIORITY', direction: 'ASC' } }, { token: owner.accessToken }));
+    const byPriority = await ok(
+      api.gql(
+        TASKS,
+        { id: projectId, first: 1, orderBy: { field: 'PRIORITY', direction: 'ASC' } },
+        { token: owner.accessToken },
+      ),
+    );
     const response = await api.gql(
       TASKS,
       { id: projectId, first: 1, after: byPriority.project.tasks.pageInfo.endCursor, orderBy: { field: 'DUE_DATE' } },
       { token: owner.accessToken },
     );
-    expect(response.body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', validationErrors: [{ field: 'after' }] });
+    expect(response.body.errors![0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      validationErrors: [{ field: 'after' }],
+    });
   });
 });
 
@@ -118,14 +138,24 @@ describe('Project.tasks filters', () => {
     ];
     const ids = [];
     for (const spec of specs) ids.push((await createTask(api, owner, projectId, spec)).id);
-    await ok(api.gql('mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }', { input: { id: ids[0], status: 'DONE' } }, { token: owner.accessToken }));
+    await ok(
+      api.gql(
+        'mutation($input: UpdateTaskInput!) { updateTask(input: $input) { id } }',
+        { input: { id: ids[0], status: 'DONE' } },
+        { token: owner.accessToken },
+      ),
+    );
 
     const titles = async (filter: Record<string, unknown>) => {
       const { rows, totals } = await allPages(projectId, { filter, orderBy: { field: 'PRIORITY', direction: 'DESC' } });
       expect(totals.every((total) => total === rows.length)).toBe(true);
       return rows.map((row) => row.title);
     };
-    expect(await titles({ status: ['TODO', 'IN_PROGRESS'] })).toEqual(['Plan 100% coverage', 'Fix signup BUG', 'Write docs']);
+    expect(await titles({ status: ['TODO', 'IN_PROGRESS'] })).toEqual([
+      'Plan 100% coverage',
+      'Fix signup BUG',
+      'Write docs',
+    ]);
     expect(await titles({ assigneeId: member.user.id })).toEqual(['Fix login bug', 'Fix signup BUG']);
     expect(await titles({ priorityAtLeast: 3 })).toEqual(['Fix login bug', 'Plan 100% coverage']);
     expect(await titles({ search: 'bug' })).toEqual(['Fix login bug', 'Fix signup BUG']);
@@ -167,11 +197,21 @@ describe('the nested list costs a constant number of statements', () => {
 
   async function statementsFor(projects: number, tasks: number): Promise<string[]> {
     const requestId = `nested-${randomUUID()}`;
-    const data = await ok(api.gql(NESTED, { org, projects, tasks }, { token: owner.accessToken, headers: { 'x-request-id': requestId } }));
+    const data = await ok(
+      api.gql(NESTED, { org, projects, tasks }, { token: owner.accessToken, headers: { 'x-request-id': requestId } }),
+    );
     const edges = data.projects.edges as { node: { tasks: { edges: { node: { assignee: { name: string } } }[] } } }[];
     expect(edges).toHaveLength(projects);
-    expect(edges.every((edge) => edge.node.tasks.edges.length === tasks && edge.node.tasks.edges.every((task) => task.node.assignee.name))).toBe(true);
-    return api.logs.find('sql').filter((entry) => entry.requestId === requestId).map((entry) => String(entry.sql));
+    expect(
+      edges.every(
+        (edge) =>
+          edge.node.tasks.edges.length === tasks && edge.node.tasks.edges.every((task) => task.node.assignee.name),
+      ),
+    ).toBe(true);
+    return api.logs
+      .find('sql')
+      .filter((entry) => entry.requestId === requestId)
+      .map((entry) => String(entry.sql));
   }
 
   it('is the same for 20 projects of 10 tasks and for 40 of 20, and at most 4 besides authorization', async () => {

@@ -27,7 +27,10 @@ const MODULES = readdirSync(CASES_DIR)
     // A plain require: describe.each needs the cases while the file is collected, before any hook runs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- see the line above
     const { isolation } = require(resolve(CASES_DIR, file)) as { isolation?: IsolationCases };
-    if (!isolation) throw new Error(`test/api/isolation/${file} must export its cases as \`isolation\` (see test/support/isolation.ts)`);
+    if (!isolation)
+      throw new Error(
+        `test/api/isolation/${file} must export its cases as \`isolation\` (see test/support/isolation.ts)`,
+      );
     return { file, ...isolation };
   });
 
@@ -36,7 +39,9 @@ type Case = IsolationCase<object> & { file: string };
 const CASES: Case[] = MODULES.flatMap((module) => module.cases.map((testCase) => ({ ...testCase, file: module.file })));
 
 /** Operations that take an ID but reach nothing organization-owned, each with the reason. */
-const NOT_ORGANIZATION_SCOPED = Object.fromEntries(MODULES.flatMap((module) => Object.entries(module.notOrganizationScoped ?? {})));
+const NOT_ORGANIZATION_SCOPED = Object.fromEntries(
+  MODULES.flatMap((module) => Object.entries(module.notOrganizationScoped ?? {})),
+);
 
 let api: TestApp;
 let tenantA: TenantA;
@@ -126,7 +131,10 @@ describe('the isolation table', () => {
 
   it('lists only operations the schema has', async () => {
     const schema = await buildApiSchema();
-    const names = new Set([...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())]);
+    const names = new Set([
+      ...Object.keys(schema.getQueryType()!.getFields()),
+      ...Object.keys(schema.getMutationType()!.getFields()),
+    ]);
     expect(CASES.map((testCase) => testCase.operation).filter((name) => !names.has(name))).toEqual([]);
     expect(Object.keys(NOT_ORGANIZATION_SCOPED).filter((name) => !names.has(name))).toEqual([]);
   });

@@ -37,13 +37,19 @@ afterAll(async () => {
   await api?.stop();
 });
 
-describe("User.email of someone the viewer shares no organization with", () => {
+describe('User.email of someone the viewer shares no organization with', () => {
   it("is null, and the task list with an ex-member's comment and task stays whole", async () => {
     const discussed = await createTask(api, owner, projectId, { title: 'Discussed' });
-    await ok(api.gql(ADD_COMMENT, { input: { taskId: discussed.id, body: 'Before I go' } }, { token: leaver.accessToken }));
-    await ok(api.gql(ADD_COMMENT, { input: { taskId: discussed.id, body: 'Still here' } }, { token: stayer.accessToken }));
+    await ok(
+      api.gql(ADD_COMMENT, { input: { taskId: discussed.id, body: 'Before I go' } }, { token: leaver.accessToken }),
+    );
+    await ok(
+      api.gql(ADD_COMMENT, { input: { taskId: discussed.id, body: 'Still here' } }, { token: stayer.accessToken }),
+    );
     const leftBehind = await createTask(api, leaver, projectId, { title: 'Left behind' });
-    expect(await ok(api.gql(REMOVE, { id: leaver.membershipId }, { token: owner.accessToken }))).toEqual({ removeMember: true });
+    expect(await ok(api.gql(REMOVE, { id: leaver.membershipId }, { token: owner.accessToken }))).toEqual({
+      removeMember: true,
+    });
 
     const response = await api.gql(TASK_LIST, { id: projectId }, { token: owner.accessToken });
     expect(response.body.errors).toBeUndefined();
@@ -51,7 +57,10 @@ describe("User.email of someone the viewer shares no organization with", () => {
     expect(tasks.totalCount).toBe(2);
     const byTitle = new Map(tasks.edges.map((edge) => [edge.node.title, edge.node]));
 
-    expect(byTitle.get('Left behind')).toMatchObject({ id: leftBehind.id, createdBy: { id: leaver.user.id, name: leaver.user.name, email: null } });
+    expect(byTitle.get('Left behind')).toMatchObject({
+      id: leftBehind.id,
+      createdBy: { id: leaver.user.id, name: leaver.user.name, email: null },
+    });
     const comments = byTitle.get('Discussed')!.comments;
     expect(comments.totalCount).toBe(2);
     expect(comments.edges.map((edge) => [edge.node.body, edge.node.author])).toEqual([

@@ -71,7 +71,9 @@ function samples(cidr: string): string[] {
   const [network, prefix] = parseCIDR(cidr);
   const bytes = network.toByteArray();
   const last = bytes.map((byte, index) => byte | (0xff >> Math.min(8, Math.max(0, prefix - index * 8))));
-  const middle = bytes.map((byte, index) => (index === bytes.length - 1 && prefix < bytes.length * 8 ? byte | 1 : byte));
+  const middle = bytes.map((byte, index) =>
+    index === bytes.length - 1 && prefix < bytes.length * 8 ? byte | 1 : byte,
+  );
   const text = (octets: number[]) => (octets.length === 4 ? new IPv4(octets).toString() : new IPv6(octets).toString());
   return [...new Set([text(bytes), text(middle), text(last)])];
 }
@@ -98,7 +100,8 @@ function ipv6FormsOf(v4: string): string[] {
 
 describe('the webhook address guard (isForbiddenAddress)', () => {
   it.each(IPV4_SPECIAL)('refuses IPv4 %s (%s), first to last address', (_name, cidr) => {
-    for (const address of samples(cidr)) expect([cidr, address, isForbiddenAddress(address)]).toEqual([cidr, address, true]);
+    for (const address of samples(cidr))
+      expect([cidr, address, isForbiddenAddress(address)]).toEqual([cidr, address, true]);
   });
 
   it.each(IPV6_SPECIAL)('refuses IPv6 %s (%s), first to last address, bracketed or not', (_name, cidr) => {
@@ -108,9 +111,12 @@ describe('the webhook address guard (isForbiddenAddress)', () => {
     }
   });
 
-  it.each(PRIVATE_V4)('refuses %s in every IPv6 form that carries an IPv4 address (mapped, translated, compatible, NAT64, 6to4, Teredo)', (v4) => {
-    for (const address of ipv6FormsOf(v4)) expect([address, isForbiddenAddress(address)]).toEqual([address, true]);
-  });
+  it.each(PRIVATE_V4)(
+    'refuses %s in every IPv6 form that carries an IPv4 address (mapped, translated, compatible, NAT64, 6to4, Teredo)',
+    (v4) => {
+      for (const address of ipv6FormsOf(v4)) expect([address, isForbiddenAddress(address)]).toEqual([address, true]);
+    },
+  );
 
   it('refuses ::ffff:0:7f00:1, the IPv4-translated loopback the hand-written list let through', () => {
     expect(isForbiddenAddress('::ffff:0:7f00:1')).toBe(true);
@@ -118,18 +124,51 @@ describe('the webhook address guard (isForbiddenAddress)', () => {
   });
 
   it('refuses anything that is not a plain IP address: names, numeric spellings, zones', () => {
-    for (const value of ['not-an-ip', 'localhost', '', '2130706433', '0x7f.1', '127.1', '017700000001', 'fe80::1%eth0', '2606:4700:4700::1111%1']) {
+    for (const value of [
+      'not-an-ip',
+      'localhost',
+      '',
+      '2130706433',
+      '0x7f.1',
+      '127.1',
+      '017700000001',
+      'fe80::1%eth0',
+      '2606:4700:4700::1111%1',
+    ]) {
       expect([value, isForbiddenAddress(value)]).toEqual([value, true]);
     }
   });
 
   it('allows public unicast addresses, right up to the edges of the ranges around them', () => {
     for (const address of [
-      '93.184.216.34', '8.8.8.8', '1.1.1.1', '9.255.255.255', '11.0.0.0', '100.63.255.255', '100.128.0.0', '126.255.255.255', '128.0.0.0',
-      '169.253.255.255', '169.255.0.0', '172.15.255.255', '172.32.0.0', '192.0.1.0', '192.167.255.255', '192.169.0.0', '198.17.255.255',
-      '198.20.0.0', '223.255.255.255',
-      '2606:4700:4700::1111', '2001:4860:4860::8888', '2a00:1450:4001:80b::200e', '2001:200::1', '2001:db9::1', '2003::1', '2620:4f:8001::1',
-      '3fff:1000::1', '2000::1',
+      '93.184.216.34',
+      '8.8.8.8',
+      '1.1.1.1',
+      '9.255.255.255',
+      '11.0.0.0',
+      '100.63.255.255',
+      '100.128.0.0',
+      '126.255.255.255',
+      '128.0.0.0',
+      '169.253.255.255',
+      '169.255.0.0',
+      '172.15.255.255',
+      '172.32.0.0',
+      '192.0.1.0',
+      '192.167.255.255',
+      '192.169.0.0',
+      '198.17.255.255',
+      '198.20.0.0',
+      '223.255.255.255',
+      '2606:4700:4700::1111',
+      '2001:4860:4860::8888',
+      '2a00:1450:4001:80b::200e',
+      '2001:200::1',
+      '2001:db9::1',
+      '2003::1',
+      '2620:4f:8001::1',
+      '3fff:1000::1',
+      '2000::1',
     ]) {
       expect([address, isForbiddenAddress(address)]).toEqual([address, false]);
       if (address.includes(':')) expect([address, isForbiddenAddress(`[${address}]`)]).toEqual([address, false]);
@@ -155,16 +194,26 @@ describe('createWebhookEndpoint without WEBHOOK_ALLOW_PRIVATE_NETWORKS', () => {
     const organization = await createOrganization(api, admin);
     for (const address of ['::ffff:0:7f00:1', ...ipv6FormsOf('10.0.0.8'), 'fd00:ec2::254', '2001:db8::1', '100::1']) {
       const url = `https://[${address}]/hook`;
-      const response = await api.gql(CREATE_ENDPOINT, { input: { organizationId: organization.id, url, eventTypes: ['task.created'] } }, { token: admin.accessToken });
+      const response = await api.gql(
+        CREATE_ENDPOINT,
+        { input: { organizationId: organization.id, url, eventTypes: ['task.created'] } },
+        { token: admin.accessToken },
+      );
       expect([url, response.body.errors?.[0]?.extensions.code]).toEqual([url, 'BAD_USER_INPUT']);
-      expect(response.body.errors![0].extensions.validationErrors).toEqual([{ field: 'url', messages: [expect.stringMatching(/private or reserved address/)] }]);
+      expect(response.body.errors![0].extensions.validationErrors).toEqual([
+        { field: 'url', messages: [expect.stringMatching(/private or reserved address/)] },
+      ]);
     }
     expect(await api.app.dataSource.query('SELECT 1 FROM webhook_endpoints')).toEqual([]);
   });
 
   it('registers an endpoint on a public IPv6 address', async () => {
     const organization = await createOrganization(api, admin);
-    const input = { organizationId: organization.id, url: 'https://[2606:4700:4700::1111]/hook', eventTypes: ['task.created'] };
+    const input = {
+      organizationId: organization.id,
+      url: 'https://[2606:4700:4700::1111]/hook',
+      eventTypes: ['task.created'],
+    };
     const data = await ok(api.gql(CREATE_ENDPOINT, { input }, { token: admin.accessToken }));
     expect(data.createWebhookEndpoint.endpoint.id).toEqual(expect.any(String));
   });

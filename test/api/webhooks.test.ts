@@ -40,7 +40,8 @@ interface Delivery {
   nextAttemptAt: string | null;
 }
 
-const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) => response.body.errors?.[0]?.extensions.code;
+const codeOf = (response: { body: { errors?: { extensions: Record<string, any> }[] } }) =>
+  response.body.errors?.[0]?.extensions.code;
 
 let api: TestApp;
 let receiver: WebhookReceiver;
@@ -61,54 +62,123 @@ afterAll(async () => {
 
 async function setUp(eventTypes = ['task.created'], path = '/hooks') {
   const organization = await createOrganization(api, owner);
-  const created = await ok(api.gql(CREATE_ENDPOINT, { input: { organizationId: organization.id, url: `${receiverUrl}${path}`, eventTypes } }, { token: owner.accessToken }));
+  const created = await ok(
+    api.gql(
+      CREATE_ENDPOINT,
+      { input: { organizationId: organization.id, url: `${receiverUrl}${path}`, eventTypes } },
+      { token: owner.accessToken },
+    ),
+  );
   const project = await createProject(api, owner, organization.id);
-  return { organization, project, endpoint: created.createWebhookEndpoint.endpoint as { id: string }, secret: created.createWebhookEndpoint.secret as string };
+  return {
+    organization,
+    project,
+    endpoint: created.createWebhookEndpoint.endpoint as { id: string },
+    secret: created.createWebhookEndpoint.secret as string,
+  };
 }
 
 async function createTask(projectId: string, title = 'Hooked') {
   const requestId = `webhook-test-${Math.random().toString(36).slice(2)}`;
-  const data = await ok(api.gql(CREATE_TASK, { input: { projectId, title } }, { token: owner.accessToken, headers: { 'x-request-id': requestId } }));
-  const [event] = (await api.app.dataSource.query(`SELECT id FROM outbox WHERE request_id = $1 AND type = 'task.created'`, [requestId])) as { id: string }[];
+  const data = await ok(
+    api.gql(
+      CREATE_TASK,
+      { input: { projectId, title } },
+      { token: owner.accessToken, headers: { 'x-request-id': requestId } },
+    ),
+  );
+  const [event] = (await api.app.dataSource.query(
+    `SELECT id FROM outbox WHERE request_id = $1 AND type = 'task.created'`,
+    [requestId],
+  )) as { id: string }[];
   return { taskId: data.createTask.id as string, eventId: event.id, requestId };
 }
 
 async function deliveriesOf(organizationId: string, endpointId: string): Promise<Delivery[]> {
   const data = await ok(api.gql(ENDPOINTS, { id: organizationId }, { token: owner.accessToken }));
-  const endpoint = (data.webhookEndpoints as { id: string; deliveries: { edges: { node: Delivery }[] } }[]).find((entry) => entry.id === endpointId)!;
+  const endpoint = (data.webhookEndpoints as { id: string; deliveries: { edges: { node: Delivery }[] } }[]).find(
+    (entry) => entry.id === endpointId,
+  )!;
   return endpoint.deliveries.edges.map((edge) => edge.node);
 }
 
 function deliveryFor(organizationId: string, endpointId: string, eventId: string, status: string) {
-  return waitFor(async () => (await deliveriesOf(organizationId, endpointId)).find((entry) => entry.eventId === eventId && entry.status === status), `a ${status} delivery`);
+  return waitFor(
+    async () =>
+      (await deliveriesOf(organizationId, endpointId)).find(
+        (entry) => entry.eventId === eventId && entry.status === status,
+      ),
+    `a ${status} delivery`,
+  );
 }
 
 describe('webhook endpoints', () => {
   it('shows the secret once, stores it sealed, and lists the endpoint to ADMIN+ only', async () => {
     const { organization, endpoint, secret } = await setUp(['task.created', 'comment.added']);
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    const [row] = (await api.app.dataSource.query('SELECT secret_sealed FROM webhook_endpoints WHERE id = $1', [endpoint.id])) as { secret_sealed: string }[];
+    const [row] = (await api.app.dataSource.query('SELECT secret_sealed FROM webhook_endpoints WHERE id = $1', [
+      endpoint.id,
+    ])) as { secret_sealed: string }[];
     expect(row.secret_sealed).not.toContain(secret.slice(6));
     expect(SecretBox.fromConfig(api.config).open(row.secret_sealed)).toBe(secret);
 
-    const listed = await ok(api.gql(`query($id: ID!) { webhookEndpoints(organizationId: $id) { id url eventTypes active } }`, { id: organization.id }, { token: owner.accessToken }));
-    expect(listed.webhookEndpoints).toEqual([{ id: endpoint.id, url: `${receiverUrl}/hooks`, eventTypes: ['task.created', 'comment.added'], active: true }]);
+    const listed = await ok(
+      api.gql(
+        `query($id: ID!) { webhookEndpoints(organizationId: $id) { id url eventTypes active } }`,
+        { id: organization.id },
+        { token: owner.accessToken },
+      ),
+    );
+    expect(listed.webhookEndpoints).toEqual([
+      { id: endpoint.id, url: `${receiverUrl}/hooks`, eventTypes: ['task.created', 'comment.added'], active: true },
+    ]);
 
     const member = await addMember(api, owner, organization.id, 'MEMBER');
-    expect(codeOf(await api.gql(`query($id: ID!) { webhookEndpoints(organizationId: $id) { id } }`, { id: organization.id }, { token: member.accessToken }))).toBe('FORBIDDEN');
-    const byMember = await api.gql(CREATE_ENDPOINT, { input: { organizationId: organization.id, url: `${receiverUrl}/x`, eventTypes: ['task.created'] } }, { token: member.accessToken });
+    expect(
+      codeOf(
+        await api.gql(
+          `query($id: ID!) { webhookEndpoints(organizationId: $id) { id } }`,
+          { id: organization.id },
+          { token: member.accessToken },
+        ),
+      ),
+    ).toBe('FORBIDDEN');
+    const byMember = await api.gql(
+      CREATE_ENDPOINT,
+      { input: { organizationId: organization.id, url: `${receiverUrl}/x`, eventTypes: ['task.created'] } },
+      { token: member.accessToken },
+    );
     expect(codeOf(byMember)).toBe('FORBIDDEN');
-    expect(codeOf(await api.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, { token: member.accessToken }))).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await api.gql(
+          `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`,
+          { id: endpoint.id },
+          { token: member.accessToken },
+        ),
+      ),
+    ).toBe('FORBIDDEN');
   });
 
   it('refuses unknown event types, plain http to other hosts, and credentials in the URL (BAD_USER_INPUT)', async () => {
     const organization = await createOrganization(api, owner);
     const create = (url: string, eventTypes = ['task.created']) =>
-      api.gql(CREATE_ENDPOINT, { input: { organizationId: organization.id, url, eventTypes } }, { token: owner.accessToken });
+      api.gql(
+        CREATE_ENDPOINT,
+        { input: { organizationId: organization.id, url, eventTypes } },
+        { token: owner.accessToken },
+      );
     const unknown = await create(`${receiverUrl}/x`, ['task.created', 'task.exploded']);
-    expect(unknown.body.errors![0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', validationErrors: [{ field: 'eventTypes', messages: [expect.stringContaining('task.exploded')] }] } });
+    expect(unknown.body.errors![0]).toMatchObject({
+      extensions: {
+        code: 'BAD_USER_INPUT',
+        validationErrors: [{ field: 'eventTypes', messages: [expect.stringContaining('task.exploded')] }],
+      },
+    });
     // The known types it lists are the catalogs' webhook types.
-    expect(unknown.body.errors![0].extensions.validationErrors[0].messages[0]).toContain(`known: ${eventTypes.webhookTypes.join(', ')}`);
+    expect(unknown.body.errors![0].extensions.validationErrors[0].messages[0]).toContain(
+      `known: ${eventTypes.webhookTypes.join(', ')}`,
+    );
     expect(codeOf(await create('http://example.com/hook'))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create('ftp://example.com/hook'))).toBe('BAD_USER_INPUT');
     expect(codeOf(await create('not a url'))).toBe('BAD_USER_INPUT');
@@ -120,9 +190,15 @@ describe('webhook endpoints', () => {
     const EVENT_TYPES = `{ webhookEventTypes { name type description } }`;
     const data = await ok(api.gql(EVENT_TYPES, {}, { token: owner.accessToken }));
     expect(data.webhookEventTypes).toEqual(
-      eventTypes.webhookTypes.map((type) => ({ name: eventTypeName(type), type, description: eventTypes.get(type)!.description })),
+      eventTypes.webhookTypes.map((type) => ({
+        name: eventTypeName(type),
+        type,
+        description: eventTypes.get(type)!.description,
+      })),
     );
-    expect(data.webhookEventTypes).toContainEqual(expect.objectContaining({ name: 'TASK_ASSIGNED', type: 'task.assigned' }));
+    expect(data.webhookEventTypes).toContainEqual(
+      expect.objectContaining({ name: 'TASK_ASSIGNED', type: 'task.assigned' }),
+    );
     expect(codeOf(await api.gql(EVENT_TYPES, {}))).toBe('UNAUTHENTICATED');
   });
 
@@ -130,9 +206,27 @@ describe('webhook endpoints', () => {
     const { organization, project, endpoint } = await setUp();
     const { eventId } = await createTask(project.id);
     await deliveryFor(organization.id, endpoint.id, eventId, 'SUCCEEDED');
-    expect(await ok(api.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, { token: owner.accessToken }))).toEqual({ deleteWebhookEndpoint: true });
-    expect(await api.app.dataSource.query('SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1', [endpoint.id])).toEqual([]);
-    expect(codeOf(await api.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, { token: owner.accessToken }))).toBe('NOT_FOUND');
+    expect(
+      await ok(
+        api.gql(
+          `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`,
+          { id: endpoint.id },
+          { token: owner.accessToken },
+        ),
+      ),
+    ).toEqual({ deleteWebhookEndpoint: true });
+    expect(
+      await api.app.dataSource.query('SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1', [endpoint.id]),
+    ).toEqual([]);
+    expect(
+      codeOf(
+        await api.gql(
+          `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`,
+          { id: endpoint.id },
+          { token: owner.accessToken },
+        ),
+      ),
+    ).toBe('NOT_FOUND');
   });
 });
 
@@ -140,17 +234,26 @@ describe('webhook delivery', () => {
   it('POSTs a signed Standard Webhooks request that the exported verify function accepts', async () => {
     const { organization, project, endpoint, secret } = await setUp();
     const { taskId, eventId, requestId } = await createTask(project.id, 'Signed');
-    const [request] = await waitFor(() => (receiver.forEvent(eventId).length > 0 ? receiver.forEvent(eventId) : undefined), 'the delivery');
+    const [request] = await waitFor(
+      () => (receiver.forEvent(eventId).length > 0 ? receiver.forEvent(eventId) : undefined),
+      'the delivery',
+    );
 
     expect(request.path).toBe('/hooks');
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['webhook-id']).toBe(eventId);
     expect(Math.abs(Number(request.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(30);
     expect(request.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
-    const headers = { 'webhook-id': eventId, 'webhook-timestamp': String(request.headers['webhook-timestamp']), 'webhook-signature': String(request.headers['webhook-signature']) };
+    const headers = {
+      'webhook-id': eventId,
+      'webhook-timestamp': String(request.headers['webhook-timestamp']),
+      'webhook-signature': String(request.headers['webhook-signature']),
+    };
     expect(verifyWebhookSignature(secret, headers, request.body)).toBe(true);
     expect(verifyWebhookSignature(secret, headers, request.body.replace('Signed', 'Forged'))).toBe(false);
-    expect(verifyWebhookSignature('whsec_' + Buffer.alloc(32, 1).toString('base64'), headers, request.body)).toBe(false);
+    expect(verifyWebhookSignature('whsec_' + Buffer.alloc(32, 1).toString('base64'), headers, request.body)).toBe(
+      false,
+    );
     expect(verifyWebhookSignature(secret, headers, request.body, { now: new Date(Date.now() + 3600_000) })).toBe(false);
 
     expect(JSON.parse(request.body)).toEqual({
@@ -167,7 +270,13 @@ describe('webhook delivery', () => {
       }),
     });
     const delivery = await deliveryFor(organization.id, endpoint.id, eventId, 'SUCCEEDED');
-    expect(delivery).toMatchObject({ eventType: 'task.created', attempts: 1, lastResponseStatus: 200, lastError: null, nextAttemptAt: null });
+    expect(delivery).toMatchObject({
+      eventType: 'task.created',
+      attempts: 1,
+      lastResponseStatus: 200,
+      lastError: null,
+      nextAttemptAt: null,
+    });
   });
 
   it('retries after a 500 and after a timeout, with the same webhook-id, then succeeds', async () => {
@@ -198,13 +307,21 @@ describe('webhook delivery', () => {
     try {
       const { eventId } = await createTask(project.id);
       const failed = await deliveryFor(organization.id, endpoint.id, eventId, 'FAILED');
-      expect(failed).toMatchObject({ attempts: 3, lastResponseStatus: 503, lastError: 'HTTP 503', nextAttemptAt: null });
+      expect(failed).toMatchObject({
+        attempts: 3,
+        lastResponseStatus: 503,
+        lastError: 'HTTP 503',
+        nextAttemptAt: null,
+      });
       expect(receiver.forEvent(eventId)).toHaveLength(3);
 
       receiver.reply = () => ({ status: 200 });
       const redelivered = await ok(api.gql(REDELIVER, { id: failed.id }, { token: owner.accessToken }));
       expect(redelivered.redeliverWebhook).toMatchObject({ id: failed.id, status: 'PENDING' });
-      expect(await deliveryFor(organization.id, endpoint.id, eventId, 'SUCCEEDED')).toMatchObject({ attempts: 4, lastResponseStatus: 200 });
+      expect(await deliveryFor(organization.id, endpoint.id, eventId, 'SUCCEEDED')).toMatchObject({
+        attempts: 4,
+        lastResponseStatus: 200,
+      });
       expect(receiver.forEvent(eventId)).toHaveLength(4);
     } finally {
       receiver.reply = () => ({ status: 200 });
@@ -213,7 +330,8 @@ describe('webhook delivery', () => {
 
   it('treats a redirect as a failure and never follows it', async () => {
     const { organization, project, endpoint } = await setUp(['task.created'], '/moved');
-    receiver.reply = (request) => (request.path === '/moved' ? { status: 302, headers: { location: `${receiverUrl}/elsewhere` } } : { status: 200 });
+    receiver.reply = (request) =>
+      request.path === '/moved' ? { status: 302, headers: { location: `${receiverUrl}/elsewhere` } } : { status: 200 };
     try {
       const { eventId } = await createTask(project.id);
       const failed = await deliveryFor(organization.id, endpoint.id, eventId, 'FAILED');
@@ -231,11 +349,19 @@ describe('webhook delivery', () => {
       const { eventId } = await createTask(project.id);
       await deliveryFor(organization.id, endpoint.id, eventId, 'FAILED');
       expect(receiver.forEvent(eventId)).toHaveLength(1);
-      const listed = await ok(api.gql(`query($id: ID!) { webhookEndpoints(organizationId: $id) { active } }`, { id: organization.id }, { token: owner.accessToken }));
+      const listed = await ok(
+        api.gql(
+          `query($id: ID!) { webhookEndpoints(organizationId: $id) { active } }`,
+          { id: organization.id },
+          { token: owner.accessToken },
+        ),
+      );
       expect(listed.webhookEndpoints).toEqual([{ active: false }]);
       const later = await createTask(project.id);
       await eventsHandled(api);
-      expect(await api.app.dataSource.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1', [later.eventId])).toEqual([]);
+      expect(
+        await api.app.dataSource.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1', [later.eventId]),
+      ).toEqual([]);
     } finally {
       receiver.reply = () => ({ status: 200 });
     }
@@ -252,12 +378,30 @@ describe('webhook delivery', () => {
 describe('the SSRF guard', () => {
   it('refuses private, loopback, link-local, CGNAT and metadata addresses in every spelling', () => {
     for (const address of [
-      '127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255',
-      '::1', '::', 'fe80::1', 'fd00:ec2::254', 'fc00::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '0:0:0:0:0:ffff:a9fe:a9fe', '64:ff9b::7f00:1', 'not-an-ip',
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00:ec2::254',
+      'fc00::1',
+      '::ffff:127.0.0.1',
+      '::ffff:7f00:1',
+      '0:0:0:0:0:ffff:a9fe:a9fe',
+      '64:ff9b::7f00:1',
+      'not-an-ip',
     ]) {
       expect([address, isForbiddenAddress(address)]).toEqual([address, true]);
     }
-    for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111']) expect([address, isForbiddenAddress(address)]).toEqual([address, false]);
+    for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])
+      expect([address, isForbiddenAddress(address)]).toEqual([address, false]);
   });
 
   describe('without WEBHOOK_ALLOW_PRIVATE_NETWORKS', () => {
@@ -285,7 +429,11 @@ describe('the SSRF guard', () => {
         'https://[::1]/hook',
         'https://10.0.0.8/hook',
       ]) {
-        const response = await strict.gql(CREATE_ENDPOINT, { input: { organizationId: organization.id, url, eventTypes: ['task.created'] } }, { token: admin.accessToken });
+        const response = await strict.gql(
+          CREATE_ENDPOINT,
+          { input: { organizationId: organization.id, url, eventTypes: ['task.created'] } },
+          { token: admin.accessToken },
+        );
         expect([url, response.body.errors?.[0]?.extensions.code]).toEqual([url, 'BAD_USER_INPUT']);
         expect(response.body.errors![0].message).toMatch(/url/);
       }
@@ -302,9 +450,14 @@ describe('the SSRF guard', () => {
         `INSERT INTO webhook_endpoints (organization_id, url, event_types, secret_sealed, created_by_id) VALUES ($1, $2, '{task.created}', $3, $4)`,
         [organization.id, `http://localhost:${port}/rebound`, sealed, admin.user.id],
       );
-      await ok(strict.gql(CREATE_TASK, { input: { projectId: project.id, title: 'Rebound' } }, { token: admin.accessToken }));
+      await ok(
+        strict.gql(CREATE_TASK, { input: { projectId: project.id, title: 'Rebound' } }, { token: admin.accessToken }),
+      );
       const [row] = await waitFor(async () => {
-        const rows = (await strict.app.dataSource.query(`SELECT attempts, last_error FROM webhook_deliveries WHERE organization_id = $1 AND attempts > 0`, [organization.id])) as {
+        const rows = (await strict.app.dataSource.query(
+          `SELECT attempts, last_error FROM webhook_deliveries WHERE organization_id = $1 AND attempts > 0`,
+          [organization.id],
+        )) as {
           attempts: number;
           last_error: string;
         }[];
@@ -316,58 +469,74 @@ describe('the SSRF guard', () => {
   });
 });
 
-(usingPostgres ? describe.each : describe.skip.each)(['inline', ...(redisUrl ? ['redis-streams'] : [])])('two %s instances on one database', (transport) => {
-  const instances: TestApp[] = [];
-  let database: TestDatabase;
-  let cleanup: () => Promise<void> = async () => undefined;
+(usingPostgres ? describe.each : describe.skip.each)(['inline', ...(redisUrl ? ['redis-streams'] : [])])(
+  'two %s instances on one database',
+  (transport) => {
+    const instances: TestApp[] = [];
+    let database: TestDatabase;
+    let cleanup: () => Promise<void> = async () => undefined;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    let env: Record<string, string> = { EVENTS_TRANSPORT: 'inline' };
-    if (transport === 'redis-streams') {
-      const redis = redisStreamsEnv(redisUrl!);
-      env = redis.env;
-      cleanup = redis.cleanup;
-    }
-    // One deployment: the instances share their secret (tokens and sealed webhook secrets work on both).
-    const shared = { ...WEBHOOK_TEST_ENV, ...env, JWT_SECRET: randomBytes(32).toString('base64url') };
-    for (let index = 0; index < 2; index += 1) instances.push(await startTestApp(shared, database));
-  });
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      let env: Record<string, string> = { EVENTS_TRANSPORT: 'inline' };
+      if (transport === 'redis-streams') {
+        const redis = redisStreamsEnv(redisUrl!);
+        env = redis.env;
+        cleanup = redis.cleanup;
+      }
+      // One deployment: the instances share their secret (tokens and sealed webhook secrets work on both).
+      const shared = { ...WEBHOOK_TEST_ENV, ...env, JWT_SECRET: randomBytes(32).toString('base64url') };
+      for (let index = 0; index < 2; index += 1) instances.push(await startTestApp(shared, database));
+    });
 
-  afterAll(async () => {
-    for (const instance of instances) await instance.stop();
-    await database?.drop();
-    await cleanup();
-  });
+    afterAll(async () => {
+      for (const instance of instances) await instance.stop();
+      await database?.drop();
+      await cleanup();
+    });
 
-  it('deliver each event once per endpoint', async () => {
-    const [first, second] = instances;
-    const admin = await signUp(first);
-    const organization = await createOrganization(first, admin);
-    const url = (path: string) => `${receiverUrl}${path}-${transport}`;
-    for (const path of ['/one', '/two']) {
-      await ok(first.gql(CREATE_ENDPOINT, { input: { organizationId: organization.id, url: url(path), eventTypes: ['task.created'] } }, { token: admin.accessToken }));
-    }
-    const project = await createProject(first, admin, organization.id);
-    await Promise.all(
-      Array.from({ length: 20 }, (_, index) =>
-        ok((index % 2 ? first : second).gql(CREATE_TASK, { input: { projectId: project.id, title: `Task ${index}` } }, { token: admin.accessToken })),
-      ),
-    );
-    const received = (path: string) => receiver.received.filter((request) => request.path === new URL(url(path)).pathname);
-    await waitFor(() => received('/one').length === 20 && received('/two').length === 20, 'all 40 deliveries');
-    // Every delivery settled: the senders are done with them, so a duplicate has arrived by now, or never will.
-    await waitFor(async () => {
-      const [row] = (await first.app.dataSource.query(
-        `SELECT count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS settled, count(*)::int AS total FROM webhook_deliveries WHERE organization_id = $1`,
-        [organization.id],
-      )) as [{ settled: number; total: number }];
-      return row.total === 40 && row.settled === 40;
-    }, 'all 40 deliveries to be settled');
-    for (const path of ['/one', '/two']) {
-      const ids = received(path).map((request) => request.headers['webhook-id']);
-      expect(ids).toHaveLength(20);
-      expect(new Set(ids).size).toBe(20);
-    }
-  });
-});
+    it('deliver each event once per endpoint', async () => {
+      const [first, second] = instances;
+      const admin = await signUp(first);
+      const organization = await createOrganization(first, admin);
+      const url = (path: string) => `${receiverUrl}${path}-${transport}`;
+      for (const path of ['/one', '/two']) {
+        await ok(
+          first.gql(
+            CREATE_ENDPOINT,
+            { input: { organizationId: organization.id, url: url(path), eventTypes: ['task.created'] } },
+            { token: admin.accessToken },
+          ),
+        );
+      }
+      const project = await createProject(first, admin, organization.id);
+      await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          ok(
+            (index % 2 ? first : second).gql(
+              CREATE_TASK,
+              { input: { projectId: project.id, title: `Task ${index}` } },
+              { token: admin.accessToken },
+            ),
+          ),
+        ),
+      );
+      const received = (path: string) =>
+        receiver.received.filter((request) => request.path === new URL(url(path)).pathname);
+      await waitFor(() => received('/one').length === 20 && received('/two').length === 20, 'all 40 deliveries');
+      // Every delivery settled: the senders are done with them, so a duplicate has arrived by now, or never will.
+      await waitFor(async () => {
+        const [row] = (await first.app.dataSource.query(
+          `SELECT count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS settled, count(*)::int AS total FROM webhook_deliveries WHERE organization_id = $1`,
+          [organization.id],
+        )) as [{ settled: number; total: number }];
+        return row.total === 40 && row.settled === 40;
+      }, 'all 40 deliveries to be settled');
+      for (const path of ['/one', '/two']) {
+        const ids = received(path).map((request) => request.headers['webhook-id']);
+        expect(ids).toHaveLength(20);
+        expect(new Set(ids).size).toBe(20);
+      }
+    });
+  },
+);

@@ -12,7 +12,12 @@ const DATA_ENCRYPTION_KEYS = `k1:${randomBytes(32).toString('base64')}`;
 describe('loadConfig', () => {
   it('gives development defaults for an empty environment', () => {
     const { config } = loadConfig({});
-    expect(config).toMatchObject({ NODE_ENV: 'development', HOST: '0.0.0.0', PORT: 4000, DATABASE_EMBEDDED_PATH: './.data/pglite' });
+    expect(config).toMatchObject({
+      NODE_ENV: 'development',
+      HOST: '0.0.0.0',
+      PORT: 4000,
+      DATABASE_EMBEDDED_PATH: './.data/pglite',
+    });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.sandboxEnabled).toBe(true);
     expect(config.introspectionEnabled).toBe(true);
@@ -32,7 +37,8 @@ describe('loadConfig', () => {
 
   it('lets explicit settings override the environment defaults', () => {
     const { config } = loadConfig({
-      NODE_ENV: 'production', DATA_ENCRYPTION_KEYS,
+      NODE_ENV: 'production',
+      DATA_ENCRYPTION_KEYS,
       JWT_SECRET: STRONG_SECRET,
       GRAPHQL_SANDBOX: 'true',
       GRAPHQL_INTROSPECTION: 'yes',
@@ -86,35 +92,47 @@ describe('loadConfig', () => {
   });
 
   it('puts every problem in the error message', () => {
-    expect(() => loadConfig({ PORT: '70000', DATABASE_POOL_MAX: '0' })).toThrow(/PORT[\s\S]*DATABASE_POOL_MAX|DATABASE_POOL_MAX[\s\S]*PORT/);
+    expect(() => loadConfig({ PORT: '70000', DATABASE_POOL_MAX: '0' })).toThrow(
+      /PORT[\s\S]*DATABASE_POOL_MAX|DATABASE_POOL_MAX[\s\S]*PORT/,
+    );
   });
 
   it('requires SMTP_URL when mail goes over SMTP', () => {
     expect(problemsOf({ MAIL_TRANSPORT: 'smtp' })).toEqual(['SMTP_URL is required when MAIL_TRANSPORT=smtp']);
-    expect(loadConfig({ MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example.com:587' }).config.SMTP_URL).toBe('smtp://mail.example.com:587');
+    expect(loadConfig({ MAIL_TRANSPORT: 'smtp', SMTP_URL: 'smtp://mail.example.com:587' }).config.SMTP_URL).toBe(
+      'smtp://mail.example.com:587',
+    );
   });
 
   describe('events', () => {
     it('relays inline without Redis, and through Redis Streams once REDIS_URL is set', () => {
       expect(loadConfig({}).config.eventsTransport).toBe('inline');
       expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2' }).config.eventsTransport).toBe('redis-streams');
-      expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2', EVENTS_TRANSPORT: 'inline' }).config.eventsTransport).toBe('inline');
+      expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2', EVENTS_TRANSPORT: 'inline' }).config.eventsTransport).toBe(
+        'inline',
+      );
     });
 
     it('requires REDIS_URL for the redis-streams transport, and a redis:// URL', () => {
-      expect(problemsOf({ EVENTS_TRANSPORT: 'redis-streams' })).toEqual(['REDIS_URL is required when EVENTS_TRANSPORT=redis-streams']);
+      expect(problemsOf({ EVENTS_TRANSPORT: 'redis-streams' })).toEqual([
+        'REDIS_URL is required when EVENTS_TRANSPORT=redis-streams',
+      ]);
       expect(problemsOf({ REDIS_URL: 'http://cache' })).toEqual(['REDIS_URL must be a redis:// or rediss:// URL']);
       expect(problemsOf({ EVENTS_TRANSPORT: 'kafka' })).toEqual([expect.stringContaining('EVENTS_TRANSPORT')]);
     });
 
     it('warns when a handler may outlive the take-over delay', () => {
       const { warnings } = loadConfig({ EVENTS_HANDLER_TIMEOUT_MS: '60000', EVENTS_CLAIM_IDLE_MS: '60000' });
-      expect(warnings).toContainEqual(expect.stringContaining('EVENTS_HANDLER_TIMEOUT_MS is not below EVENTS_CLAIM_IDLE_MS'));
+      expect(warnings).toContainEqual(
+        expect.stringContaining('EVENTS_HANDLER_TIMEOUT_MS is not below EVENTS_CLAIM_IDLE_MS'),
+      );
     });
 
     it('reads the outbox retention as a duration', () => {
       expect(loadConfig({ EVENTS_OUTBOX_RETENTION: '36h' }).config.eventsOutboxRetentionSeconds).toBe(36 * 3600);
-      expect(problemsOf({ EVENTS_OUTBOX_RETENTION: 'a while' })).toEqual([expect.stringContaining('EVENTS_OUTBOX_RETENTION')]);
+      expect(problemsOf({ EVENTS_OUTBOX_RETENTION: 'a while' })).toEqual([
+        expect.stringContaining('EVENTS_OUTBOX_RETENTION'),
+      ]);
     });
   });
 
@@ -149,7 +167,9 @@ describe('loadConfig', () => {
     });
 
     it('reports a file that cannot be read', () => {
-      expect(problemsOf({ JWT_SECRET_FILE: join(dir, 'missing') })).toEqual([expect.stringMatching(/^JWT_SECRET_FILE cannot be read \(ENOENT/)]);
+      expect(problemsOf({ JWT_SECRET_FILE: join(dir, 'missing') })).toEqual([
+        expect.stringMatching(/^JWT_SECRET_FILE cannot be read \(ENOENT/),
+      ]);
     });
 
     it('refuses a variable set both directly and by file', () => {
@@ -163,14 +183,18 @@ describe('loadConfig', () => {
 
   describe('JWT_SECRET', () => {
     it('is required in production', () => {
-      expect(problemsOf({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS })).toEqual(['JWT_SECRET is required in production (or JWT_SECRET_FILE)']);
+      expect(problemsOf({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS })).toEqual([
+        'JWT_SECRET is required in production (or JWT_SECRET_FILE)',
+      ]);
     });
 
     it('must be at least 32 bytes in production', () => {
       expect(problemsOf({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: 'a'.repeat(31) })).toEqual([
         'JWT_SECRET must be at least 32 bytes in production',
       ]);
-      expect(loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: STRONG_SECRET }).config.jwtSecret).toBe(STRONG_SECRET);
+      expect(
+        loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: STRONG_SECRET }).config.jwtSecret,
+      ).toBe(STRONG_SECRET);
     });
 
     it('is generated per process with a warning in test when missing (development keeps one: keys.config.test.ts)', () => {

@@ -36,9 +36,16 @@ describe('.env.example', () => {
   });
 
   it('shows the default of each variable that has one, and comments out those without', () => {
-    const defaults: Record<string, string | number | boolean | undefined> = Object.assign({}, ...CONFIG_GROUPS.map((group) => new group()));
-    const expected = Object.fromEntries(listed.map(({ name }) => [name, defaults[name] === undefined ? undefined : String(defaults[name])]));
-    const shown = Object.fromEntries(listed.map(({ name, value, commentedOut }) => [name, commentedOut ? undefined : value]));
+    const defaults: Record<string, string | number | boolean | undefined> = Object.assign(
+      {},
+      ...CONFIG_GROUPS.map((group) => new group()),
+    );
+    const expected = Object.fromEntries(
+      listed.map(({ name }) => [name, defaults[name] === undefined ? undefined : String(defaults[name])]),
+    );
+    const shown = Object.fromEntries(
+      listed.map(({ name, value, commentedOut }) => [name, commentedOut ? undefined : value]),
+    );
     expect(shown).toEqual(expected);
   });
 });
@@ -46,7 +53,10 @@ describe('.env.example', () => {
 describe('the config groups', () => {
   it('give every field a validation rule and a default, so that each is read and listed', () => {
     for (const group of CONFIG_GROUPS) {
-      expect({ group: group.name, fields: Object.keys(new group()) }).toEqual({ group: group.name, fields: declaredVariables(group) });
+      expect({ group: group.name, fields: Object.keys(new group()) }).toEqual({
+        group: group.name,
+        fields: declaredVariables(group),
+      });
     }
   });
 

@@ -32,25 +32,53 @@ describe('DATA_ENCRYPTION_KEYS', () => {
 
   it('lists keys in order, the first sealing, read from the variable or from DATA_ENCRYPTION_KEYS_FILE (one a line)', () => {
     const [first, second] = [randomBytes(32), randomBytes(32)];
-    const { config } = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATA_ENCRYPTION_KEYS: `k2:${key(first)}, k1:${key(second)}` });
+    const { config } = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET,
+      DATA_ENCRYPTION_KEYS: `k2:${key(first)}, k1:${key(second)}`,
+    });
     expect(config.dataEncryptionKeys).toEqual([
       { id: 'k2', key: first },
       { id: 'k1', key: second },
     ]);
     inTemporaryDirectory((dir) => {
       writeFileSync(join(dir, 'keys'), `k2:${first.toString('base64url')}\nk1:${key(second)}\n`);
-      const fromFile = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATA_ENCRYPTION_KEYS_FILE: join(dir, 'keys') }).config;
+      const fromFile = loadConfig({
+        NODE_ENV: 'production',
+        JWT_SECRET,
+        DATA_ENCRYPTION_KEYS_FILE: join(dir, 'keys'),
+      }).config;
       expect(fromFile.dataEncryptionKeys.map((entry) => entry.id)).toEqual(['k2', 'k1']);
       expect(fromFile.dataEncryptionKeys[0].key).toEqual(first);
     });
   });
 
   it.each([
-    ['a key of 16 bytes', `k1:${key(randomBytes(16))}`, 'DATA_ENCRYPTION_KEYS: key k1 must be 32 bytes in base64 (openssl rand -base64 32)'],
-    ['a key that is not base64', 'k1:not*base64', 'DATA_ENCRYPTION_KEYS: key k1 must be 32 bytes in base64 (openssl rand -base64 32)'],
-    ['an entry without an id', key(), 'DATA_ENCRYPTION_KEYS: each entry is id:base64key with an id of letters, digits, ".", "_" or "-" (entry 1 is not)'],
-    ['an id with a colon', `a:b:${key()}`, 'DATA_ENCRYPTION_KEYS: each entry is id:base64key with an id of letters, digits, ".", "_" or "-" (entry 1 is not)'],
-    ['the reserved id legacy', `legacy:${key()}`, 'DATA_ENCRYPTION_KEYS: the id legacy is reserved for secrets sealed under JWT_SECRET'],
+    [
+      'a key of 16 bytes',
+      `k1:${key(randomBytes(16))}`,
+      'DATA_ENCRYPTION_KEYS: key k1 must be 32 bytes in base64 (openssl rand -base64 32)',
+    ],
+    [
+      'a key that is not base64',
+      'k1:not*base64',
+      'DATA_ENCRYPTION_KEYS: key k1 must be 32 bytes in base64 (openssl rand -base64 32)',
+    ],
+    [
+      'an entry without an id',
+      key(),
+      'DATA_ENCRYPTION_KEYS: each entry is id:base64key with an id of letters, digits, ".", "_" or "-" (entry 1 is not)',
+    ],
+    [
+      'an id with a colon',
+      `a:b:${key()}`,
+      'DATA_ENCRYPTION_KEYS: each entry is id:base64key with an id of letters, digits, ".", "_" or "-" (entry 1 is not)',
+    ],
+    [
+      'the reserved id legacy',
+      `legacy:${key()}`,
+      'DATA_ENCRYPTION_KEYS: the id legacy is reserved for secrets sealed under JWT_SECRET',
+    ],
     ['an id twice', `k1:${key()},k1:${key()}`, 'DATA_ENCRYPTION_KEYS lists the id k1 twice'],
     ['no key at all', ' , ', 'DATA_ENCRYPTION_KEYS lists no key (id:base64key,...)'],
   ])('refuses %s in any environment', (_label, value, problem) => {
@@ -63,14 +91,20 @@ describe('DATA_ENCRYPTION_KEYS', () => {
     expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET, DATA_ENCRYPTION_KEYS: weak })).toEqual([
       'DATA_ENCRYPTION_KEYS: key k1 is weak (not random bytes); generate one with openssl rand -base64 32',
     ]);
-    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET, DATA_ENCRYPTION_KEYS: `k1:${key(Buffer.alloc(32))}` })).toHaveLength(1);
-    expect(loadConfig({ NODE_ENV: 'test', DATA_ENCRYPTION_KEYS: weak }).warnings).toContain('DATA_ENCRYPTION_KEYS: key k1 is weak (not random bytes): production would refuse it');
+    expect(
+      problemsOf({ NODE_ENV: 'production', JWT_SECRET, DATA_ENCRYPTION_KEYS: `k1:${key(Buffer.alloc(32))}` }),
+    ).toHaveLength(1);
+    expect(loadConfig({ NODE_ENV: 'test', DATA_ENCRYPTION_KEYS: weak }).warnings).toContain(
+      'DATA_ENCRYPTION_KEYS: key k1 is weak (not random bytes): production would refuse it',
+    );
   });
 
   it('is generated once in development and kept in ./.data/data-encryption-keys, readable by its owner only', () => {
     inTemporaryDirectory((dir) => {
       const first = loadConfig({ NODE_ENV: 'development' });
-      expect(first.warnings).toContain(`DATA_ENCRYPTION_KEYS is not set: generated a development key into ${DEVELOPMENT_KEYS_FILE}`);
+      expect(first.warnings).toContain(
+        `DATA_ENCRYPTION_KEYS is not set: generated a development key into ${DEVELOPMENT_KEYS_FILE}`,
+      );
       const file = join(dir, DEVELOPMENT_KEYS_FILE);
       expect(readFileSync(file, 'utf8').trim()).toBe(first.config.DATA_ENCRYPTION_KEYS);
       expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -89,7 +123,9 @@ describe('DATA_ENCRYPTION_KEYS', () => {
 
   it('is generated per process in test, with a warning, like JWT_SECRET', () => {
     const first = loadConfig({ NODE_ENV: 'test' });
-    expect(first.warnings).toContain('DATA_ENCRYPTION_KEYS is not set: generated one, so sealed secrets will not survive a restart');
+    expect(first.warnings).toContain(
+      'DATA_ENCRYPTION_KEYS is not set: generated one, so sealed secrets will not survive a restart',
+    );
     expect(first.config.dataEncryptionKeys).toHaveLength(1);
     expect(loadConfig({ NODE_ENV: 'test' }).config.DATA_ENCRYPTION_KEYS).not.toBe(first.config.DATA_ENCRYPTION_KEYS);
   });
@@ -99,17 +135,29 @@ describe('JWT_PREVIOUS_SECRETS', () => {
   const DATA_ENCRYPTION_KEYS = `k1:${key()}`;
 
   it('lists former secrets, comma-separated, apart from the current one', () => {
-    const { config } = loadConfig({ NODE_ENV: 'production', JWT_SECRET, DATA_ENCRYPTION_KEYS, JWT_PREVIOUS_SECRETS: `${'b'.repeat(32)}, ${'c'.repeat(40)}` });
+    const { config } = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET,
+      DATA_ENCRYPTION_KEYS,
+      JWT_PREVIOUS_SECRETS: `${'b'.repeat(32)}, ${'c'.repeat(40)}`,
+    });
     expect(config.jwtSecret).toBe(JWT_SECRET);
     expect(config.jwtPreviousSecrets).toEqual(['b'.repeat(32), 'c'.repeat(40)]);
     expect(loadConfig({ NODE_ENV: 'test' }).config.jwtPreviousSecrets).toEqual([]);
   });
 
   it('holds each to 32 bytes in production only', () => {
-    expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET, DATA_ENCRYPTION_KEYS, JWT_PREVIOUS_SECRETS: `short,${'b'.repeat(32)}` })).toEqual([
-      'JWT_PREVIOUS_SECRETS: 1 secret(s) shorter than 32 bytes',
+    expect(
+      problemsOf({
+        NODE_ENV: 'production',
+        JWT_SECRET,
+        DATA_ENCRYPTION_KEYS,
+        JWT_PREVIOUS_SECRETS: `short,${'b'.repeat(32)}`,
+      }),
+    ).toEqual(['JWT_PREVIOUS_SECRETS: 1 secret(s) shorter than 32 bytes']);
+    expect(loadConfig({ NODE_ENV: 'test', JWT_PREVIOUS_SECRETS: 'short' }).config.jwtPreviousSecrets).toEqual([
+      'short',
     ]);
-    expect(loadConfig({ NODE_ENV: 'test', JWT_PREVIOUS_SECRETS: 'short' }).config.jwtPreviousSecrets).toEqual(['short']);
   });
 });
 
@@ -121,12 +169,18 @@ describe('JWT_SECRET in development', () => {
       expect(first.config.jwtSecret).toBe(readFileSync(file, 'utf8').trim());
       expect(Buffer.byteLength(first.config.jwtSecret)).toBeGreaterThanOrEqual(32);
       expect(statSync(file).mode & 0o777).toBe(0o600);
-      expect(first.warnings).toContain(`JWT_SECRET is not set: generated a development secret into ${DEVELOPMENT_JWT_SECRET_FILE}, kept across restarts`);
+      expect(first.warnings).toContain(
+        `JWT_SECRET is not set: generated a development secret into ${DEVELOPMENT_JWT_SECRET_FILE}, kept across restarts`,
+      );
 
       const second = loadConfig({ NODE_ENV: 'development' });
       expect(second.config.jwtSecret).toBe(first.config.jwtSecret);
-      expect(second.warnings).toContain(`JWT_SECRET is not set: using the development secret kept in ${DEVELOPMENT_JWT_SECRET_FILE}`);
-      expect([...first.warnings, ...second.warnings].filter((warning) => warning.includes(first.config.jwtSecret))).toEqual([]);
+      expect(second.warnings).toContain(
+        `JWT_SECRET is not set: using the development secret kept in ${DEVELOPMENT_JWT_SECRET_FILE}`,
+      );
+      expect(
+        [...first.warnings, ...second.warnings].filter((warning) => warning.includes(first.config.jwtSecret)),
+      ).toEqual([]);
 
       // Set, it wins; a file too short to be a secret is refused, not used.
       expect(loadConfig({ NODE_ENV: 'development', JWT_SECRET }).config.jwtSecret).toBe(JWT_SECRET);

@@ -18,8 +18,14 @@ defineIntegrationTestSuite(
   async (serverOptions, testOptions) => {
     const { config } = loadConfig({ NODE_ENV: 'test', CORS_ORIGINS: '*', JWT_SECRET: 'x'.repeat(32) });
     const logger = createLogger({ level: 'error', format: 'json', transports: [new MemoryTransport()] });
-    const fastify = await createFastify(config, logger, new AppMetrics(), { graphqlPath: '/', requestIdInGraphQLErrors: false });
-    const server = new ApolloServer({ ...serverOptions, plugins: [...(serverOptions.plugins ?? []), fastifyApolloDrainPlugin(fastify)] });
+    const fastify = await createFastify(config, logger, new AppMetrics(), {
+      graphqlPath: '/',
+      requestIdInGraphQLErrors: false,
+    });
+    const server = new ApolloServer({
+      ...serverOptions,
+      plugins: [...(serverOptions.plugins ?? []), fastifyApolloDrainPlugin(fastify)],
+    });
     await server.start();
     fastify.route({
       method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'],
@@ -27,7 +33,11 @@ defineIntegrationTestSuite(
       handler: fastifyApolloHandler(server, { context: testOptions?.context ?? (async () => ({})) }),
     });
     await fastify.listen({ host: '127.0.0.1', port: 0 });
-    return { server, url: `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`, extraCleanup: () => fastify.close() };
+    return {
+      server,
+      url: `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`,
+      extraCleanup: () => fastify.close(),
+    };
   },
   { noIncrementalDelivery: true },
 );

@@ -17,7 +17,11 @@ describe('isDatabaseUnavailable', () => {
     await api?.stop();
   });
 
-  const failureOf = (work: Promise<unknown>) => work.then(() => undefined, (error: unknown) => error);
+  const failureOf = (work: Promise<unknown>) =>
+    work.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
 
   it('is false for a statement that failed: our bug, not an outage', async () => {
     const failures = [
@@ -35,20 +39,28 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });
 
-  (usingPostgres ? it : it.skip)('is true for a statement whose session the server ended (57P01, as in a restart)', async () => {
-    const held = api.app.dataSource.createQueryRunner();
-    await held.connect();
-    const [{ pid }] = (await held.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
-    const inFlight = failureOf(held.query('SELECT pg_sleep(30)'));
-    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-    await admin.connect();
-    // Terminated once it is running, so the statement itself fails with the server's code.
-    await waitFor(async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%'`, [pid])).rowCount === 1, 'the statement to run');
-    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
-    await admin.end();
-    const error = (await inFlight) as { driverError?: { code?: string } };
-    await held.release().catch(() => undefined);
-    expect(error.driverError?.code).toBe('57P01');
-    expect(isDatabaseUnavailable(error)).toBe(true);
-  });
+  (usingPostgres ? it : it.skip)(
+    'is true for a statement whose session the server ended (57P01, as in a restart)',
+    async () => {
+      const held = api.app.dataSource.createQueryRunner();
+      await held.connect();
+      const [{ pid }] = (await held.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
+      const inFlight = failureOf(held.query('SELECT pg_sleep(30)'));
+      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await admin.connect();
+      // Terminated once it is running, so the statement itself fails with the server's code.
+      await waitFor(
+        async () =>
+          (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE 'SELECT pg_sleep%'`, [pid]))
+            .rowCount === 1,
+        'the statement to run',
+      );
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await admin.end();
+      const error = (await inFlight) as { driverError?: { code?: string } };
+      await held.release().catch(() => undefined);
+      expect(error.driverError?.code).toBe('57P01');
+      expect(isDatabaseUnavailable(error)).toBe(true);
+    },
+  );
 });

@@ -21,7 +21,9 @@ interface TransportCase {
   setup(): { env: Record<string, string>; cleanup(): Promise<void> };
 }
 
-const transports: TransportCase[] = [{ name: 'inline', setup: () => ({ env: { EVENTS_TRANSPORT: 'inline' }, cleanup: async () => undefined }) }];
+const transports: TransportCase[] = [
+  { name: 'inline', setup: () => ({ env: { EVENTS_TRANSPORT: 'inline' }, cleanup: async () => undefined }) },
+];
 const sharedRedis = redisUrl;
 if (sharedRedis) transports.push({ name: 'redis-streams', setup: () => redisStreamsEnv(sharedRedis) });
 
@@ -35,12 +37,16 @@ async function publishTogether(api: TestApp, count: number, poisonAt: number): P
     for (let index = 0; index < count; index += 1) {
       const poison = index === poisonAt;
       events.push(
-        await api.app.events.publisher.publish(new Transaction(manager), { requestId: `req-batch-${index}`, viewer: { kind: 'anonymous' } }, {
-          type: 'test.batch',
-          organizationId: poison ? poisonLane : lane,
-          subject: { type: 'test', id: randomUUID() },
-          data: { poison },
-        }),
+        await api.app.events.publisher.publish(
+          new Transaction(manager),
+          { requestId: `req-batch-${index}`, viewer: { kind: 'anonymous' } },
+          {
+            type: 'test.batch',
+            organizationId: poison ? poisonLane : lane,
+            subject: { type: 'test', id: randomUUID() },
+            data: { poison },
+          },
+        ),
       );
     }
     return events;
@@ -56,8 +62,11 @@ describe.each(transports)('a batch consumer on the $name transport', ({ name, se
     calls.push(events.length);
     const applied = await ctx.transaction(async (tx, fresh) => {
       // A real write per event, in the batch's transaction: a rolled-back batch leaves none.
-      await tx.manager.query('INSERT INTO batch_effects (event_id) SELECT unnest($1::uuid[])', [fresh.map((event) => event.id)]);
-      if (fresh.some((event) => (event.data as BatchEvents['test.batch']).poison)) throw new Error('a poisoned event in the batch');
+      await tx.manager.query('INSERT INTO batch_effects (event_id) SELECT unnest($1::uuid[])', [
+        fresh.map((event) => event.id),
+      ]);
+      if (fresh.some((event) => (event.data as BatchEvents['test.batch']).poison))
+        throw new Error('a poisoned event in the batch');
       return fresh.map((event) => event.id);
     });
     committed.push(...applied);
@@ -82,7 +91,10 @@ describe.each(transports)('a batch consumer on the $name transport', ({ name, se
     const poison = events[12];
     const good = events.filter((event) => event !== poison);
 
-    const letter = await waitFor(async () => (await api.app.events.deadLetters.list()).find((entry) => entry.eventId === poison.id), 'the bad event to be dead-lettered');
+    const letter = await waitFor(
+      async () => (await api.app.events.deadLetters.list()).find((entry) => entry.eventId === poison.id),
+      'the bad event to be dead-lettered',
+    );
     expect(letter).toMatchObject({ consumer: 'batcher', attempts: 3 });
     await waitFor(() => good.every((event) => committed.includes(event.id)), 'every good event to be handled');
 
@@ -95,10 +107,14 @@ describe.each(transports)('a batch consumer on the $name transport', ({ name, se
     }
     expect(committed.filter((id) => id === poison.id)).toEqual([]);
     expect([...committed].sort()).toEqual(good.map((event) => event.id).sort());
-    const effects = (await api.app.dataSource.query('SELECT event_id AS id, count(*)::int AS n FROM batch_effects GROUP BY event_id')) as { id: string; n: number }[];
+    const effects = (await api.app.dataSource.query(
+      'SELECT event_id AS id, count(*)::int AS n FROM batch_effects GROUP BY event_id',
+    )) as { id: string; n: number }[];
     expect(effects.filter((row) => row.n !== 1)).toEqual([]);
     expect(effects.map((row) => row.id).sort()).toEqual(good.map((event) => event.id).sort());
-    const handled = (await api.app.dataSource.query(`SELECT event_id AS id FROM event_consumptions WHERE consumer = 'batcher'`)) as { id: string }[];
+    const handled = (await api.app.dataSource.query(
+      `SELECT event_id AS id FROM event_consumptions WHERE consumer = 'batcher'`,
+    )) as { id: string }[];
     expect(handled.map((row) => row.id).sort()).toEqual(good.map((event) => event.id).sort());
   });
 
@@ -110,15 +126,16 @@ describe.each(transports)('a batch consumer on the $name transport', ({ name, se
     const outcomes = await api.app.events.runner!.runBatch(batcher, events, { checkedUnhandled: true });
     expect(outcomes.map((outcome) => outcome.status)).toEqual(events.map(() => 'duplicate'));
     expect(committed.filter((id) => events.some((event) => event.id === id))).toHaveLength(5);
-    const [row] = (await api.app.dataSource.query('SELECT count(*)::int AS n FROM batch_effects WHERE event_id = ANY($1::uuid[])', [events.map((event) => event.id)])) as [
-      { n: number },
-    ];
+    const [row] = (await api.app.dataSource.query(
+      'SELECT count(*)::int AS n FROM batch_effects WHERE event_id = ANY($1::uuid[])',
+      [events.map((event) => event.id)],
+    )) as [{ n: number }];
     expect(row.n).toBe(5);
     expect(calls.length).toBeGreaterThan(before);
   });
 });
 
-describe('the modules\' consumers (audit, notifications, webhooks) on a batch of comments, inline', () => {
+describe("the modules' consumers (audit, notifications, webhooks) on a batch of comments, inline", () => {
   let api: TestApp;
   const receiver = new WebhookReceiver();
 
@@ -138,9 +155,13 @@ describe('the modules\' consumers (audit, notifications, webhooks) on a batch of
     const project = await createProject(api, owner, organizationId);
     const task = await createTask(api, owner, project.id, { assigneeId: member.user.id });
     await ok(
-      api.gql(`mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }`, {
-        input: { organizationId, url: `${receiverUrl}/hook`, eventTypes: ['comment.added'] },
-      }, { token: owner.accessToken }),
+      api.gql(
+        `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }`,
+        {
+          input: { organizationId, url: `${receiverUrl}/hook`, eventTypes: ['comment.added'] },
+        },
+        { token: owner.accessToken },
+      ),
     );
     await waitFor(async () => (await api.app.events.backlog()) === 0, 'the setup events to be handled');
 
@@ -148,9 +169,13 @@ describe('the modules\' consumers (audit, notifications, webhooks) on a batch of
     const consumers = api.app.events.startedConsumers;
     await api.app.events.stop();
     for (let index = 0; index < 20; index += 1) {
-      await ok(api.gql(ADD_COMMENT, { input: { taskId: task.id, body: `Comment ${index}` } }, { token: owner.accessToken }));
+      await ok(
+        api.gql(ADD_COMMENT, { input: { taskId: task.id, body: `Comment ${index}` } }, { token: owner.accessToken }),
+      );
     }
-    const logger = createLogger({ level: 'debug', format: api.config.logFormat, transports: [api.logs] }).child({ requestId: 'event-batch' });
+    const logger = createLogger({ level: 'debug', format: api.config.logFormat, transports: [api.logs] }).child({
+      requestId: 'event-batch',
+    });
     requestScope.run({ requestId: 'event-batch', logger }, () => api.app.events.start([...consumers]));
   });
 
@@ -160,9 +185,17 @@ describe('the modules\' consumers (audit, notifications, webhooks) on a batch of
   });
 
   it('handles 20 comment.added events in one transaction per consumer, about one statement per event in all', async () => {
-    const relayed = async () => ((await api.app.dataSource.query('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL')) as [{ n: number }])[0].n === 0;
+    const relayed = async () =>
+      (
+        (await api.app.dataSource.query('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL')) as [
+          { n: number },
+        ]
+      )[0].n === 0;
     await waitFor(relayed, 'the 20 comments to be handled and marked relayed');
-    const sql = api.logs.find('sql').filter((entry) => entry.requestId === 'event-batch').map((entry) => String(entry.sql));
+    const sql = api.logs
+      .find('sql')
+      .filter((entry) => entry.requestId === 'event-batch')
+      .map((entry) => String(entry.sql));
     const transactions = sql.filter((statement) => /^(START TRANSACTION|BEGIN)/.test(statement));
     // audit, notifications, webhooks: one each, whatever the number of events.
     expect(transactions).toHaveLength(3);

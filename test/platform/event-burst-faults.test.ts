@@ -1,6 +1,14 @@
 import Redis from 'ioredis';
 import { lastDeliveredIds, streamKeys } from '../../src/platform/events/redis';
-import { countBurst, figuresTable, sendBurst, startBurstRig, type BurstRig, type FaultFigures, type Refusal } from '../support/comment-burst';
+import {
+  countBurst,
+  figuresTable,
+  sendBurst,
+  startBurstRig,
+  type BurstRig,
+  type FaultFigures,
+  type Refusal,
+} from '../support/comment-burst';
 import { describeFaults } from '../support/faults';
 import { startThrowawayPostgres, startThrowawayRedis, type ThrowawayServer } from '../support/throwaway-servers';
 
@@ -52,12 +60,20 @@ describeFaults(`a burst of ${TOTAL} comments to two instances with a fault in th
   });
 
   afterAll(() => {
-    if (figures.length > 0) process.stdout.write(`\nfault figures (${TOTAL} comments each):\n${figuresTable(figures)}\n\n`);
+    if (figures.length > 0)
+      process.stdout.write(`\nfault figures (${TOTAL} comments each):\n${figuresTable(figures)}\n\n`);
   });
 
   /** Sends the burst with `strike` after a quarter of it, counts, and keeps the figures for the table. */
-  async function strikeMidBurst(fault: string, strike: () => Promise<unknown>): Promise<{ row: FaultFigures; refused: Refusal[] }> {
-    const outcome = await sendBurst(rig!, { total: TOTAL, strikeAfter: TOTAL / 4, strike: async () => void (await strike()) });
+  async function strikeMidBurst(
+    fault: string,
+    strike: () => Promise<unknown>,
+  ): Promise<{ row: FaultFigures; refused: Refusal[] }> {
+    const outcome = await sendBurst(rig!, {
+      total: TOTAL,
+      strikeAfter: TOTAL / 4,
+      strike: async () => void (await strike()),
+    });
     const row = await countBurst(rig!, fault, outcome);
     figures.push(row);
     return { row, refused: outcome.refused };
@@ -78,7 +94,8 @@ describeFaults(`a burst of ${TOTAL} comments to two instances with a fault in th
   it('every consumer group destroyed (XGROUP DESTROY): the groups are made again and nothing is lost', async () => {
     const { row, refused } = await strikeMidBurst('every consumer group destroyed mid-burst', () =>
       onRedis(redis.url, async (client) => {
-        for (const group of (await lastDeliveredIds(client, streamKey())).keys()) await client.xgroup('DESTROY', streamKey(), group);
+        for (const group of (await lastDeliveredIds(client, streamKey())).keys())
+          await client.xgroup('DESTROY', streamKey(), group);
       }),
     );
     expect(refused).toEqual([]);
@@ -86,7 +103,9 @@ describeFaults(`a burst of ${TOTAL} comments to two instances with a fault in th
   });
 
   it('the stream deleted (DEL): it is rebuilt from the outbox at once, not after EVENTS_REDELIVER_AFTER_MS', async () => {
-    const { row, refused } = await strikeMidBurst('the stream deleted mid-burst', () => onRedis(redis.url, (client) => client.del(streamKey())));
+    const { row, refused } = await strikeMidBurst('the stream deleted mid-burst', () =>
+      onRedis(redis.url, (client) => client.del(streamKey())),
+    );
     expect(refused).toEqual([]);
     expectNothingLostOrDuplicated(row);
     expect(row.relayedAgain).toBeGreaterThan(0);
@@ -97,7 +116,9 @@ describeFaults(`a burst of ${TOTAL} comments to two instances with a fault in th
       await postgres.stop();
       await postgres.start();
     });
-    expect(refused).toEqual(refused.map(() => ({ status: 503, code: 'SERVICE_UNAVAILABLE', retryAfter: expect.stringMatching(/^\d+$/) })));
+    expect(refused).toEqual(
+      refused.map(() => ({ status: 503, code: 'SERVICE_UNAVAILABLE', retryAfter: expect.stringMatching(/^\d+$/) })),
+    );
     expectNothingLostOrDuplicated(row);
   });
 });

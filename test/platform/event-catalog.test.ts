@@ -20,12 +20,17 @@ const sample = (type: string, data: unknown) => ({
 describe('the event catalog', () => {
   it('has, for every event a module publishes, a description and a decision for audit and webhooks', () => {
     const undecided = eventTypes.entries.filter(
-      (entry) => !entry.description.trim() || typeof entry.webhook !== 'boolean' || !(entry.audit === null || typeof entry.audit === 'function'),
+      (entry) =>
+        !entry.description.trim() ||
+        typeof entry.webhook !== 'boolean' ||
+        !(entry.audit === null || typeof entry.audit === 'function'),
     );
 
     expect(eventTypes.entries.length).toBeGreaterThanOrEqual(13);
     expect(undecided.map((entry) => entry.type)).toEqual([]);
-    expect(eventTypes.entries.map((entry) => entry.module)).toEqual(expect.arrayContaining(['organizations', 'projects']));
+    expect(eventTypes.entries.map((entry) => entry.module)).toEqual(
+      expect.arrayContaining(['organizations', 'projects']),
+    );
   });
 
   it('is the union of the modules’ catalogs, and the GraphQL EventType enum has a value for each type', () => {
@@ -37,18 +42,24 @@ describe('the event catalog', () => {
   });
 
   it('renders an audit line through the declaring module, and the bare type for a type no module declares', () => {
-    expect(eventTypes.summarize(sample('task.assigned', { title: 'Ship', projectId: 'p', assigneeId: 'a', previousAssigneeId: null }))).toBe(
-      'assigned the task "Ship"',
-    );
+    expect(
+      eventTypes.summarize(
+        sample('task.assigned', { title: 'Ship', projectId: 'p', assigneeId: 'a', previousAssigneeId: null }),
+      ),
+    ).toBe('assigned the task "Ship"');
     expect(eventTypes.summarize(sample('legacy.thing', {}))).toBe('legacy.thing');
   });
 
   it('refuses a type declared by two modules', () => {
     const declaration = { description: 'x', webhook: true, audit: null };
 
-    expect(() => new EventTypes([{ name: 'a', events: { 'x.done': declaration } }, { name: 'b', events: { 'x.done': declaration } }])).toThrow(
-      'Event types declared by two modules: x.done',
-    );
+    expect(
+      () =>
+        new EventTypes([
+          { name: 'a', events: { 'x.done': declaration } },
+          { name: 'b', events: { 'x.done': declaration } },
+        ]),
+    ).toThrow('Event types declared by two modules: x.done');
   });
 
   it("refuses to publish a type missing from the publishing module's catalog, before any SQL", async () => {
@@ -56,8 +67,8 @@ describe('the event catalog', () => {
     const noDatabase = new Transaction({} as EntityManager);
     const draft = { type: 'x.undeclared', organizationId: null, subject: { type: 'x', id: 'y' }, data: {} };
 
-    await expect(publisher.publish(noDatabase, { requestId: 'r', viewer: { kind: 'anonymous' } }, draft as never)).rejects.toThrow(
-      "x.undeclared is not in the publishing module's event catalog",
-    );
+    await expect(
+      publisher.publish(noDatabase, { requestId: 'r', viewer: { kind: 'anonymous' } }, draft as never),
+    ).rejects.toThrow("x.undeclared is not in the publishing module's event catalog");
   });
 });

@@ -25,7 +25,9 @@ async function readiness(api: TestApp): Promise<{ status: number; body: { checks
 }
 
 async function unrelayed(api: TestApp): Promise<number> {
-  const [row] = (await api.app.dataSource.query('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL')) as [{ n: number }];
+  const [row] = (await api.app.dataSource.query('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL')) as [
+    { n: number },
+  ];
   return row.n;
 }
 
@@ -38,7 +40,9 @@ describeFaults('when Redis goes away for a while', () => {
   beforeAll(async () => {
     redis = await startThrowawayRedis();
     database = await throwawayDatabase();
-    api = await startTestApp({ ...FAST_EVENTS, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix() }, database, { consumers: [recorder.consumer] });
+    api = await startTestApp({ ...FAST_EVENTS, REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix() }, database, {
+      consumers: [recorder.consumer],
+    });
   });
 
   afterAll(async () => {
@@ -50,12 +54,16 @@ describeFaults('when Redis goes away for a while', () => {
   it('still takes writes, keeps their events in the outbox, says so in /readyz, and delivers them once Redis is back', async () => {
     const owner = await signUp(api);
     const before = await createOrganization(api, owner, 'Before the outage');
-    await waitFor(() => recorder.handled.some((event) => event.organizationId === before.id), 'the event before the outage');
+    await waitFor(
+      () => recorder.handled.some((event) => event.organizationId === before.id),
+      'the event before the outage',
+    );
     expect((await readiness(api)).status).toBe(200);
 
     await redis.stop();
     const during: string[] = [];
-    for (const name of ['During one', 'During two', 'During three']) during.push((await createOrganization(api, owner, name)).id);
+    for (const name of ['During one', 'During two', 'During three'])
+      during.push((await createOrganization(api, owner, name)).id);
     const report = await waitFor(async () => {
       const current = await readiness(api);
       return current.status === 503 ? current : undefined;
@@ -66,9 +74,15 @@ describeFaults('when Redis goes away for a while', () => {
     expect(recorder.handled.filter((event) => during.includes(event.organizationId!))).toEqual([]);
 
     await redis.start();
-    await waitFor(() => during.every((id) => recorder.handled.some((event) => event.organizationId === id)), 'the events from the outage');
+    await waitFor(
+      () => during.every((id) => recorder.handled.some((event) => event.organizationId === id)),
+      'the events from the outage',
+    );
     // Redis came back empty: what it held unhandled for some consumer is relayed again, so the outbox drains rather than is drained now.
-    await waitFor(async () => (await unrelayed(api)) === 0 && (await api.app.events.backlog()) === 0, 'every event to be relayed and handled');
+    await waitFor(
+      async () => (await unrelayed(api)) === 0 && (await api.app.events.backlog()) === 0,
+      'every event to be relayed and handled',
+    );
     expect((await readiness(api)).status).toBe(200);
     for (const id of during) expect(recorder.handled.filter((event) => event.organizationId === id)).toHaveLength(1);
   });
@@ -83,7 +97,12 @@ describeFaults.each(['inline', 'redis-streams'])('when PostgreSQL restarts under
   beforeAll(async () => {
     postgres = await startThrowawayPostgres();
     redis = transport === 'redis-streams' ? await startThrowawayRedis() : undefined;
-    const env = { ...FAST_EVENTS, DATABASE_URL: postgres.url, EVENTS_TRANSPORT: transport, ...(redis ? { REDIS_URL: redis.url } : {}) };
+    const env = {
+      ...FAST_EVENTS,
+      DATABASE_URL: postgres.url,
+      EVENTS_TRANSPORT: transport,
+      ...(redis ? { REDIS_URL: redis.url } : {}),
+    };
     api = await startTestApp(env, { env: {}, drop: async () => undefined }, { consumers: [recorder.consumer] });
   });
 
@@ -105,12 +124,19 @@ describeFaults.each(['inline', 'redis-streams'])('when PostgreSQL restarts under
     await waitFor(async () => (await readiness(api)).status === 200, '/readyz to recover');
 
     const after = await waitFor(async () => {
-      const response = await api.gql(`mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }`, { input: { name: 'After' } }, {
-        token: owner.accessToken,
-      });
+      const response = await api.gql(
+        `mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }`,
+        { input: { name: 'After' } },
+        {
+          token: owner.accessToken,
+        },
+      );
       return response.body.data?.createOrganization?.id as string | undefined;
     }, 'a write to succeed again');
-    await waitFor(() => recorder.handled.some((event) => event.organizationId === after), 'the event written after the restart');
+    await waitFor(
+      () => recorder.handled.some((event) => event.organizationId === after),
+      'the event written after the restart',
+    );
     expect(api.logs.find(/relay.*recovered/).length).toBeGreaterThan(0);
   });
 });
@@ -130,7 +156,12 @@ describeFaults.each(['inline', 'redis-streams'])('when an instance is killed mid
   it('loses nothing: another instance takes the event over and handles it once', async () => {
     database = await throwawayDatabase();
     redis = transport === 'redis-streams' ? await startThrowawayRedis() : undefined;
-    const shared = { EVENTS_TRANSPORT: transport, REDIS_KEY_PREFIX: prefix(), ...database.env, ...(redis ? { REDIS_URL: redis.url } : {}) };
+    const shared = {
+      EVENTS_TRANSPORT: transport,
+      REDIS_KEY_PREFIX: prefix(),
+      ...database.env,
+      ...(redis ? { REDIS_URL: redis.url } : {}),
+    };
 
     const doomed = spawnApp(
       {
@@ -147,24 +178,41 @@ describeFaults.each(['inline', 'redis-streams'])('when an instance is killed mid
       'test/support/event-instance.ts',
     );
     const url = await doomed.ready;
-    const signedUp = await postQuery(url, SIGN_UP, { input: { email: uniqueEmail('doomed'), password: 'correct horse battery', name: 'Doomed' } });
+    const signedUp = await postQuery(url, SIGN_UP, {
+      input: { email: uniqueEmail('doomed'), password: 'correct horse battery', name: 'Doomed' },
+    });
     const owner = signedUp.data!.signUp as Session;
-    const created = await postQuery(url, `mutation { createOrganization(input: { name: "Mid-handler" }) { id } }`, undefined, owner.accessToken);
+    const created = await postQuery(
+      url,
+      `mutation { createOrganization(input: { name: "Mid-handler" }) { id } }`,
+      undefined,
+      owner.accessToken,
+    );
     const organizationId = created.data!.createOrganization.id as string;
 
-    const eventId = await waitFor(() => /handling (\S+)/.exec(doomed.output())?.[1], 'the doomed instance to start the handler');
+    const eventId = await waitFor(
+      () => /handling (\S+)/.exec(doomed.output())?.[1],
+      'the doomed instance to start the handler',
+    );
     doomed.child.kill('SIGKILL');
     expect(await doomed.exited).toMatchObject({ signal: 'SIGKILL' });
 
     survivor = await startTestApp({ ...FAST_EVENTS, ...shared }, database, { consumers: [worker.consumer] });
     await waitFor(() => worker.timesHandled(eventId) === 1, 'the survivor to take the event over');
-    expect(worker.handled.find((event) => event.id === eventId)).toMatchObject({ type: 'organization.created', organizationId });
+    expect(worker.handled.find((event) => event.id === eventId)).toMatchObject({
+      type: 'organization.created',
+      organizationId,
+    });
     // Recorded as handled (a later delivery is skipped) and no run in flight: a second run has started by now, or never will.
-    await waitFor(async () => (await survivor!.app.events.backlog()) === 0 && worker.runs.length === worker.handled.length, 'every run to finish');
+    await waitFor(
+      async () => (await survivor!.app.events.backlog()) === 0 && worker.runs.length === worker.handled.length,
+      'every run to finish',
+    );
     expect(worker.attempts(eventId)).toBe(1);
-    const [row] = (await survivor.app.dataSource.query(`SELECT count(*)::int AS n FROM event_consumptions WHERE consumer = 'worker' AND event_id = $1`, [eventId])) as [
-      { n: number },
-    ];
+    const [row] = (await survivor.app.dataSource.query(
+      `SELECT count(*)::int AS n FROM event_consumptions WHERE consumer = 'worker' AND event_id = $1`,
+      [eventId],
+    )) as [{ n: number }];
     expect(row.n).toBe(1);
   });
 });

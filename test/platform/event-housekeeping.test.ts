@@ -20,7 +20,9 @@ describe(`housekeeping with ${INSTANCES} instance(s) on one database`, () => {
     database = await createTestDatabase();
     // Retention of one second: a relayed event is past it a second later.
     for (let index = 0; index < INSTANCES; index += 1) {
-      instances.push(await startTestApp({ ...FAST_EVENTS, EVENTS_TRANSPORT: 'inline', EVENTS_OUTBOX_RETENTION: '1s' }, database));
+      instances.push(
+        await startTestApp({ ...FAST_EVENTS, EVENTS_TRANSPORT: 'inline', EVENTS_OUTBOX_RETENTION: '1s' }, database),
+      );
     }
   });
 
@@ -30,14 +32,24 @@ describe(`housekeeping with ${INSTANCES} instance(s) on one database`, () => {
   });
 
   const db = () => instances[0].app.dataSource;
-  const count = async (sql: string, params: unknown[] = []) => ((await db().query(`SELECT count(*)::int AS n FROM (${sql}) counted`, params)) as [{ n: number }])[0].n;
+  const count = async (sql: string, params: unknown[] = []) =>
+    ((await db().query(`SELECT count(*)::int AS n FROM (${sql}) counted`, params)) as [{ n: number }])[0].n;
   /** As if the interval of the last run were over. */
-  const intervalOver = () => db().query(`UPDATE event_relay_leases SET expires_at = now() - interval '1 second' WHERE name = 'housekeeping'`);
+  const intervalOver = () =>
+    db().query(`UPDATE event_relay_leases SET expires_at = now() - interval '1 second' WHERE name = 'housekeeping'`);
 
   it('runs in exactly one instance per interval, whichever asks first, and does its work there', async () => {
     const event = await publishTestEvent(instances[0], 'test.ping');
-    await waitFor(async () => (await count('SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NOT NULL', [event.id])) === 1, 'the event to be relayed');
-    await waitFor(async () => (await count(`SELECT 1 FROM outbox WHERE id = $1 AND relayed_at < now() - interval '1 second'`, [event.id])) === 1, 'it to be past retention');
+    await waitFor(
+      async () => (await count('SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NOT NULL', [event.id])) === 1,
+      'the event to be relayed',
+    );
+    await waitFor(
+      async () =>
+        (await count(`SELECT 1 FROM outbox WHERE id = $1 AND relayed_at < now() - interval '1 second'`, [event.id])) ===
+        1,
+      'it to be past retention',
+    );
     await intervalOver();
 
     const ran = await Promise.all(instances.map((instance) => instance.app.events.housekeepIfDue(60_000)));
@@ -45,12 +57,18 @@ describe(`housekeeping with ${INSTANCES} instance(s) on one database`, () => {
     expect(await count('SELECT 1 FROM outbox WHERE id = $1', [event.id])).toBe(0);
 
     // Within the interval nobody runs it again, the one that ran included.
-    expect((await Promise.all(instances.map((instance) => instance.app.events.housekeepIfDue(60_000)))).filter(Boolean)).toHaveLength(0);
+    expect(
+      (await Promise.all(instances.map((instance) => instance.app.events.housekeepIfDue(60_000)))).filter(Boolean),
+    ).toHaveLength(0);
 
     // The next interval: again exactly one.
     await intervalOver();
-    expect((await Promise.all(instances.map((instance) => instance.app.events.housekeepIfDue(60_000)))).filter(Boolean)).toHaveLength(1);
-    const [lease] = (await db().query(`SELECT holder FROM event_relay_leases WHERE name = 'housekeeping'`)) as { holder: string }[];
+    expect(
+      (await Promise.all(instances.map((instance) => instance.app.events.housekeepIfDue(60_000)))).filter(Boolean),
+    ).toHaveLength(1);
+    const [lease] = (await db().query(`SELECT holder FROM event_relay_leases WHERE name = 'housekeeping'`)) as {
+      holder: string;
+    }[];
     expect(instances.map((instance) => instance.app.events.instanceId)).toContain(lease.holder);
   });
 });

@@ -13,7 +13,12 @@ import { waitFor } from '../support/wait';
  * vanished. Each test has a redis-server of its own (on PGlite, or on
  * PostgreSQL with TEST_DATABASE_URL).
  */
-const PATIENT = { ...FAST_EVENTS, EVENTS_TRANSPORT: 'redis-streams', EVENTS_HANDLER_TIMEOUT_MS: '10000', EVENTS_CLAIM_IDLE_MS: '20000' };
+const PATIENT = {
+  ...FAST_EVENTS,
+  EVENTS_TRANSPORT: 'redis-streams',
+  EVENTS_HANDLER_TIMEOUT_MS: '10000',
+  EVENTS_CLAIM_IDLE_MS: '20000',
+};
 
 let redis: ThrowawayServer;
 let client: Redis;
@@ -32,7 +37,9 @@ afterAll(async () => {
 function appWith(consumers: TestConsumer[], env: Record<string, string>): () => TestApp {
   let api: TestApp | undefined;
   beforeAll(async () => {
-    api = await startTestApp({ ...PATIENT, REDIS_URL: redis.url, ...env }, undefined, { consumers: consumers.map((consumer) => consumer.consumer) });
+    api = await startTestApp({ ...PATIENT, REDIS_URL: redis.url, ...env }, undefined, {
+      consumers: consumers.map((consumer) => consumer.consumer),
+    });
   });
   afterAll(async () => {
     await api?.stop();
@@ -49,7 +56,10 @@ function gatedConsumer(name: string, type: string): { consumer: TestConsumer; op
   return { consumer, open };
 }
 
-async function outboxRows(app: TestApp, events: DomainEvent[]): Promise<{ id: string; streamId: string | null; settled: boolean; relayed: boolean }[]> {
+async function outboxRows(
+  app: TestApp,
+  events: DomainEvent[],
+): Promise<{ id: string; streamId: string | null; settled: boolean; relayed: boolean }[]> {
   return (await app.app.dataSource.query(
     `SELECT id, stream_id AS "streamId", settled_at IS NOT NULL AS settled, relayed_at IS NOT NULL AS relayed FROM outbox WHERE id = ANY($1::uuid[])`,
     [events.map((event) => event.id)],
@@ -62,14 +72,20 @@ async function heldBack(app: TestApp, gated: TestConsumer, count: number): Promi
   const first = await publishTestEvent(app, type);
   await waitFor(() => gated.runs.some((event) => event.id === first.id), 'the handler to hold the first event');
   const behind = await Promise.all(Array.from({ length: count }, () => publishTestEvent(app, type)));
-  await waitFor(async () => (await outboxRows(app, behind)).every((row) => row.streamId), 'the events behind it to be relayed');
+  await waitFor(
+    async () => (await outboxRows(app, behind)).every((row) => row.streamId),
+    'the events behind it to be relayed',
+  );
   return behind;
 }
 
 /** What the warnings about events relayed again say, summed up. */
 function relayedAgain(app: TestApp): { events: number; groupsRebuilt: boolean[] } {
   const warnings = app.logs.find(/relayed again/).filter((entry) => entry.level === 'warn');
-  return { events: warnings.reduce((sum, entry) => sum + Number(entry.events), 0), groupsRebuilt: [...new Set(warnings.map((entry) => Boolean(entry.groupsRebuilt)))] };
+  return {
+    events: warnings.reduce((sum, entry) => sum + Number(entry.events), 0),
+    groupsRebuilt: [...new Set(warnings.map((entry) => Boolean(entry.groupsRebuilt)))],
+  };
 }
 
 describe('events Redis lost, after EVENTS_REDELIVER_AFTER_MS (the redis-streams transport)', () => {
@@ -79,18 +95,30 @@ describe('events Redis lost, after EVENTS_REDELIVER_AFTER_MS (the redis-streams 
   const quick = new TestConsumer('quick', ['test.kept']);
   const kept = gatedConsumer('kept', 'test.kept');
   // Each retry comes later than the bound, so a check of the database alone would relay a retried event again.
-  const app = appWith([lost.consumer, flaky, broken, quick, kept.consumer], { EVENTS_REDELIVER_AFTER_MS: '300', EVENTS_RETRY_BASE_MS: '600' });
+  const app = appWith([lost.consumer, flaky, broken, quick, kept.consumer], {
+    EVENTS_REDELIVER_AFTER_MS: '300',
+    EVENTS_RETRY_BASE_MS: '600',
+  });
 
   it('relays again an event whose stream entry was lost while its group stood', async () => {
     const behind = await heldBack(app(), lost.consumer, 5);
     const before = app().app.events.metrics.redelivered;
-    await client.xdel(streamKeys(app().config.REDIS_KEY_PREFIX).events, ...(await outboxRows(app(), behind)).map((row) => row.streamId!));
+    await client.xdel(
+      streamKeys(app().config.REDIS_KEY_PREFIX).events,
+      ...(await outboxRows(app(), behind)).map((row) => row.streamId!),
+    );
     lost.open();
 
-    await waitFor(() => behind.every((event) => lost.consumer.timesHandled(event.id) === 1), 'the lost events to be relayed again and handled');
+    await waitFor(
+      () => behind.every((event) => lost.consumer.timesHandled(event.id) === 1),
+      'the lost events to be relayed again and handled',
+    );
     expect(app().app.events.metrics.redelivered - before).toBe(5);
     expect(relayedAgain(app())).toEqual({ events: 5, groupsRebuilt: [false] });
-    await waitFor(async () => (await outboxRows(app(), behind)).every((row) => row.settled), 'the events to be settled once handled');
+    await waitFor(
+      async () => (await outboxRows(app(), behind)).every((row) => row.settled),
+      'the events to be settled once handled',
+    );
     expect(behind.map((event) => lost.consumer.attempts(event.id))).toEqual([1, 1, 1, 1, 1]);
   });
 
@@ -120,7 +148,11 @@ describe('events Redis lost, after EVENTS_REDELIVER_AFTER_MS (the redis-streams 
     const before = app().app.events.metrics.redelivered;
     const event = await publishTestEvent(app(), 'test.broken');
 
-    await waitFor(async () => (await app().app.events.deadLetters.list()).some((letter) => letter.eventId === event.id), 'the dead letter', 15_000);
+    await waitFor(
+      async () => (await app().app.events.deadLetters.list()).some((letter) => letter.eventId === event.id),
+      'the dead letter',
+      15_000,
+    );
     await waitFor(async () => (await outboxRows(app(), [event]))[0].settled, 'the event to be settled');
     expect(await app().app.events.backlog()).toBe(0);
     expect(broken.attempts(event.id)).toBe(3);
@@ -130,14 +162,25 @@ describe('events Redis lost, after EVENTS_REDELIVER_AFTER_MS (the redis-streams 
   it('keeps past retention an event a consumer has still to handle, and the handled records of those that did', async () => {
     const api = app();
     const event = await publishTestEvent(api, 'test.kept');
-    await waitFor(() => quick.timesHandled(event.id) === 1 && kept.consumer.runs.length === 1, 'one consumer to handle it and the other to hold it');
+    await waitFor(
+      () => quick.timesHandled(event.id) === 1 && kept.consumer.runs.length === 1,
+      'one consumer to handle it and the other to hold it',
+    );
     const consumptions = async () =>
-      ((await api.app.dataSource.query(`SELECT consumer FROM event_consumptions WHERE event_id = $1 ORDER BY consumer`, [event.id])) as { consumer: string }[]).map(
-        (row) => row.consumer,
-      );
+      (
+        (await api.app.dataSource.query(
+          `SELECT consumer FROM event_consumptions WHERE event_id = $1 ORDER BY consumer`,
+          [event.id],
+        )) as { consumer: string }[]
+      ).map((row) => row.consumer);
     const age = async () => {
-      await api.app.dataSource.query(`UPDATE outbox SET relayed_at = now() - interval '8 days' WHERE id = $1`, [event.id]);
-      await api.app.dataSource.query(`UPDATE event_consumptions SET handled_at = now() - interval '8 days' WHERE event_id = $1`, [event.id]);
+      await api.app.dataSource.query(`UPDATE outbox SET relayed_at = now() - interval '8 days' WHERE id = $1`, [
+        event.id,
+      ]);
+      await api.app.dataSource.query(
+        `UPDATE event_consumptions SET handled_at = now() - interval '8 days' WHERE event_id = $1`,
+        [event.id],
+      );
     };
     await age();
 
@@ -146,7 +189,10 @@ describe('events Redis lost, after EVENTS_REDELIVER_AFTER_MS (the redis-streams 
     expect(await consumptions()).toEqual(['quick']);
 
     kept.open();
-    await waitFor(async () => (await outboxRows(api, [event]))[0].settled, 'the event to be settled once both handled it');
+    await waitFor(
+      async () => (await outboxRows(api, [event]))[0].settled,
+      'the event to be settled once both handled it',
+    );
     await age();
     await api.app.events.housekeep();
     expect(await outboxRows(api, [event])).toEqual([]);
@@ -166,13 +212,18 @@ describe('a stream or consumer group Redis lost, at once (the redis-streams tran
     await client.del(streamKeys(app().config.REDIS_KEY_PREFIX).events);
     deleted.open();
 
-    await waitFor(() => behind.every((event) => deleted.consumer.timesHandled(event.id) === 1), 'the stream to be rebuilt');
+    await waitFor(
+      () => behind.every((event) => deleted.consumer.timesHandled(event.id) === 1),
+      'the stream to be rebuilt',
+    );
     // The event in the handler went with the stream too: a sweep before its handled record commits relays it again as well.
     const relayed = relayedAgain(app());
     expect([5, 6]).toContain(relayed.events);
     expect(relayed.groupsRebuilt).toEqual([true]);
     expect(app().app.events.metrics.redelivered).toBe(relayed.events);
-    expect(deleted.consumer.handled.map((event) => event.id).sort()).toEqual(deleted.consumer.runs.map((event) => event.id).sort());
+    expect(deleted.consumer.handled.map((event) => event.id).sort()).toEqual(
+      deleted.consumer.runs.map((event) => event.id).sort(),
+    );
     expect(new Set(deleted.consumer.handled.map((event) => event.id)).size).toBe(6);
   });
 
@@ -181,7 +232,10 @@ describe('a stream or consumer group Redis lost, at once (the redis-streams tran
     await client.xgroup('DESTROY', streamKeys(app().config.REDIS_KEY_PREFIX).events, 'destroyed');
     destroyed.open();
 
-    await waitFor(() => behind.every((event) => destroyed.consumer.timesHandled(event.id) === 1), 'the group to be made again');
+    await waitFor(
+      () => behind.every((event) => destroyed.consumer.timesHandled(event.id) === 1),
+      'the group to be made again',
+    );
     const later = await publishTestEvent(app(), 'test.destroyed');
     await waitFor(() => destroyed.consumer.timesHandled(later.id) === 1, 'a later event');
     expect(behind.map((event) => destroyed.consumer.attempts(event.id))).toEqual([1, 1, 1, 1, 1]);

@@ -13,12 +13,16 @@ interface TransportCase {
   setup(): { env: Record<string, string>; cleanup(): Promise<void> };
 }
 
-const transports: TransportCase[] = [{ name: 'inline', setup: () => ({ env: { EVENTS_TRANSPORT: 'inline' }, cleanup: async () => undefined }) }];
+const transports: TransportCase[] = [
+  { name: 'inline', setup: () => ({ env: { EVENTS_TRANSPORT: 'inline' }, cleanup: async () => undefined }) },
+];
 const sharedRedis = redisUrl;
 if (sharedRedis) transports.push({ name: 'redis-streams', setup: () => redisStreamsEnv(sharedRedis) });
 
 async function countRows(api: TestApp, sql: string, params: unknown[] = []): Promise<number> {
-  const [row] = (await api.app.dataSource.query(`SELECT count(*)::int AS n FROM (${sql}) counted`, params)) as [{ n: number }];
+  const [row] = (await api.app.dataSource.query(`SELECT count(*)::int AS n FROM (${sql}) counted`, params)) as [
+    { n: number },
+  ];
   return row.n;
 }
 
@@ -48,7 +52,10 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
     recorder.behaviour = async (event, _attempt, ctx) => {
       ctx.logger.info('recorder saw the event');
     };
-    const origin = { requestId: 'req-envelope-1', viewer: { kind: 'user' as const, userId: '7d1c1c52-9a45-4bb2-8d8e-0d8b6ad0a001' } };
+    const origin = {
+      requestId: 'req-envelope-1',
+      viewer: { kind: 'user' as const, userId: '7d1c1c52-9a45-4bb2-8d8e-0d8b6ad0a001' },
+    };
     const event = await publishTestEvent(api, 'test.ping', { answer: 42 }, origin);
 
     await waitFor(() => recorder.timesHandled(event.id) === 1, 'the event to be handled');
@@ -64,8 +71,14 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
       data: { answer: 42 },
     });
     const logged = api.logs.find('recorder saw the event').filter((entry) => entry.eventId === event.id);
-    expect(logged).toEqual([expect.objectContaining({ requestId: 'req-envelope-1', consumer: 'recorder', eventType: 'test.ping' })]);
-    await waitFor(async () => (await countRows(api, 'SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NOT NULL', [event.id])) === 1, 'the outbox row to be marked relayed');
+    expect(logged).toEqual([
+      expect.objectContaining({ requestId: 'req-envelope-1', consumer: 'recorder', eventType: 'test.ping' }),
+    ]);
+    await waitFor(
+      async () =>
+        (await countRows(api, 'SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NOT NULL', [event.id])) === 1,
+      'the outbox row to be marked relayed',
+    );
     expect(await countRows(api, 'SELECT 1 FROM event_consumptions WHERE event_id = $1', [event.id])).toBe(1);
   });
 
@@ -73,12 +86,16 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
     let published: string | undefined;
     await expect(
       api.app.dataSource.transaction(async (manager) => {
-        const event = await api.app.events.publisher.publish(new Transaction(manager), { requestId: 'req-rollback', viewer: { kind: 'anonymous' } }, {
-          type: 'test.ping',
-          organizationId: null,
-          subject: { type: 'test', id: '7d1c1c52-9a45-4bb2-8d8e-0d8b6ad0a002' },
-          data: {},
-        });
+        const event = await api.app.events.publisher.publish(
+          new Transaction(manager),
+          { requestId: 'req-rollback', viewer: { kind: 'anonymous' } },
+          {
+            type: 'test.ping',
+            organizationId: null,
+            subject: { type: 'test', id: '7d1c1c52-9a45-4bb2-8d8e-0d8b6ad0a002' },
+            data: {},
+          },
+        );
         published = event.id;
         throw new Error('the write failed after publishing');
       }),
@@ -92,12 +109,16 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
 
   it('refuses to publish outside a transaction', async () => {
     await expect(
-      api.app.events.publisher.publish(new Transaction(api.app.dataSource.manager), { requestId: 'x', viewer: { kind: 'anonymous' } }, {
-        type: 'test.ping',
-        organizationId: null,
-        subject: { type: 'test', id: '7d1c1c52-9a45-4bb2-8d8e-0d8b6ad0a003' },
-        data: {},
-      }),
+      api.app.events.publisher.publish(
+        new Transaction(api.app.dataSource.manager),
+        { requestId: 'x', viewer: { kind: 'anonymous' } },
+        {
+          type: 'test.ping',
+          organizationId: null,
+          subject: { type: 'test', id: '7d1c1c52-9a45-4bb2-8d8e-0d8b6ad0a003' },
+          data: {},
+        },
+      ),
     ).rejects.toThrow(/inside the transaction/);
   });
 
@@ -110,7 +131,12 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
     await waitFor(() => flaky.timesHandled(event.id) === 1, 'the third attempt to succeed');
     await waitFor(async () => (await api.app.events.backlog()) === 0, 'the backlog to be empty');
     expect(flaky.attempts(event.id)).toBe(3);
-    expect(await countRows(api, 'SELECT 1 FROM event_consumptions WHERE event_id = $1 AND consumer = $2', [event.id, 'flaky'])).toBe(1);
+    expect(
+      await countRows(api, 'SELECT 1 FROM event_consumptions WHERE event_id = $1 AND consumer = $2', [
+        event.id,
+        'flaky',
+      ]),
+    ).toBe(1);
     const failures = api.logs.find('event handler failed').filter((entry) => entry.eventId === event.id);
     expect(failures).toHaveLength(2);
     expect(await api.app.events.deadLetters.list()).not.toContainEqual(expect.objectContaining({ eventId: event.id }));
@@ -119,7 +145,8 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
   it('fails a handler that runs past the timeout, and retries it', async () => {
     slow.behaviour = async (_event, attempt, ctx) => {
       // Like fetch(url, { signal }): it hangs until the timeout aborts it, then throws.
-      if (attempt === 1) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      if (attempt === 1)
+        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
     };
     const event = await publishTestEvent(api, 'test.slow');
     await waitFor(() => slow.timesHandled(event.id) === 1, 'the retry after the timeout');
@@ -137,7 +164,12 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
       async () => (await api.app.events.deadLetters.list()).find((entry) => entry.eventId === event.id),
       'the dead letter',
     );
-    expect(letter).toMatchObject({ consumer: 'broken', eventType: 'test.broken', attempts: 3, error: 'Error: always broken' });
+    expect(letter).toMatchObject({
+      consumer: 'broken',
+      eventType: 'test.broken',
+      attempts: 3,
+      error: 'Error: always broken',
+    });
     expect(broken.attempts(event.id)).toBe(3);
     expect(recorder.timesHandled(event.id)).toBe(1);
     expect(api.app.events.metrics.deadLettered).toBeGreaterThanOrEqual(1);
@@ -148,7 +180,9 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
     expect(await api.app.events.deadLetters.list()).not.toContainEqual(expect.objectContaining({ eventId: event.id }));
     expect(await api.app.events.deadLetters.replay(letter.id)).toBe(false);
     // The recorder had handled it already: the replay was not its business.
-    await publishTestEvent(api, 'test.ping').then((later) => waitFor(() => recorder.timesHandled(later.id) === 1, 'a later event'));
+    await publishTestEvent(api, 'test.ping').then((later) =>
+      waitFor(() => recorder.timesHandled(later.id) === 1, 'a later event'),
+    );
     expect(recorder.attempts(event.id)).toBe(1);
   });
 
@@ -166,7 +200,10 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
     }
     const later = await publishTestEvent(api, 'test.ping');
     await waitFor(() => recorder.timesHandled(later.id) === 1, 'a later event');
-    await waitFor(async () => (await countRows(api, 'SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NULL', [event.id])) === 0, 'the redelivery');
+    await waitFor(
+      async () => (await countRows(api, 'SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NULL', [event.id])) === 0,
+      'the redelivery',
+    );
     expect(recorder.attempts(event.id)).toBe(1);
   });
 
@@ -186,40 +223,50 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
   }
 });
 
-(usingPostgres ? describe.each(transports) : describe.skip.each(transports))('two $name instances on one database', ({ setup }) => {
-  const recorder = new TestConsumer('recorder', ['test.ping']);
-  const instances: TestApp[] = [];
-  let database: TestDatabase;
-  let cleanup: () => Promise<void>;
+(usingPostgres ? describe.each(transports) : describe.skip.each(transports))(
+  'two $name instances on one database',
+  ({ setup }) => {
+    const recorder = new TestConsumer('recorder', ['test.ping']);
+    const instances: TestApp[] = [];
+    let database: TestDatabase;
+    let cleanup: () => Promise<void>;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const transport = setup();
-    cleanup = transport.cleanup;
-    for (let index = 0; index < 2; index += 1) {
-      instances.push(await startTestApp({ ...FAST_EVENTS, ...transport.env }, database, { consumers: [recorder.consumer] }));
-    }
-  });
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      const transport = setup();
+      cleanup = transport.cleanup;
+      for (let index = 0; index < 2; index += 1) {
+        instances.push(
+          await startTestApp({ ...FAST_EVENTS, ...transport.env }, database, { consumers: [recorder.consumer] }),
+        );
+      }
+    });
 
-  afterAll(async () => {
-    for (const instance of instances) await instance.stop();
-    await database?.drop();
-    await cleanup?.();
-  });
+    afterAll(async () => {
+      for (const instance of instances) await instance.stop();
+      await database?.drop();
+      await cleanup?.();
+    });
 
-  it('hands every event to each consumer exactly once', async () => {
-    const events = await Promise.all(Array.from({ length: 60 }, (_, index) => publishTestEvent(instances[index % 2], 'test.ping')));
-    await waitFor(() => events.every((event) => recorder.timesHandled(event.id) >= 1), 'all 60 events');
-    // Every pair recorded as handled (a later delivery is skipped) and no run in flight: a duplicate has shown up by now, or never will.
-    await waitFor(async () => (await instances[0].app.events.backlog()) === 0 && recorder.runs.length === recorder.handled.length, 'every run to finish');
-    expect(events.filter((event) => recorder.attempts(event.id) !== 1)).toEqual([]);
-    const [row] = (await instances[0].app.dataSource.query(
-      `SELECT count(*)::int AS n FROM event_consumptions WHERE consumer = 'recorder' AND event_id = ANY($1::uuid[])`,
-      [events.map((event) => event.id)],
-    )) as [{ n: number }];
-    expect(row.n).toBe(60);
-  });
-});
+    it('hands every event to each consumer exactly once', async () => {
+      const events = await Promise.all(
+        Array.from({ length: 60 }, (_, index) => publishTestEvent(instances[index % 2], 'test.ping')),
+      );
+      await waitFor(() => events.every((event) => recorder.timesHandled(event.id) >= 1), 'all 60 events');
+      // Every pair recorded as handled (a later delivery is skipped) and no run in flight: a duplicate has shown up by now, or never will.
+      await waitFor(
+        async () => (await instances[0].app.events.backlog()) === 0 && recorder.runs.length === recorder.handled.length,
+        'every run to finish',
+      );
+      expect(events.filter((event) => recorder.attempts(event.id) !== 1)).toEqual([]);
+      const [row] = (await instances[0].app.dataSource.query(
+        `SELECT count(*)::int AS n FROM event_consumptions WHERE consumer = 'recorder' AND event_id = ANY($1::uuid[])`,
+        [events.map((event) => event.id)],
+      )) as [{ n: number }];
+      expect(row.n).toBe(60);
+    });
+  },
+);
 
 describe.each(transports)('stopping a $name instance', ({ name, setup }) => {
   it('finishes the handler in flight and records it before the database closes', async () => {
@@ -250,7 +297,11 @@ describe.each(transports)('stopping a $name instance', ({ name, setup }) => {
       // Look at the record from inside the shutdown, just before the database closes.
       const destroy = api.app.dataSource.destroy.bind(api.app.dataSource);
       api.app.dataSource.destroy = async () => {
-        consumptions.push(...((await api.app.dataSource.query('SELECT consumer FROM event_consumptions WHERE event_id = $1', [event.id])) as unknown[]));
+        consumptions.push(
+          ...((await api.app.dataSource.query('SELECT consumer FROM event_consumptions WHERE event_id = $1', [
+            event.id,
+          ])) as unknown[]),
+        );
         return destroy();
       };
       await api.app.stop();
@@ -258,7 +309,9 @@ describe.each(transports)('stopping a $name instance', ({ name, setup }) => {
       expect(consumptions).toEqual([{ consumer: 'draining' }]);
       if (name === 'redis-streams') {
         const redis = new Redis(api.config.REDIS_URL!);
-        const [pending] = (await redis.xpending(streamKeys(api.config.REDIS_KEY_PREFIX).events, 'draining')) as [number];
+        const [pending] = (await redis.xpending(streamKeys(api.config.REDIS_KEY_PREFIX).events, 'draining')) as [
+          number,
+        ];
         redis.disconnect();
         expect(pending).toBe(0);
       }
@@ -279,15 +332,26 @@ describe.each(transports)('the $name transport while the database cannot record 
       let event: DomainEvent | undefined;
       await withTableMissing(api, 'event_consumptions', async () => {
         event = await publishTestEvent(api, 'test.ping');
-        await waitFor(() => api.logs.find(/could not read or record|relay failing/).length >= 1, 'the failure to be reported');
+        await waitFor(
+          () => api.logs.find(/could not read or record|relay failing/).length >= 1,
+          'the failure to be reported',
+        );
         // Well past EVENTS_MAX_ATTEMPTS (3): ten tries have failed on the missing table.
-        const failedTries = () => api.logs.find('sql failed').filter((entry) => String(entry.error).includes('event_consumptions')).length;
+        const failedTries = () =>
+          api.logs.find('sql failed').filter((entry) => String(entry.error).includes('event_consumptions')).length;
         await waitFor(() => failedTries() >= 10, 'ten tries to fail');
       });
-      await waitFor(async () => {
-        const rows = (await api.app.dataSource.query(`SELECT 1 FROM event_consumptions WHERE consumer = 'patient' AND event_id = $1`, [event!.id])) as unknown[];
-        return rows.length === 1;
-      }, 'the event to be recorded once the table is back', 15_000);
+      await waitFor(
+        async () => {
+          const rows = (await api.app.dataSource.query(
+            `SELECT 1 FROM event_consumptions WHERE consumer = 'patient' AND event_id = $1`,
+            [event!.id],
+          )) as unknown[];
+          return rows.length === 1;
+        },
+        'the event to be recorded once the table is back',
+        15_000,
+      );
       expect(await api.app.events.deadLetters.list()).toEqual([]);
       expect(api.app.events.metrics.deadLettered).toBe(0);
     } finally {

@@ -14,9 +14,13 @@ const HOT_RESOLVERS = ['ProjectResolver', 'TaskResolver', 'CommentResolver', 'Us
 describe('field resolvers on the hot read path', () => {
   it('receive their parent row itself: no @Root() parameter is typed by a class', () => {
     expect(resolverClasses.map((resolver) => resolver.name)).toEqual(expect.arrayContaining(HOT_RESOLVERS));
-    const roots = getMetadataStorage().params.filter((param) => param.kind === 'root' && HOT_RESOLVERS.includes(param.target.name));
+    const roots = getMetadataStorage().params.filter(
+      (param) => param.kind === 'root' && HOT_RESOLVERS.includes(param.target.name),
+    );
     expect(roots.length).toBeGreaterThanOrEqual(9);
-    const copied = roots.filter((param) => 'getType' in param && param.getType !== undefined).map((param) => `${param.target.name}.${param.methodName}`);
+    const copied = roots
+      .filter((param) => 'getType' in param && param.getType !== undefined)
+      .map((param) => `${param.target.name}.${param.methodName}`);
     expect(copied).toEqual([]);
   });
 });

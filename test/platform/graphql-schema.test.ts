@@ -60,6 +60,8 @@ describe('buildGraphQLSchema', () => {
   });
 
   it('refuses to build when a resolver class has no instance', async () => {
-    await expect(buildGraphQLSchema([ProbeResolver], [])).rejects.toThrow('No instance was built for resolver ProbeResolver');
+    await expect(buildGraphQLSchema([ProbeResolver], [])).rejects.toThrow(
+      'No instance was built for resolver ProbeResolver',
+    );
   });
 });

@@ -56,11 +56,16 @@ describe('request logging', () => {
       { input: { email: user.user.email, password: user.password } },
     );
     const session = logIn.body.data!.logIn;
-    const refreshed = await api.gql(`mutation R($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }`, {
-      t: session.refreshToken,
-    });
+    const refreshed = await api.gql(
+      `mutation R($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }`,
+      {
+        t: session.refreshToken,
+      },
+    );
     await api.gql('{ me { id } }', {}, { token: session.accessToken });
-    await api.gql(`mutation L($t: String!) { logOut(refreshToken: $t) }`, { t: refreshed.body.data!.refreshSession.refreshToken });
+    await api.gql(`mutation L($t: String!) { logOut(refreshToken: $t) }`, {
+      t: refreshed.body.data!.refreshSession.refreshToken,
+    });
 
     const secrets = [
       user.password,
@@ -96,7 +101,9 @@ describe('request logging', () => {
   });
 
   it('names the error codes of a failed operation', async () => {
-    const response = await api.gql('mutation Bad { logIn(input: { email: "x@example.com", password: "nope-nope" }) { accessToken } }');
+    const response = await api.gql(
+      'mutation Bad { logIn(input: { email: "x@example.com", password: "nope-nope" }) { accessToken } }',
+    );
     const requestId = response.headers.get('x-request-id');
     const [line] = api.logs.find('graphql operation').filter((entry) => entry.requestId === requestId);
     expect(line).toMatchObject({ operationName: 'Bad', outcome: 'error', errorCodes: ['UNAUTHENTICATED'] });
@@ -122,7 +129,11 @@ describe('request logging', () => {
       expect.objectContaining({ level: 'warn', sql: 'SELECT pg_sleep(0.02)', durationMs: expect.any(Number) }),
     );
     expect(api.logs.find('sql failed')).toContainEqual(
-      expect.objectContaining({ level: 'error', sql: 'SELECT * FROM no_such_table', error: expect.stringContaining('no_such_table') }),
+      expect.objectContaining({
+        level: 'error',
+        sql: 'SELECT * FROM no_such_table',
+        error: expect.stringContaining('no_such_table'),
+      }),
     );
   });
 });

@@ -7,19 +7,35 @@ import { createOrganization, INVITE, ok } from '../support/organizations';
 import { signUp, startTestApp, uniqueEmail, type TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait';
 
-const message = { to: 'ada@example.com', subject: 'Hello', text: 'Accept: https://app.example.com/invitations/accept?token=secret-link' };
+const message = {
+  to: 'ada@example.com',
+  subject: 'Hello',
+  text: 'Accept: https://app.example.com/invitations/accept?token=secret-link',
+};
 
 describe('the log transport', () => {
   it('writes the whole message, link included, outside production', async () => {
     const logs = new MemoryTransport();
-    const mailer = createMailer({ transport: 'log', from: 'x', withholdBodies: false, logger: createLogger({ level: 'info', format: 'json', transports: [logs] }) });
+    const mailer = createMailer({
+      transport: 'log',
+      from: 'x',
+      withholdBodies: false,
+      logger: createLogger({ level: 'info', format: 'json', transports: [logs] }),
+    });
     await mailer.send(message);
-    expect(logs.find(/^mail/)).toEqual([expect.objectContaining({ to: 'ada@example.com', subject: 'Hello', text: message.text })]);
+    expect(logs.find(/^mail/)).toEqual([
+      expect.objectContaining({ to: 'ada@example.com', subject: 'Hello', text: message.text }),
+    ]);
   });
 
   it('withholds the body in production, where logs are no mailbox', async () => {
     const logs = new MemoryTransport();
-    const mailer = createMailer({ transport: 'log', from: 'x', withholdBodies: true, logger: createLogger({ level: 'info', format: 'json', transports: [logs] }) });
+    const mailer = createMailer({
+      transport: 'log',
+      from: 'x',
+      withholdBodies: true,
+      logger: createLogger({ level: 'info', format: 'json', transports: [logs] }),
+    });
     await mailer.send(message);
     expect(logs.text()).not.toContain('secret-link');
     expect(logs.find(/^mail/)).toEqual([expect.objectContaining({ to: 'ada@example.com', bodyWithheld: true })]);
@@ -40,7 +56,11 @@ describe('invitation mail over SMTP', () => {
         let raw = '';
         stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
         stream.on('end', () => {
-          received.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw });
+          received.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw,
+          });
           callback();
         });
       },
@@ -57,7 +77,9 @@ describe('invitation mail over SMTP', () => {
 
   beforeAll(async () => {
     const probe = createServer();
-    port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+    port = await new Promise<number>((resolve) =>
+      probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)),
+    );
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     await startSmtp();
     api = await startTestApp({
@@ -98,7 +120,11 @@ describe('invitation mail over SMTP', () => {
     server = hanging;
     await new Promise<void>((resolve) => hanging.listen(port, '127.0.0.1', () => resolve()));
 
-    const whileHanging = await api.gql(INVITE, { input: { organizationId: organization.id, email: uniqueEmail() } }, { token: owner.accessToken });
+    const whileHanging = await api.gql(
+      INVITE,
+      { input: { organizationId: organization.id, email: uniqueEmail() } },
+      { token: owner.accessToken },
+    );
     expect(whileHanging.body.data!.inviteMember.id).toEqual(expect.any(String));
     await waitFor(() => (sockets.length > 0 ? true : undefined));
     expect(sockets[0].destroyed).toBe(false);
@@ -106,11 +132,17 @@ describe('invitation mail over SMTP', () => {
     await stopServer();
 
     const email = uniqueEmail('unreachable');
-    const whileDown = await api.gql(INVITE, { input: { organizationId: organization.id, email } }, { token: owner.accessToken });
+    const whileDown = await api.gql(
+      INVITE,
+      { input: { organizationId: organization.id, email } },
+      { token: owner.accessToken },
+    );
     expect(whileDown.body.data!.inviteMember.id).toEqual(expect.any(String));
     const rows = (await api.app.dataSource.query('SELECT id FROM invitations WHERE email = $1', [email])) as unknown[];
     expect(rows).toHaveLength(1);
-    await waitFor(() => (api.logs.find('event handler failed').some((entry) => entry.consumer === 'organizations') ? true : undefined));
+    await waitFor(() =>
+      api.logs.find('event handler failed').some((entry) => entry.consumer === 'organizations') ? true : undefined,
+    );
 
     // The mail is an event handler's work: it is retried until the server is back, and then delivered.
     await startSmtp();

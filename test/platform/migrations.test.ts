@@ -70,7 +70,9 @@ describe('npm run db:migrate', () => {
     const client = new Client({ connectionString: database.env.DATABASE_URL });
     await client.connect();
     try {
-      const { rows } = await client.query<{ name: string; n: number }>('SELECT name, count(*)::int AS n FROM migrations GROUP BY name');
+      const { rows } = await client.query<{ name: string; n: number }>(
+        'SELECT name, count(*)::int AS n FROM migrations GROUP BY name',
+      );
       // Both sides sorted by the same comparison: the database's collation and localeCompare disagree on case.
       const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
       expect(rows.sort(byName)).toEqual(migrations.map(({ name }) => ({ name, n: 1 })).sort(byName));

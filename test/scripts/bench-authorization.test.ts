@@ -26,7 +26,10 @@ import { usingPostgres } from '../support/test-database';
     await client.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`SELECT set_config('role', $1, true), set_config('jwt.claims.sub', $2, true)`, [MEMBER_ROLE, userId]);
+      await client.query(`SELECT set_config('role', $1, true), set_config('jwt.claims.sub', $2, true)`, [
+        MEMBER_ROLE,
+        userId,
+      ]);
       return await work(client);
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -65,19 +68,40 @@ import { usingPostgres } from '../support/test-database';
       await expect(client.query('SELECT email FROM users')).rejects.toThrow('permission denied');
     });
     await asMember('', async (client) => {
-      expect((await client.query('SELECT id FROM tasks UNION ALL SELECT id FROM organizations UNION ALL SELECT id FROM users')).rowCount).toBe(0);
+      expect(
+        (
+          await client.query(
+            'SELECT id FROM tasks UNION ALL SELECT id FROM organizations UNION ALL SELECT id FROM users',
+          )
+        ).rowCount,
+      ).toBe(0);
     });
   });
 
   it('PostGraphile: add_comment writes as the viewer on its own task only, and nothing else may write as someone else', async () => {
     await asMember(ada.user.id, async (client) => {
-      const { rows } = await client.query('SELECT * FROM postgraphile_api.add_comment($1, $2)', [own.taskId, '  hello  ']);
-      expect(rows[0]).toMatchObject({ task_id: own.taskId, author_id: ada.user.id, organization_id: own.organizationId, body: 'hello' });
+      const { rows } = await client.query('SELECT * FROM postgraphile_api.add_comment($1, $2)', [
+        own.taskId,
+        '  hello  ',
+      ]);
+      expect(rows[0]).toMatchObject({
+        task_id: own.taskId,
+        author_id: ada.user.id,
+        organization_id: own.organizationId,
+        body: 'hello',
+      });
       await client.query('SAVEPOINT before');
-      await expect(client.query('SELECT * FROM postgraphile_api.add_comment($1, $2)', [others.taskId, 'x'])).rejects.toMatchObject({ code: 'P0002' });
+      await expect(
+        client.query('SELECT * FROM postgraphile_api.add_comment($1, $2)', [others.taskId, 'x']),
+      ).rejects.toMatchObject({ code: 'P0002' });
       await client.query('ROLLBACK TO SAVEPOINT before');
       await expect(
-        client.query('INSERT INTO comments (task_id, organization_id, author_id, body) VALUES ($1, $2, $3, $4)', [own.taskId, own.organizationId, bob.user.id, 'as bob']),
+        client.query('INSERT INTO comments (task_id, organization_id, author_id, body) VALUES ($1, $2, $3, $4)', [
+          own.taskId,
+          own.organizationId,
+          bob.user.id,
+          'as bob',
+        ]),
       ).rejects.toThrow('row-level security');
     });
   });
@@ -86,11 +110,26 @@ import { usingPostgres } from '../support/test-database';
     let child: ChildProcess;
     let baseUrl: string;
     const send = (path: string, body: object, token?: string) =>
-      fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      fetch(`${baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
 
     beforeAll(async () => {
-      const env = { ...process.env, DATABASE_URL: url, PORT: '0', JWT_SECRET: api.config.JWT_SECRET, JWT_ISSUER: api.config.JWT_ISSUER, JWT_AUDIENCE: api.config.JWT_AUDIENCE };
-      child = spawn(process.execPath, ['-r', '@swc-node/register', 'scripts/bench-reference.ts'], { cwd: resolve(__dirname, '../..'), env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const env = {
+        ...process.env,
+        DATABASE_URL: url,
+        PORT: '0',
+        JWT_SECRET: api.config.JWT_SECRET,
+        JWT_ISSUER: api.config.JWT_ISSUER,
+        JWT_AUDIENCE: api.config.JWT_AUDIENCE,
+      };
+      child = spawn(process.execPath, ['-r', '@swc-node/register', 'scripts/bench-reference.ts'], {
+        cwd: resolve(__dirname, '../..'),
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const port = await new Promise<string>((done) => {
         let output = '';
         child.stdout!.on('data', (chunk: Buffer) => {
@@ -106,16 +145,20 @@ import { usingPostgres } from '../support/test-database';
       child?.kill('SIGTERM');
     });
 
-    it('answers a member with the task and its assignee, and 404 for another organization\'s', async () => {
+    it("answers a member with the task and its assignee, and 404 for another organization's", async () => {
       const response = await send('/task', { id: own.taskId }, ada.accessToken);
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ data: { id: own.taskId, title: 'Task', status: 'TODO', assignee: { id: ada.user.id, name: ada.user.name } } });
+      expect(await response.json()).toEqual({
+        data: { id: own.taskId, title: 'Task', status: 'TODO', assignee: { id: ada.user.id, name: ada.user.name } },
+      });
       expect((await send('/task', { id: others.taskId }, ada.accessToken)).status).toBe(404);
       expect((await send('/nested', { organizationId: others.organizationId }, ada.accessToken)).status).toBe(200);
-      expect(await (await send('/nested', { organizationId: others.organizationId }, ada.accessToken)).json()).toEqual({ data: [] });
+      expect(await (await send('/nested', { organizationId: others.organizationId }, ada.accessToken)).json()).toEqual({
+        data: [],
+      });
     });
 
-    it('comments as the token\'s user, and refuses no token or a forged one with 401', async () => {
+    it("comments as the token's user, and refuses no token or a forged one with 401", async () => {
       const response = await send('/comment', { taskId: own.taskId, body: ' hi ' }, ada.accessToken);
       const { data } = (await response.json()) as { data: { id: string; body: string } };
       expect(data.body).toBe('hi');

@@ -12,7 +12,10 @@ async function fakeServer(answer: object, status = 200): Promise<{ url: string; 
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 const [q1, , q3] = scenarios({ taskId: 't-1', organizationId: 'o-1' });
@@ -37,13 +40,18 @@ describe('npm run bench: the check before measuring', () => {
       { name: 'reference' as const, baseUrl: await start({ data: task }) },
       { name: 'postgraphile' as const, baseUrl: await start({ data: { taskByRowId: pgTask } }) },
     ];
-    expect(await checkSameAnswers(running, [q1], {}, expected, async () => expected)).toEqual([`same answers from groundwork, reference, postgraphile: ${q1.name}`]);
+    expect(await checkSameAnswers(running, [q1], {}, expected, async () => expected)).toEqual([
+      `same answers from groundwork, reference, postgraphile: ${q1.name}`,
+    ]);
   });
 
   it('refuses to measure when one server answers other data, naming both and where they differ', async () => {
     const running = [
       { name: 'groundwork' as const, baseUrl: await start({ data: { task } }) },
-      { name: 'postgraphile' as const, baseUrl: await start({ data: { taskByRowId: { ...pgTask, userByAssigneeId: null } } }) },
+      {
+        name: 'postgraphile' as const,
+        baseUrl: await start({ data: { taskByRowId: { ...pgTask, userByAssigneeId: null } } }),
+      },
     ];
     await expect(checkSameAnswers(running, [q1], {}, expected, async () => expected)).rejects.toThrow(
       `${q1.name}: groundwork and postgraphile answer differently, so the bench will not measure: $.assignee: {"id":"u-1","name":"Ada"} vs null`,
@@ -51,16 +59,28 @@ describe('npm run bench: the check before measuring', () => {
   });
 
   it('refuses a server that answers with errors or an error status', async () => {
-    const withErrors = [{ name: 'groundwork' as const, baseUrl: await start({ data: null, errors: [{ message: 'NOT_FOUND' }] }) }];
-    await expect(checkSameAnswers(withErrors, [q1], {}, expected, async () => expected)).rejects.toThrow(/answered 200: .*NOT_FOUND/);
+    const withErrors = [
+      { name: 'groundwork' as const, baseUrl: await start({ data: null, errors: [{ message: 'NOT_FOUND' }] }) },
+    ];
+    await expect(checkSameAnswers(withErrors, [q1], {}, expected, async () => expected)).rejects.toThrow(
+      /answered 200: .*NOT_FOUND/,
+    );
     const unauthorized = [{ name: 'reference' as const, baseUrl: await start({ error: 'invalid token' }, 401) }];
-    await expect(checkSameAnswers(unauthorized, [q1], {}, expected, async () => expected)).rejects.toThrow(/answered 401/);
+    await expect(checkSameAnswers(unauthorized, [q1], {}, expected, async () => expected)).rejects.toThrow(
+      /answered 401/,
+    );
   });
 
   it('reads a new comment back and refuses one stored for another author', async () => {
     const running = [
-      { name: 'groundwork' as const, baseUrl: await start({ data: { addComment: { id: 'c-1', body: 'bench comment', createdAt: 'x' } } }) },
-      { name: 'reference' as const, baseUrl: await start({ data: { id: 'c-2', body: 'bench comment', createdAt: 'y' } }) },
+      {
+        name: 'groundwork' as const,
+        baseUrl: await start({ data: { addComment: { id: 'c-1', body: 'bench comment', createdAt: 'x' } } }),
+      },
+      {
+        name: 'reference' as const,
+        baseUrl: await start({ data: { id: 'c-2', body: 'bench comment', createdAt: 'y' } }),
+      },
     ];
     const stored: Record<string, typeof expected> = { 'c-1': expected, 'c-2': { ...expected, authorId: 'u-2' } };
     await expect(checkSameAnswers(running, [q3], {}, expected, async (id) => stored[id])).rejects.toThrow(

@@ -1,4 +1,12 @@
-import { BUCKETS, bucketOf, bucketTable, packageOf, summarise, type CallFrame, type CpuProfile } from '../../scripts/bench-profile';
+import {
+  BUCKETS,
+  bucketOf,
+  bucketTable,
+  packageOf,
+  summarise,
+  type CallFrame,
+  type CpuProfile,
+} from '../../scripts/bench-profile';
 
 const app = 'file:///work/main';
 const frame = (functionName: string, url = ''): CallFrame => ({ functionName, url });
@@ -10,7 +18,12 @@ function profileOf(samples: { path: CallFrame[]; us: number }[]): CpuProfile {
   for (const { path } of samples) {
     let parent = nodes[0];
     for (const callFrame of path) {
-      let child = nodes.find((node) => parent.children!.includes(node.id) && node.callFrame.functionName === callFrame.functionName && node.callFrame.url === callFrame.url);
+      let child = nodes.find(
+        (node) =>
+          parent.children!.includes(node.id) &&
+          node.callFrame.functionName === callFrame.functionName &&
+          node.callFrame.url === callFrame.url,
+      );
       if (!child) {
         child = { id: nodes.length + 1, callFrame, children: [] };
         nodes.push(child);
@@ -22,13 +35,25 @@ function profileOf(samples: { path: CallFrame[]; us: number }[]): CpuProfile {
   }
   // timeDeltas[i] is the gap before sample i; sample i lasts until sample i + 1 (the last until endTime).
   const timeDeltas = samples.map((_, index) => (index === 0 ? 0 : samples[index - 1].us));
-  return { nodes, startTime: 1000, endTime: 1000 + samples.reduce((sum, { us }) => sum + us, 0), samples: ids, timeDeltas };
+  return {
+    nodes,
+    startTime: 1000,
+    endTime: 1000 + samples.reduce((sum, { us }) => sum + us, 0),
+    samples: ids,
+    timeDeltas,
+  };
 }
 
 describe('bench --profile: self time by bucket', () => {
   it('names the package of a script URL, scoped and nested ones included', () => {
-    expect(packageOf(`${app}/node_modules/graphql/execution/execute.js`)).toEqual({ name: 'graphql', path: 'execution/execute.js' });
-    expect(packageOf(`${app}/node_modules/@apollo/server/dist/cjs/runHttpQuery.js`)).toEqual({ name: '@apollo/server', path: 'dist/cjs/runHttpQuery.js' });
+    expect(packageOf(`${app}/node_modules/graphql/execution/execute.js`)).toEqual({
+      name: 'graphql',
+      path: 'execution/execute.js',
+    });
+    expect(packageOf(`${app}/node_modules/@apollo/server/dist/cjs/runHttpQuery.js`)).toEqual({
+      name: '@apollo/server',
+      path: 'dist/cjs/runHttpQuery.js',
+    });
     expect(packageOf(`${app}/node_modules/typeorm/node_modules/dayjs/dayjs.min.js`)?.name).toBe('dayjs');
     expect(packageOf(`${app}/dist/src/app.js`)).toBeUndefined();
   });
@@ -65,7 +90,8 @@ describe('bench --profile: self time by bucket', () => {
       [frame('x', `${app}/node_modules/dataloader/index.js`), 'other'],
       [frame('x', `${app}/dist/scripts/bench-profile-agent.js`), 'idle'],
     ];
-    for (const [input, bucket] of cases) expect([input.url || input.functionName, bucketOf(input)]).toEqual([input.url || input.functionName, bucket]);
+    for (const [input, bucket] of cases)
+      expect([input.url || input.functionName, bucketOf(input)]).toEqual([input.url || input.functionName, bucket]);
   });
 
   it('counts builtins and Node library frames for their nearest caller in a package or the app; idle time is not busy', () => {
@@ -76,7 +102,13 @@ describe('bench --profile: self time by bucket', () => {
       profileOf([
         { path: [processTicks, pgQuery, frame('Socket._writeGeneric', 'node:net'), frame('writev')], us: 3000 },
         { path: [processTicks, apollo, frame('stringify')], us: 2000 },
-        { path: [frame('onStreamRead', 'node:internal/stream_base_commons'), frame('push', 'node:internal/streams/readable')], us: 1000 },
+        {
+          path: [
+            frame('onStreamRead', 'node:internal/stream_base_commons'),
+            frame('push', 'node:internal/streams/readable'),
+          ],
+          us: 1000,
+        },
         { path: [frame('(garbage collector)')], us: 4000 },
         { path: [frame('(idle)')], us: 10_000 },
         { path: [frame('stringify')], us: 500 },
@@ -84,12 +116,23 @@ describe('bench --profile: self time by bucket', () => {
     );
     expect(summary.busyMs).toBe(10.5);
     expect(summary.writesMs).toBe(3);
-    expect(Object.fromEntries([...summary.byBucket].filter(([, ms]) => ms > 0))).toEqual({ pg: 3, Apollo: 2, 'Node core': 1, GC: 4, other: 0.5 });
+    expect(Object.fromEntries([...summary.byBucket].filter(([, ms]) => ms > 0))).toEqual({
+      pg: 3,
+      Apollo: 2,
+      'Node core': 1,
+      GC: 4,
+      other: 0.5,
+    });
     expect(summary.other).toEqual([['stringify', 0.5]]);
   });
 
   it('prints every bucket with how it is matched, shares of busy time and CPU per request', () => {
-    const summary = summarise(profileOf([{ path: [frame('(garbage collector)')], us: 1000 }, { path: [frame('x', `${app}/node_modules/pg/lib/client.js`)], us: 3000 }]));
+    const summary = summarise(
+      profileOf([
+        { path: [frame('(garbage collector)')], us: 1000 },
+        { path: [frame('x', `${app}/node_modules/pg/lib/client.js`)], us: 3000 },
+      ]),
+    );
     const table = bucketTable([{ name: 'q1', summary, requests: 2, cpuMsPerRequest: 1.5 }]);
     for (const bucket of BUCKETS) expect(table).toContain(`| ${bucket.name} |`);
     expect(table).toContain('| GC | 25.0% | V8 node "(garbage collector)" |');

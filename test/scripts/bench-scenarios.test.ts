@@ -8,7 +8,9 @@ describe('npm run bench: the same answer from every server', () => {
   it('brings the three task answers to one shape', () => {
     const groundwork = q1.normalise('groundwork', { task: { id: 't-1', title: 'Fix', status: 'TODO', assignee: ada } });
     const reference = q1.normalise('reference', { id: 't-1', title: 'Fix', status: 'TODO', assignee: ada });
-    const postgraphile = q1.normalise('postgraphile', { taskByRowId: { rowId: 't-1', title: 'Fix', status: 'TODO', userByAssigneeId: { rowId: 'u-1', name: 'Ada' } } });
+    const postgraphile = q1.normalise('postgraphile', {
+      taskByRowId: { rowId: 't-1', title: 'Fix', status: 'TODO', userByAssigneeId: { rowId: 'u-1', name: 'Ada' } },
+    });
     expect(groundwork).toEqual({ id: 't-1', title: 'Fix', status: 'TODO', assignee: ada });
     expect(firstDifference(groundwork, reference)).toBeUndefined();
     expect(firstDifference(groundwork, postgraphile)).toBeUndefined();
@@ -16,16 +18,45 @@ describe('npm run bench: the same answer from every server', () => {
 
   it('brings the three nested lists to one shape, unassigned tasks included', () => {
     const groundwork = q2.normalise('groundwork', {
-      projects: { edges: [{ node: { id: 'p-1', name: 'P', tasks: { edges: [{ node: { id: 't-1', title: 'Fix', assignee: ada } }, { node: { id: 't-2', title: 'Ship', assignee: null } }] } } }] },
+      projects: {
+        edges: [
+          {
+            node: {
+              id: 'p-1',
+              name: 'P',
+              tasks: {
+                edges: [
+                  { node: { id: 't-1', title: 'Fix', assignee: ada } },
+                  { node: { id: 't-2', title: 'Ship', assignee: null } },
+                ],
+              },
+            },
+          },
+        ],
+      },
     });
-    const reference = q2.normalise('reference', [{ id: 'p-1', name: 'P', tasks: [{ id: 't-1', title: 'Fix', assignee: ada }, { id: 't-2', title: 'Ship', assignee: null }] }]);
+    const reference = q2.normalise('reference', [
+      {
+        id: 'p-1',
+        name: 'P',
+        tasks: [
+          { id: 't-1', title: 'Fix', assignee: ada },
+          { id: 't-2', title: 'Ship', assignee: null },
+        ],
+      },
+    ]);
     const postgraphile = q2.normalise('postgraphile', {
       allProjects: {
         nodes: [
           {
             rowId: 'p-1',
             name: 'P',
-            tasksByProjectId: { nodes: [{ rowId: 't-1', title: 'Fix', userByAssigneeId: { rowId: 'u-1', name: 'Ada' } }, { rowId: 't-2', title: 'Ship', userByAssigneeId: null }] },
+            tasksByProjectId: {
+              nodes: [
+                { rowId: 't-1', title: 'Fix', userByAssigneeId: { rowId: 'u-1', name: 'Ada' } },
+                { rowId: 't-2', title: 'Ship', userByAssigneeId: null },
+              ],
+            },
           },
         ],
       },
@@ -35,8 +66,19 @@ describe('npm run bench: the same answer from every server', () => {
   });
 
   it('names where two answers differ: another assignee, another order, a missing task', () => {
-    const base = [{ id: 'p-1', name: 'P', tasks: [{ id: 't-1', title: 'Fix', assignee: ada }, { id: 't-2', title: 'Ship', assignee: null }] }];
-    const otherAssignee = [{ ...base[0], tasks: [{ ...base[0].tasks[0], assignee: { id: 'u-2', name: 'Bob' } }, base[0].tasks[1]] }];
+    const base = [
+      {
+        id: 'p-1',
+        name: 'P',
+        tasks: [
+          { id: 't-1', title: 'Fix', assignee: ada },
+          { id: 't-2', title: 'Ship', assignee: null },
+        ],
+      },
+    ];
+    const otherAssignee = [
+      { ...base[0], tasks: [{ ...base[0].tasks[0], assignee: { id: 'u-2', name: 'Bob' } }, base[0].tasks[1]] },
+    ];
     const reordered = [{ ...base[0], tasks: [base[0].tasks[1], base[0].tasks[0]] }];
     const shorter = [{ ...base[0], tasks: [base[0].tasks[0]] }];
     expect(firstDifference(base, otherAssignee)).toBe('$[0].tasks[0].assignee.id: "u-1" vs "u-2"');
@@ -52,8 +94,13 @@ describe('npm run bench: the same answer from every server', () => {
 
   it('keeps of a new comment its id (read back from the database) and body', () => {
     expect(q3.writes).toBe(true);
-    expect(q3.normalise('groundwork', { addComment: { id: 'c-1', body: 'hi', createdAt: 'x' } })).toEqual({ id: 'c-1', body: 'hi' });
-    expect(q3.normalise('postgraphile', { addComment: { result: { rowId: 'c-2', body: 'hi', createdAt: 'y' } } })).toEqual({ id: 'c-2', body: 'hi' });
+    expect(q3.normalise('groundwork', { addComment: { id: 'c-1', body: 'hi', createdAt: 'x' } })).toEqual({
+      id: 'c-1',
+      body: 'hi',
+    });
+    expect(
+      q3.normalise('postgraphile', { addComment: { result: { rowId: 'c-2', body: 'hi', createdAt: 'y' } } }),
+    ).toEqual({ id: 'c-2', body: 'hi' });
     expect(q3.normalise('reference', { id: 'c-3', body: 'hi', createdAt: 'z' })).toEqual({ id: 'c-3', body: 'hi' });
   });
 
@@ -66,7 +113,9 @@ describe('npm run bench: the same answer from every server', () => {
   it('--servers picks servers in the bench order and refuses unknown names', () => {
     expect(parseServers('postgraphile,groundwork')).toEqual(['groundwork', 'postgraphile']);
     expect(parseServers('reference')).toEqual(['reference']);
-    expect(() => parseServers('groundwork,hasura')).toThrow('--servers takes a comma-separated list of groundwork, reference, postgraphile; got "groundwork,hasura"');
+    expect(() => parseServers('groundwork,hasura')).toThrow(
+      '--servers takes a comma-separated list of groundwork, reference, postgraphile; got "groundwork,hasura"',
+    );
     expect(() => parseServers('')).toThrow('--servers');
   });
 });

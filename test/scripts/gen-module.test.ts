@@ -1,7 +1,8 @@
 import { moduleNames, singularOf } from '../../scripts/module-template/names';
 import { copyRepository, porcelain, type RepositoryCopy } from '../support/repo-copy';
 
-const genModule = (copy: RepositoryCopy, ...args: string[]) => copy.run(process.execPath, ['-r', '@swc-node/register', 'scripts/gen-module.ts', ...args]);
+const genModule = (copy: RepositoryCopy, ...args: string[]) =>
+  copy.run(process.execPath, ['-r', '@swc-node/register', 'scripts/gen-module.ts', ...args]);
 
 describe('the names gen:module derives', () => {
   it.each([
@@ -34,7 +35,13 @@ describe('the names gen:module derives', () => {
       words: 'time entry',
       Words: 'Time entry',
     });
-    expect(moduleNames('people', 'person')).toMatchObject({ Name: 'Person', Names: 'People', name: 'person', names: 'people', table: 'people' });
+    expect(moduleNames('people', 'person')).toMatchObject({
+      Name: 'Person',
+      Names: 'People',
+      name: 'person',
+      names: 'people',
+      table: 'people',
+    });
     expect(() => moduleNames('data')).toThrow('--singular');
     expect(() => moduleNames('labels', 'labels')).toThrow('must differ');
   });
@@ -61,8 +68,16 @@ describe('npm run gen:module refusing', () => {
     ['a name whose queries, mutations and events exist', ['tasks'], 'the event type task.created exists already'],
     ['a word that is not a plural', ['data'], 'does not look like a plural'],
     ['a reserved word of JavaScript', ['classes'], '"class" is a reserved word of JavaScript'],
-    ['a name the generated code uses for its own variables', ['fields'], '"field" would clash with a name the generated code uses'],
-    ['a name a generated file would bind twice', ['connections'], 'connections.resolver.ts would bind Connection twice'],
+    [
+      'a name the generated code uses for its own variables',
+      ['fields'],
+      '"field" would clash with a name the generated code uses',
+    ],
+    [
+      'a name a generated file would bind twice',
+      ['connections'],
+      'connections.resolver.ts would bind Connection twice',
+    ],
     ['a singular equal to the plural', ['labels', '--singular', 'labels'], 'must differ from the module name'],
     ['--singular without its word', ['labels', '--singular'], '--singular needs a word'],
     ['an unknown option', ['labels', '--force'], 'unknown option --force'],
@@ -103,20 +118,24 @@ describe('npm run gen:module -- gen-probes (a name no real module takes), in a c
     const generated = await genModule(copy, 'gen-probes');
     expect(generated).toMatchObject({ code: 0, stderr: '' });
     const written = porcelain(before, copy.snapshot());
-    expect(written.filter((line) => !/^\?\? src\/modules\/gen-probes\/migrations\/\d+-gen-probes\.ts$/.test(line)).sort()).toEqual([
-      ' M src/modules/index.ts',
-      '?? src/modules/gen-probes/index.ts',
-      '?? src/modules/gen-probes/gen-probe.entity.ts',
-      '?? src/modules/gen-probes/gen-probe.events.ts',
-      '?? src/modules/gen-probes/gen-probe.inputs.ts',
-      '?? src/modules/gen-probes/gen-probe.types.ts',
-      '?? src/modules/gen-probes/gen-probes.module.ts',
-      '?? src/modules/gen-probes/gen-probes.repository.ts',
-      '?? src/modules/gen-probes/gen-probes.resolver.ts',
-      '?? src/modules/gen-probes/gen-probes.service.ts',
-      '?? test/api/isolation/gen-probes.cases.ts',
-      '?? test/api/gen-probes.test.ts',
-    ].sort());
+    expect(
+      written.filter((line) => !/^\?\? src\/modules\/gen-probes\/migrations\/\d+-gen-probes\.ts$/.test(line)).sort(),
+    ).toEqual(
+      [
+        ' M src/modules/index.ts',
+        '?? src/modules/gen-probes/index.ts',
+        '?? src/modules/gen-probes/gen-probe.entity.ts',
+        '?? src/modules/gen-probes/gen-probe.events.ts',
+        '?? src/modules/gen-probes/gen-probe.inputs.ts',
+        '?? src/modules/gen-probes/gen-probe.types.ts',
+        '?? src/modules/gen-probes/gen-probes.module.ts',
+        '?? src/modules/gen-probes/gen-probes.repository.ts',
+        '?? src/modules/gen-probes/gen-probes.resolver.ts',
+        '?? src/modules/gen-probes/gen-probes.service.ts',
+        '?? test/api/isolation/gen-probes.cases.ts',
+        '?? test/api/gen-probes.test.ts',
+      ].sort(),
+    );
     expect(written).toHaveLength(13);
     const writtenPaths = written.map((line) => line.slice(3));
 
@@ -126,11 +145,25 @@ describe('npm run gen:module -- gen-probes (a name no real module takes), in a c
       ['schema:export', 'npm', ['run', '--silent', 'schema:export']],
       ['lint', process.execPath, ['node_modules/eslint/bin/eslint.js', '--max-warnings', '0', ...writtenPaths]],
       ['format:check', process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--check', ...writtenPaths]],
-      ['jest', process.execPath, ['node_modules/jest/bin/jest.js', '--ci', '--runInBand', 'test/api/gen-probes.test.ts', 'test/api/tenant-isolation.test.ts', 'test/schema.test.ts']],
+      [
+        'jest',
+        process.execPath,
+        [
+          'node_modules/jest/bin/jest.js',
+          '--ci',
+          '--runInBand',
+          'test/api/gen-probes.test.ts',
+          'test/api/tenant-isolation.test.ts',
+          'test/schema.test.ts',
+        ],
+      ],
     ];
     for (const [step, command, args] of steps) {
       const result = await copy.run(command, args, 300_000);
-      if (result.code !== 0) throw new Error(`${step} failed in ${copy.dir} (exit ${result.code}):\n${result.stdout}\n${result.stderr}`.slice(0, 20_000));
+      if (result.code !== 0)
+        throw new Error(
+          `${step} failed in ${copy.dir} (exit ${result.code}):\n${result.stdout}\n${result.stderr}`.slice(0, 20_000),
+        );
     }
   }, 600_000);
 });

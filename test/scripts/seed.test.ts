@@ -5,7 +5,6 @@ import { Client } from 'pg';
 import { scriptRunner } from '../support/child-process';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/test-database';
 
-
 const seeder = (env: Record<string, string>) => scriptRunner('scripts/seed.ts', { PASSWORD_HASH_COST: '10', ...env });
 
 describe('npm run db:seed', () => {

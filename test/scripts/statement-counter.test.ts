@@ -72,10 +72,16 @@ describe('statement counter', () => {
       await client.query({ name: 'bench_counter_savepoint', text: 'SAVEPOINT s' });
       await client.query('COMMIT');
       expect(rows).toEqual([{ n: 4 }]);
-      expect({ statements: counter.statements, transactionControl: counter.transactionControl }).toEqual({ statements: 7, transactionControl: 3 });
+      expect({ statements: counter.statements, transactionControl: counter.transactionControl }).toEqual({
+        statements: 7,
+        transactionControl: 3,
+      });
 
       counter.reset();
-      expect({ statements: counter.statements, transactionControl: counter.transactionControl }).toEqual({ statements: 0, transactionControl: 0 });
+      expect({ statements: counter.statements, transactionControl: counter.transactionControl }).toEqual({
+        statements: 0,
+        transactionControl: 0,
+      });
     });
   });
 });

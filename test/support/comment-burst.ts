@@ -75,9 +75,13 @@ export async function startBurstRig(databaseUrl: string, redisUrl: string): Prom
   const project = await createProject(api, owner, organization.id);
   const task = await createTask(api, owner, project.id, { assigneeId: member.user.id });
   await ok(
-    api.gql(`mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }`, {
-      input: { organizationId: organization.id, url: `${receiverUrl}/hook`, eventTypes: ['comment.added'] },
-    }, { token: owner.accessToken }),
+    api.gql(
+      `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }`,
+      {
+        input: { organizationId: organization.id, url: `${receiverUrl}/hook`, eventTypes: ['comment.added'] },
+      },
+      { token: owner.accessToken },
+    ),
   );
   // Started once the invitation was mailed: its mail goes out from whichever instance handles the event.
   const peer = await start();
@@ -125,10 +129,17 @@ export async function sendBurst(
   const send = async (until: number) => {
     while (next < until) {
       next += 1;
-      const response = await instances[next % instances.length].gql(ADD_COMMENT, { input: { taskId, body: `comment ${next}` } }, { token: owner.accessToken }).catch(() => undefined);
+      const response = await instances[next % instances.length]
+        .gql(ADD_COMMENT, { input: { taskId, body: `comment ${next}` } }, { token: owner.accessToken })
+        .catch(() => undefined);
       const id = response?.body.data?.addComment?.id as string | undefined;
       if (id) acknowledged.push(id);
-      else refused.push({ status: response?.status ?? 0, code: response?.body.errors?.[0]?.extensions.code, retryAfter: response?.headers.get('retry-after') ?? null });
+      else
+        refused.push({
+          status: response?.status ?? 0,
+          code: response?.body.errors?.[0]?.extensions.code,
+          retryAfter: response?.headers.get('retry-after') ?? null,
+        });
     }
   };
   const clients = (until: number) => Promise.all(Array.from({ length: options.concurrency ?? 8 }, () => send(until)));
@@ -152,7 +163,9 @@ async function unhandledInRedis(api: TestApp): Promise<Record<string, number>> {
       GROUP BY s.consumer`,
     [BURST_CONSUMERS],
   )) as { consumer: string; n: number }[];
-  return Object.fromEntries(BURST_CONSUMERS.map((consumer) => [consumer, rows.find((row) => row.consumer === consumer)?.n ?? 0]));
+  return Object.fromEntries(
+    BURST_CONSUMERS.map((consumer) => [consumer, rows.find((row) => row.consumer === consumer)?.n ?? 0]),
+  );
 }
 
 export interface FaultFigures {
@@ -174,32 +187,53 @@ export interface FaultFigures {
 }
 
 /** Waits (up to `timeoutMs`) for every consumer and the webhook receiver to be done with the burst, then counts. */
-export async function countBurst(rig: BurstRig, fault: string, outcome: BurstOutcome, timeoutMs = 60_000): Promise<FaultFigures> {
+export async function countBurst(
+  rig: BurstRig,
+  fault: string,
+  outcome: BurstOutcome,
+  timeoutMs = 60_000,
+): Promise<FaultFigures> {
   const { api, recorder, receiver, taskId } = rig;
   const started = Date.now();
-  const comments = async () => (await api.app.dataSource.query(`SELECT id FROM comments WHERE task_id = $1`, [taskId])) as { id: string }[];
-  await waitFor(async () => {
-    const committed = await comments().catch(() => undefined);
-    if (!committed || (await api.app.events.backlog().catch(() => 1)) > 0) return false;
-    return new Set(receiver.received.map((request) => request.headers['webhook-id'])).size >= committed.length;
-  }, 'every consumer and the webhook receiver to be done', timeoutMs).catch(() => undefined);
+  const comments = async () =>
+    (await api.app.dataSource.query(`SELECT id FROM comments WHERE task_id = $1`, [taskId])) as { id: string }[];
+  await waitFor(
+    async () => {
+      const committed = await comments().catch(() => undefined);
+      if (!committed || (await api.app.events.backlog().catch(() => 1)) > 0) return false;
+      return new Set(receiver.received.map((request) => request.headers['webhook-id'])).size >= committed.length;
+    },
+    'every consumer and the webhook receiver to be done',
+    timeoutMs,
+  ).catch(() => undefined);
   const drainedMs = Date.now() - started;
 
   const committedIds = new Set((await comments()).map((row) => row.id));
-  const events = (await api.app.dataSource.query(`SELECT id, subject_id AS "commentId" FROM outbox WHERE type = 'comment.added' AND subject_id = ANY($1::uuid[])`, [
-    [...committedIds],
-  ])) as { id: string; commentId: string }[];
+  const events = (await api.app.dataSource.query(
+    `SELECT id, subject_id AS "commentId" FROM outbox WHERE type = 'comment.added' AND subject_id = ANY($1::uuid[])`,
+    [[...committedIds]],
+  )) as { id: string; commentId: string }[];
   const perEvent = async (sql: string) =>
-    new Map(((await api.app.dataSource.query(sql, [events.map((event) => event.id)])) as { id: string; n: number }[]).map((row) => [row.id, row.n]));
+    new Map(
+      ((await api.app.dataSource.query(sql, [events.map((event) => event.id)])) as { id: string; n: number }[]).map(
+        (row) => [row.id, row.n],
+      ),
+    );
   const handled: Record<BurstConsumer, Map<string, number>> = {
     audit: await perEvent(`SELECT id, count(*)::int AS n FROM audit_events WHERE id = ANY($1::uuid[]) GROUP BY id`),
-    notifications: await perEvent(`SELECT event_id AS id, count(*)::int AS n FROM notifications WHERE event_id = ANY($1::uuid[]) GROUP BY event_id`),
-    webhooks: await perEvent(`SELECT event_id AS id, count(*)::int AS n FROM webhook_deliveries WHERE event_id = ANY($1::uuid[]) GROUP BY event_id`),
+    notifications: await perEvent(
+      `SELECT event_id AS id, count(*)::int AS n FROM notifications WHERE event_id = ANY($1::uuid[]) GROUP BY event_id`,
+    ),
+    webhooks: await perEvent(
+      `SELECT event_id AS id, count(*)::int AS n FROM webhook_deliveries WHERE event_id = ANY($1::uuid[]) GROUP BY event_id`,
+    ),
     recorder: new Map(events.map((event) => [event.id, recorder.timesHandled(event.id)])),
   };
-  const count = (map: Map<string, number>, test: (n: number) => boolean) => events.filter((event) => test(map.get(event.id) ?? 0)).length;
+  const count = (map: Map<string, number>, test: (n: number) => boolean) =>
+    events.filter((event) => test(map.get(event.id) ?? 0)).length;
   const requests = new Map<string, number>();
-  for (const request of receiver.received) requests.set(String(request.headers['webhook-id']), (requests.get(String(request.headers['webhook-id'])) ?? 0) + 1);
+  for (const request of receiver.received)
+    requests.set(String(request.headers['webhook-id']), (requests.get(String(request.headers['webhook-id'])) ?? 0) + 1);
   return {
     fault,
     sent: outcome.sent,
@@ -207,9 +241,16 @@ export async function countBurst(rig: BurstRig, fault: string, outcome: BurstOut
     refused: outcome.refused.length,
     committed: committedIds.size,
     inRedisUnhandled: outcome.inRedisUnhandled,
-    lost: Object.fromEntries(BURST_CONSUMERS.map((consumer) => [consumer, count(handled[consumer], (n) => n === 0) + (committedIds.size - events.length)])) as FaultFigures['lost'],
+    lost: Object.fromEntries(
+      BURST_CONSUMERS.map((consumer) => [
+        consumer,
+        count(handled[consumer], (n) => n === 0) + (committedIds.size - events.length),
+      ]),
+    ) as FaultFigures['lost'],
     duplicated: {
-      ...(Object.fromEntries(BURST_CONSUMERS.map((consumer) => [consumer, count(handled[consumer], (n) => n > 1)])) as Record<BurstConsumer, number>),
+      ...(Object.fromEntries(
+        BURST_CONSUMERS.map((consumer) => [consumer, count(handled[consumer], (n) => n > 1)]),
+      ) as Record<BurstConsumer, number>),
       'webhook requests': [...requests.values()].filter((n) => n > 1).length,
     },
     relayedAgain: rig.instances.reduce((sum, instance) => sum + instance.app.events.metrics.redelivered, 0),

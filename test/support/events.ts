@@ -47,7 +47,12 @@ export function publishTestEvent(
   origin: EventOrigin = { requestId: `req-${randomBytes(4).toString('hex')}`, viewer: ANONYMOUS },
 ): Promise<DomainEvent> {
   return api.app.dataSource.transaction((manager) =>
-    api.app.events.publisher.publish(new Transaction(manager), origin, { type, organizationId: null, subject: { type: 'test', id: randomUUID() }, data }),
+    api.app.events.publisher.publish(new Transaction(manager), origin, {
+      type,
+      organizationId: null,
+      subject: { type: 'test', id: randomUUID() },
+      data,
+    }),
   );
 }
 

@@ -36,6 +36,8 @@ export interface IsolationCases<TFixture extends object = object> {
 }
 
 /** Declares a module's isolation cases; the fixture type flows from `seed` to each case's `variables`. */
-export function isolationCases<TFixture extends object = object>(cases: IsolationCases<TFixture>): IsolationCases<TFixture> {
+export function isolationCases<TFixture extends object = object>(
+  cases: IsolationCases<TFixture>,
+): IsolationCases<TFixture> {
   return cases;
 }

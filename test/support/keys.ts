@@ -51,25 +51,54 @@ export async function persistentDatabase(): Promise<TestDatabase> {
 }
 
 /** A webhook endpoint for task.created at `url`; its id and the secret shown once. */
-export async function createEndpoint(api: TestApp, owner: Session, organizationId: string, url: string): Promise<{ id: string; secret: string }> {
-  const data = await ok(api.gql(CREATE_ENDPOINT, { input: { organizationId, url, eventTypes: ['task.created'] } }, { token: owner.accessToken }));
+export async function createEndpoint(
+  api: TestApp,
+  owner: Session,
+  organizationId: string,
+  url: string,
+): Promise<{ id: string; secret: string }> {
+  const data = await ok(
+    api.gql(
+      CREATE_ENDPOINT,
+      { input: { organizationId, url, eventTypes: ['task.created'] } },
+      { token: owner.accessToken },
+    ),
+  );
   return { id: data.createWebhookEndpoint.endpoint.id as string, secret: data.createWebhookEndpoint.secret as string };
 }
 
 /** Waits for the webhook of task `taskId` at `path` and says whether its signature verifies with `secret`. */
-export async function signedDelivery(receiver: WebhookReceiver, path: string, taskId: string, secret: string): Promise<boolean> {
-  const request = await waitFor(() => receiver.received.find((entry) => entry.path === path && entry.body.includes(taskId)), `the webhook of ${taskId} at ${path}`, 30_000);
+export async function signedDelivery(
+  receiver: WebhookReceiver,
+  path: string,
+  taskId: string,
+  secret: string,
+): Promise<boolean> {
+  const request = await waitFor(
+    () => receiver.received.find((entry) => entry.path === path && entry.body.includes(taskId)),
+    `the webhook of ${taskId} at ${path}`,
+    30_000,
+  );
   return verifyWebhookSignature(secret, request.headers as Record<string, string>, request.body);
 }
 
 /** The sealed secret of each endpoint, by id. */
 export async function sealedSecrets(api: TestApp): Promise<Record<string, string>> {
-  const rows = (await api.app.dataSource.query('SELECT id, secret_sealed FROM webhook_endpoints')) as { id: string; secret_sealed: string }[];
+  const rows = (await api.app.dataSource.query('SELECT id, secret_sealed FROM webhook_endpoints')) as {
+    id: string;
+    secret_sealed: string;
+  }[];
   return Object.fromEntries(rows.map((row) => [row.id, row.secret_sealed]));
 }
 
 /** An endpoint row written as another release or instance would have sealed it, bypassing the API. */
-export async function insertEndpoint(api: TestApp, owner: Session, organizationId: string, url: string, secretSealed: string): Promise<void> {
+export async function insertEndpoint(
+  api: TestApp,
+  owner: Session,
+  organizationId: string,
+  url: string,
+  secretSealed: string,
+): Promise<void> {
   await api.app.dataSource.query(
     `INSERT INTO webhook_endpoints (organization_id, url, event_types, secret_sealed, created_by_id) VALUES ($1, $2, '{task.created}', $3, $4)`,
     [organizationId, url, secretSealed, owner.user.id],

@@ -17,14 +17,18 @@ export const CHANGE_ROLE = `mutation Change($input: ChangeMemberRoleInput!) { ch
 export const REMOVE = `mutation Remove($id: ID!) { removeMember(membershipId: $id) }`;
 
 /** Fails the test on any GraphQL error; returns `data`. */
-export async function ok<T = Record<string, any>>(response: Promise<{ body: { data?: any; errors?: unknown[] } }>): Promise<T> {
+export async function ok<T = Record<string, any>>(
+  response: Promise<{ body: { data?: any; errors?: unknown[] } }>,
+): Promise<T> {
   const { body } = await response;
   if (body.errors) throw new Error(`unexpected errors: ${JSON.stringify(body.errors)}`);
   return body.data as T;
 }
 
 export async function createOrganization(api: TestApp, owner: Session, name = 'Acme', slug?: string) {
-  const data = await ok(api.gql(CREATE_ORGANIZATION, { input: { name, ...(slug ? { slug } : {}) } }, { token: owner.accessToken }));
+  const data = await ok(
+    api.gql(CREATE_ORGANIZATION, { input: { name, ...(slug ? { slug } : {}) } }, { token: owner.accessToken }),
+  );
   return data.createOrganization as { id: string; name: string; slug: string; viewerRole: string };
 }
 
@@ -44,21 +48,41 @@ export function invitationTokenFor(api: TestApp, email: string, options: { not?:
 }
 
 /** A new user who joined the organization with `role`, through a real invitation; returns their session and membership id. */
-export async function addMember(api: TestApp, inviter: Session, organizationId: string, role: 'OWNER' | 'ADMIN' | 'MEMBER') {
+export async function addMember(
+  api: TestApp,
+  inviter: Session,
+  organizationId: string,
+  role: 'OWNER' | 'ADMIN' | 'MEMBER',
+) {
   const member = await signUp(api);
-  await ok(api.gql(INVITE, { input: { organizationId, email: member.user.email, role } }, { token: inviter.accessToken }));
-  const data = await ok(api.gql(ACCEPT, { token: await invitationTokenFor(api, member.user.email) }, { token: member.accessToken }));
+  await ok(
+    api.gql(INVITE, { input: { organizationId, email: member.user.email, role } }, { token: inviter.accessToken }),
+  );
+  const data = await ok(
+    api.gql(ACCEPT, { token: await invitationTokenFor(api, member.user.email) }, { token: member.accessToken }),
+  );
   return { ...member, membershipId: data.acceptInvitation.id as string };
 }
 
 /** The membership id of `userId` in the organization, read as its owner would. */
-export async function membershipIdOf(api: TestApp, viewer: Session, organizationId: string, userId: string): Promise<string> {
+export async function membershipIdOf(
+  api: TestApp,
+  viewer: Session,
+  organizationId: string,
+  userId: string,
+): Promise<string> {
   const data = await ok(
-    api.gql(`query($id: ID!) { organization(id: $id) { members(first: 100) { edges { node { id user { id } } } } } }`, { id: organizationId }, {
-      token: viewer.accessToken,
-    }),
+    api.gql(
+      `query($id: ID!) { organization(id: $id) { members(first: 100) { edges { node { id user { id } } } } } }`,
+      { id: organizationId },
+      {
+        token: viewer.accessToken,
+      },
+    ),
   );
-  const edge = (data.organization.members.edges as { node: { id: string; user: { id: string } } }[]).find((e) => e.node.user.id === userId);
+  const edge = (data.organization.members.edges as { node: { id: string; user: { id: string } } }[]).find(
+    (e) => e.node.user.id === userId,
+  );
   if (!edge) throw new Error('not a member');
   return edge.node.id;
 }

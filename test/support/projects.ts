@@ -9,14 +9,22 @@ export const UPDATE_TASK = `mutation($input: UpdateTaskInput!) {
 export const ADD_COMMENT = `mutation($input: AddCommentInput!) { addComment(input: $input) { id body author { id } task { id } createdAt } }`;
 
 export async function createProject(api: TestApp, session: Session, organizationId: string, name = 'Project') {
-  return (await ok(api.gql(CREATE_PROJECT, { input: { organizationId, name } }, { token: session.accessToken }))).createProject as {
+  return (await ok(api.gql(CREATE_PROJECT, { input: { organizationId, name } }, { token: session.accessToken })))
+    .createProject as {
     id: string;
     name: string;
   };
 }
 
-export async function createTask(api: TestApp, session: Session, projectId: string, input: Record<string, unknown> = {}) {
-  return (await ok(api.gql(CREATE_TASK, { input: { projectId, title: 'Task', ...input } }, { token: session.accessToken }))).createTask as {
+export async function createTask(
+  api: TestApp,
+  session: Session,
+  projectId: string,
+  input: Record<string, unknown> = {},
+) {
+  return (
+    await ok(api.gql(CREATE_TASK, { input: { projectId, title: 'Task', ...input } }, { token: session.accessToken }))
+  ).createTask as {
     id: string;
     version: number;
   };

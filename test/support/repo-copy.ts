@@ -9,7 +9,22 @@ import type { ScriptResult } from './child-process';
 const root = resolve(__dirname, '../..');
 
 /** What a copy needs to build, check and test itself; node_modules is linked, not copied. */
-const COPIED = ['src', 'scripts', 'test', 'examples', 'package.json', 'tsconfig.json', 'jest.config.js', '.swcrc', '.dependency-cruiser.js', 'ormconfig.ts', 'schema.graphql', 'eslint.config.mjs', '.prettierrc', '.prettierignore'];
+const COPIED = [
+  'src',
+  'scripts',
+  'test',
+  'examples',
+  'package.json',
+  'tsconfig.json',
+  'jest.config.js',
+  '.swcrc',
+  '.dependency-cruiser.js',
+  'ormconfig.ts',
+  'schema.graphql',
+  'eslint.config.mjs',
+  '.prettierrc',
+  '.prettierignore',
+];
 
 export interface RepositoryCopy {
   dir: string;
@@ -36,7 +51,11 @@ export function copyRepository(prefix: string): RepositoryCopy {
     run: (command, args, timeoutMs = 120_000) =>
       promisify(execFile)(command, args, { cwd: dir, env, timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024 }).then(
         (result) => ({ code: 0, ...result }),
-        (error: Error & Partial<ScriptResult>) => ({ code: error.code ?? 1, stdout: error.stdout ?? '', stderr: error.stderr ?? String(error) }),
+        (error: Error & Partial<ScriptResult>) => ({
+          code: error.code ?? 1,
+          stdout: error.stdout ?? '',
+          stderr: error.stderr ?? String(error),
+        }),
       ),
     snapshot() {
       const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter(
@@ -45,7 +64,10 @@ export function copyRepository(prefix: string): RepositoryCopy {
       return new Map(
         files.map((entry) => {
           const path = join(entry.parentPath, entry.name);
-          return [relative(dir, path).split(sep).join('/'), createHash('sha1').update(readFileSync(path)).digest('hex')];
+          return [
+            relative(dir, path).split(sep).join('/'),
+            createHash('sha1').update(readFileSync(path)).digest('hex'),
+          ];
         }),
       );
     },
@@ -56,7 +78,9 @@ export function copyRepository(prefix: string): RepositoryCopy {
 /** `git status --porcelain` for two snapshots: `?? path` for a file added, ` M path` changed, ` D path` deleted. */
 export function porcelain(before: Map<string, string>, after: Map<string, string>): string[] {
   const added = [...after.keys()].filter((path) => !before.has(path)).map((path) => `?? ${path}`);
-  const changed = [...after.keys()].filter((path) => before.has(path) && before.get(path) !== after.get(path)).map((path) => ` M ${path}`);
+  const changed = [...after.keys()]
+    .filter((path) => before.has(path) && before.get(path) !== after.get(path))
+    .map((path) => ` M ${path}`);
   const deleted = [...before.keys()].filter((path) => !after.has(path)).map((path) => ` D ${path}`);
   return [...added, ...changed, ...deleted].sort((a, b) => a.slice(3).localeCompare(b.slice(3)));
 }

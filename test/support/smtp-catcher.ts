@@ -13,7 +13,9 @@ export interface CaughtMail {
 }
 
 function decodeQuotedPrintable(body: string): string {
-  const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const bytes = body
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return Buffer.from(bytes, 'latin1').toString('utf8');
 }
 
@@ -38,7 +40,9 @@ function decodeBody(headers: Record<string, string>, body: string): string {
 
 function decodeHeader(value: string): string {
   return value.replace(/=\?utf-8\?([QB])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
-    kind.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : decodeQuotedPrintable(text.replace(/_/g, ' ')),
+    kind.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64').toString('utf8')
+      : decodeQuotedPrintable(text.replace(/_/g, ' ')),
   );
 }
 
@@ -49,7 +53,9 @@ export function parseMail(raw: string): { subject: string; text: string; html: s
   const boundary = /boundary="?([^";]+)"?/i.exec(headers['content-type'] ?? '')?.[1];
   if (!boundary) {
     const decoded = decodeBody(headers, body);
-    return /text\/html/i.test(headers['content-type'] ?? '') ? { subject, text: '', html: decoded } : { subject, text: decoded, html: '' };
+    return /text\/html/i.test(headers['content-type'] ?? '')
+      ? { subject, text: '', html: decoded }
+      : { subject, text: decoded, html: '' };
   }
   let text = '';
   let html = '';
@@ -71,7 +77,9 @@ export class SmtpCatcher {
 
   async start(): Promise<void> {
     const probe = createServer();
-    this.port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+    this.port = await new Promise<number>((resolve) =>
+      probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)),
+    );
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const server = new SMTPServer({
       authOptional: true,
@@ -106,7 +114,10 @@ export class SmtpCatcher {
 
   /** Waits for the `count`-th mail to `address` whose subject matches. */
   async waitFor(address: string, subject: RegExp, count = 1): Promise<CaughtMail> {
-    return waitFor(() => this.to(address).filter((mail) => subject.test(mail.subject))[count - 1], `mail #${count} "${subject.source}" to ${address}`);
+    return waitFor(
+      () => this.to(address).filter((mail) => subject.test(mail.subject))[count - 1],
+      `mail #${count} "${subject.source}" to ${address}`,
+    );
   }
 
   /** The token of a link to `path` in a mail's text. */

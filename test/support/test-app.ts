@@ -28,7 +28,11 @@ export interface TestApp {
   /** http://127.0.0.1:<port> */
   baseUrl: string;
   logs: MemoryTransport;
-  gql<TData = Record<string, any>>(query: string, variables?: Record<string, unknown>, options?: RequestOptions): Promise<GraphQLResponse<TData>>;
+  gql<TData = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: RequestOptions,
+  ): Promise<GraphQLResponse<TData>>;
   stop(): Promise<void>;
 }
 
@@ -39,10 +43,17 @@ const TEST_DATA_KEYS = `test:${randomBytes(32).toString('base64')}`;
  * The real app on a random port against a database of its own, logging into
  * memory at debug level. Settings default to fast test values; `env` overrides them.
  */
-export async function startTestApp(env: Record<string, string> = {}, database?: TestDatabase, options: AppOptions = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  database?: TestDatabase,
+  options: AppOptions = {},
+): Promise<TestApp> {
   const db = database ?? (await createTestDatabase());
   // With TEST_REDIS_URL (CI's second pass) every app runs its events through Redis Streams, unless the test chose a transport.
-  const redis = process.env.TEST_REDIS_URL && !env.REDIS_URL && !env.EVENTS_TRANSPORT ? redisStreamsEnv(process.env.TEST_REDIS_URL) : undefined;
+  const redis =
+    process.env.TEST_REDIS_URL && !env.REDIS_URL && !env.EVENTS_TRANSPORT
+      ? redisStreamsEnv(process.env.TEST_REDIS_URL)
+      : undefined;
   const { config } = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
@@ -117,7 +128,10 @@ export interface SignedUp {
 }
 
 /** Signs a new user up and returns the payload; fails the test on any error. */
-export async function signUp(testApp: TestApp, overrides: Partial<{ email: string; password: string; name: string }> = {}) {
+export async function signUp(
+  testApp: TestApp,
+  overrides: Partial<{ email: string; password: string; name: string }> = {},
+) {
   const input = { email: uniqueEmail(), password: 'correct horse battery', name: 'Test User', ...overrides };
   const response = await testApp.gql<{ signUp: SignedUp }>(SIGN_UP, { input });
   if (response.body.errors) throw new Error(`signUp failed: ${JSON.stringify(response.body.errors)}`);

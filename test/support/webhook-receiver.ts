@@ -29,7 +29,9 @@ export class WebhookReceiver {
       request.on('end', () => {
         const received = { path: request.url ?? '/', headers: request.headers, body, receivedAt: Date.now() };
         this.received.push(received);
-        const attempt = this.received.filter((entry) => entry.headers['webhook-id'] === received.headers['webhook-id']).length;
+        const attempt = this.received.filter(
+          (entry) => entry.headers['webhook-id'] === received.headers['webhook-id'],
+        ).length;
         const reply = this.reply(received, attempt);
         if (reply === 'hang') {
           const release = () => response.destroy();

@@ -20,7 +20,10 @@ export class AuditEvent {
   @Field(() => JSONResolver)
   data: unknown;
 
-  @Field(() => String, { nullable: true, description: 'The id of the request that caused it, as in the logs and the x-request-id header.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The id of the request that caused it, as in the logs and the x-request-id header.',
+  })
   requestId: string | null;
 
   @Field(() => Date)

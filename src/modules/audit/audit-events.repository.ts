@@ -33,8 +33,17 @@ export class AuditEventsRepository {
   }
 
   /** Newest first, filtered by type, actor and subject; a page per organization in one statement. */
-  pages(organizationIds: readonly string[], page: PageRequest, filter?: AuditEventFilter | null): Promise<Connection<AuditEventEntity>[]> {
-    const list = { entity: AuditEventEntity, alias: 'a', parent: 'organization_id', order: { column: 'occurred_at', kind: 'timestamp', descending: true } } as const;
+  pages(
+    organizationIds: readonly string[],
+    page: PageRequest,
+    filter?: AuditEventFilter | null,
+  ): Promise<Connection<AuditEventEntity>[]> {
+    const list = {
+      entity: AuditEventEntity,
+      alias: 'a',
+      parent: 'organization_id',
+      order: { column: 'occurred_at', kind: 'timestamp', descending: true },
+    } as const;
     return loadKeysetPages(this.manager, list, organizationIds, page, (params) => {
       const conditions: string[] = [];
       if (filter?.type) conditions.push(`a.type = ${params.add(filter.type, '::text')}`);

@@ -21,16 +21,27 @@ export class AuditService {
     return defineBatchConsumer('audit', this.eventTypes.audited, async (events, { transaction }) => {
       if (!events.some((event) => event.organizationId)) return;
       await transaction((tx, fresh) =>
-        tx.get(AuditEventsRepository).record(fresh.filter((event): event is DomainEvent & { organizationId: string } => Boolean(event.organizationId))),
+        tx
+          .get(AuditEventsRepository)
+          .record(
+            fresh.filter((event): event is DomainEvent & { organizationId: string } => Boolean(event.organizationId)),
+          ),
       );
     });
   }
 
   /** ADMIN+; newest first, filtered by type, actor and subject; one statement for the page and its total. */
-  async list(ctx: RequestContext, organizationId: string, args: PageArgs, filter?: AuditEventFilter | null): Promise<Connection<AuditEventEntity>> {
+  async list(
+    ctx: RequestContext,
+    organizationId: string,
+    args: PageArgs,
+    filter?: AuditEventFilter | null,
+  ): Promise<Connection<AuditEventEntity>> {
     const orgId = parseId(organizationId, 'organizationId');
     await this.access.require(ctx, orgId, Role.ADMIN);
-    const [page] = await this.uow.get(AuditEventsRepository).pages([orgId], pageRequest(args, ['timestamp', 'uuid']), filter);
+    const [page] = await this.uow
+      .get(AuditEventsRepository)
+      .pages([orgId], pageRequest(args, ['timestamp', 'uuid']), filter);
     return page;
   }
 

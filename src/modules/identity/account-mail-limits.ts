@@ -17,8 +17,16 @@ export class AccountMailLimits {
   private readonly byIp: RateLimiter;
 
   constructor(rateLimits: RateLimits, settings: AccountMailLimitSettings) {
-    this.byAddress = rateLimits.create({ keyPrefix: 'account-mail-address', points: settings.perAddress, durationSeconds: settings.windowSeconds });
-    this.byIp = rateLimits.create({ keyPrefix: 'account-mail-ip', points: settings.perIp, durationSeconds: settings.windowSeconds });
+    this.byAddress = rateLimits.create({
+      keyPrefix: 'account-mail-address',
+      points: settings.perAddress,
+      durationSeconds: settings.windowSeconds,
+    });
+    this.byIp = rateLimits.create({
+      keyPrefix: 'account-mail-ip',
+      points: settings.perIp,
+      durationSeconds: settings.windowSeconds,
+    });
   }
 
   /** RATE_LIMITED when this client or this target address has had its share. */

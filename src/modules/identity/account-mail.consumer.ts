@@ -24,14 +24,27 @@ export interface AccountTokenLifetimes {
  * handler makes a new one (the first may never have left). Not in
  * ctx.transaction, like the invitation mail: a failed send is retried.
  */
-export function accountMailConsumer(uow: UnitOfWork, mailer: Mailer, mails: AccountMails, lifetimes: AccountTokenLifetimes, clock: Clock): EventConsumer {
+export function accountMailConsumer(
+  uow: UnitOfWork,
+  mailer: Mailer,
+  mails: AccountMails,
+  lifetimes: AccountTokenLifetimes,
+  clock: Clock,
+): EventConsumer {
   const users = () => uow.get(UsersRepository);
   const live = (user: UserEntity | undefined) => (user && !user.deletedAt ? user : undefined);
 
-  async function issue(user: UserEntity, purpose: AccountTokenPurpose, email: string, ttlSeconds: number): Promise<string> {
+  async function issue(
+    user: UserEntity,
+    purpose: AccountTokenPurpose,
+    email: string,
+    ttlSeconds: number,
+  ): Promise<string> {
     const token = newOpaqueToken();
     const expiresAt = new Date(clock.now().getTime() + ttlSeconds * 1000);
-    await uow.get(AccountTokensRepository).insert({ userId: user.id, purpose, tokenHash: hashOpaqueToken(token), email, expiresAt });
+    await uow
+      .get(AccountTokensRepository)
+      .insert({ userId: user.id, purpose, tokenHash: hashOpaqueToken(token), email, expiresAt });
     return token;
   }
 
@@ -50,7 +63,10 @@ export function accountMailConsumer(uow: UnitOfWork, mailer: Mailer, mails: Acco
       if (!user) return;
       const verification = user.emailVerified
         ? undefined
-        : { token: await issue(user, 'verify_email', user.email, lifetimes.verifyEmailSeconds), ttlSeconds: lifetimes.verifyEmailSeconds };
+        : {
+            token: await issue(user, 'verify_email', user.email, lifetimes.verifyEmailSeconds),
+            ttlSeconds: lifetimes.verifyEmailSeconds,
+          };
       await mailer.send(mails.alreadyRegistered(user.email, verification));
     },
     'user.verification_requested': async (event) => {

@@ -19,7 +19,12 @@ interface MailContent {
 const NOT_YOU = 'If this was not you, you can ignore this message.';
 
 function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 function duration(seconds: number): string {
@@ -59,8 +64,17 @@ export class AccountMails {
         `Someone tried to sign up for ${this.settings.productName} with ${to}, which already has an account. No new account was made.`,
         `If it was you, log in at ${this.page('/login')}, or reset your password at ${this.page('/reset-password')} if you forgot it.`,
       ],
-      ...(verification ? { action: { label: 'Verify my email', path: '/verify-email', token: verification.token } } : {}),
-      after: [...(verification ? [`Your address is not verified yet; the link above verifies it (once, for ${duration(verification.ttlSeconds)}).`] : []), NOT_YOU],
+      ...(verification
+        ? { action: { label: 'Verify my email', path: '/verify-email', token: verification.token } }
+        : {}),
+      after: [
+        ...(verification
+          ? [
+              `Your address is not verified yet; the link above verifies it (once, for ${duration(verification.ttlSeconds)}).`,
+            ]
+          : []),
+        NOT_YOU,
+      ],
     });
   }
 
@@ -77,7 +91,9 @@ export class AccountMails {
     return this.render(to, {
       subject: `Your ${this.settings.productName} password was changed`,
       paragraphs: [
-        reset ? 'Your password was reset from a link mailed to this address, and every session was signed out.' : 'Your password was changed, and your other sessions were signed out.',
+        reset
+          ? 'Your password was reset from a link mailed to this address, and every session was signed out.'
+          : 'Your password was changed, and your other sessions were signed out.',
         `If this was not you, reset your password at once: ${this.page('/reset-password')}`,
       ],
     });
@@ -86,7 +102,9 @@ export class AccountMails {
   confirmEmailChange(to: string, token: string, ttlSeconds: number): MailMessage {
     return this.render(to, {
       subject: `Confirm your new email for ${this.settings.productName}`,
-      paragraphs: [`Someone asked to move a ${this.settings.productName} account to ${to}. The change happens once this address is confirmed.`],
+      paragraphs: [
+        `Someone asked to move a ${this.settings.productName} account to ${to}. The change happens once this address is confirmed.`,
+      ],
       action: { label: 'Confirm my new email', path: '/confirm-email', token },
       after: [`The link works once, for ${duration(ttlSeconds)}.`, NOT_YOU],
     });
@@ -124,7 +142,9 @@ export class AccountMails {
     const html = [
       '<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">',
       ...content.paragraphs.map((paragraph) => `<p>${escapeHtml(paragraph)}</p>`),
-      ...(content.action && link ? [`<p><a href="${escapeHtml(link)}">${escapeHtml(content.action.label)}</a></p>`] : []),
+      ...(content.action && link
+        ? [`<p><a href="${escapeHtml(link)}">${escapeHtml(content.action.label)}</a></p>`]
+        : []),
       ...(content.after ?? []).map((line) => `<p>${escapeHtml(line)}</p>`),
       `<p>— <a href="${escapeHtml(this.settings.appUrl)}">${escapeHtml(product)}</a></p>`,
       '</body></html>',

@@ -12,7 +12,9 @@ export interface SpentAccountToken {
 export class AccountTokensRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  async insert(values: Pick<AccountTokenEntity, 'userId' | 'purpose' | 'tokenHash' | 'email' | 'expiresAt'>): Promise<void> {
+  async insert(
+    values: Pick<AccountTokenEntity, 'userId' | 'purpose' | 'tokenHash' | 'email' | 'expiresAt'>,
+  ): Promise<void> {
     await this.manager.insert(AccountTokenEntity, values);
   }
 
@@ -45,7 +47,10 @@ export class AccountTokensRepository {
 
   /** Spends every other live token of the purpose: a used link retires the ones mailed before it. */
   async retire(userId: string, purpose: AccountTokenPurpose, now: Date): Promise<void> {
-    await this.manager.query(`UPDATE account_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`, [userId, purpose, now]);
+    await this.manager.query(
+      `UPDATE account_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL`,
+      [userId, purpose, now],
+    );
   }
 
   async deleteAllOf(userId: string): Promise<void> {

@@ -42,7 +42,8 @@ export class AccountsService {
     await this.identity.confirmPassword(ctx, user, input.currentPassword, 'input.currentPassword');
     const passwordHash = await this.identity.hashPassword(input.newPassword);
     await this.uow.transaction(async (tx) => {
-      if (!(await tx.get(UsersRepository).lockForUpdate(user.id))) throw new UnauthenticatedError('This account no longer exists');
+      if (!(await tx.get(UsersRepository).lockForUpdate(user.id)))
+        throw new UnauthenticatedError('This account no longer exists');
       await tx.get(UsersRepository).setPasswordHash(user.id, passwordHash);
       const revoked = await this.sessions.revoke(tx, user.id, { exceptId: this.currentSessionId(ctx) });
       await this.events.publish(tx, ctx, {
@@ -124,7 +125,12 @@ export class AccountsService {
     await this.uow.transaction(async (tx) => {
       const ended = await this.sessions.revoke(tx, user.id, { ids: [sessionId] });
       if (ended.length === 0) throw new NotFoundError('Session');
-      await this.events.publish(tx, ctx, { type: 'user.sessions_revoked', organizationId: null, subject: { type: 'user', id: user.id }, data: { userId: user.id, sessionIds: ended, everywhere: false } });
+      await this.events.publish(tx, ctx, {
+        type: 'user.sessions_revoked',
+        organizationId: null,
+        subject: { type: 'user', id: user.id },
+        data: { userId: user.id, sessionIds: ended, everywhere: false },
+      });
     });
     return true;
   }
@@ -134,7 +140,12 @@ export class AccountsService {
     const user = await this.identity.requireViewer(ctx);
     return this.uow.transaction(async (tx) => {
       const ended = await this.sessions.revoke(tx, user.id, {});
-      await this.events.publish(tx, ctx, { type: 'user.sessions_revoked', organizationId: null, subject: { type: 'user', id: user.id }, data: { userId: user.id, sessionIds: ended, everywhere: true } });
+      await this.events.publish(tx, ctx, {
+        type: 'user.sessions_revoked',
+        organizationId: null,
+        subject: { type: 'user', id: user.id },
+        data: { userId: user.id, sessionIds: ended, everywhere: true },
+      });
       return ended.length;
     });
   }
@@ -148,12 +159,18 @@ export class AccountsService {
     const user = await this.identity.requireViewer(ctx);
     await this.identity.confirmPassword(ctx, user, input.password, 'input.password');
     await this.uow.transaction(async (tx) => {
-      if (!(await tx.get(UsersRepository).lockForUpdate(user.id))) throw new UnauthenticatedError('This account no longer exists');
+      if (!(await tx.get(UsersRepository).lockForUpdate(user.id)))
+        throw new UnauthenticatedError('This account no longer exists');
       await this.removal.get().removeUser(tx, ctx, user.id);
       await tx.get(SessionsRepository).deleteAllOf(user.id);
       await tx.get(AccountTokensRepository).deleteAllOf(user.id);
       await tx.get(UsersRepository).anonymize(user.id, this.identity.clock.now());
-      await this.events.publish(tx, ctx, { type: 'user.deleted', organizationId: null, subject: { type: 'user', id: user.id }, data: { userId: user.id } });
+      await this.events.publish(tx, ctx, {
+        type: 'user.deleted',
+        organizationId: null,
+        subject: { type: 'user', id: user.id },
+        data: { userId: user.id },
+      });
     });
     this.identity.forget(ctx, user.id);
     return true;

@@ -21,29 +21,56 @@ export type IdentityEvents = {
 };
 
 export const identityEvents = defineEvents<IdentityEvents>({
-  'user.signed_up': { description: 'An account was created; its verification mail goes out.', webhook: false, audit: null },
-  'user.sign_up_repeated': {
-    description: 'SIGNUP_MODE=quiet: someone signed up with the email of an existing account; its owner is mailed instead.',
+  'user.signed_up': {
+    description: 'An account was created; its verification mail goes out.',
     webhook: false,
     audit: null,
   },
-  'user.verification_requested': { description: 'A new verification link was asked for an address (mailed if it has an unverified account).', webhook: false, audit: null },
-  'user.email_verified': { description: "A user proved they own their account's email.", webhook: false, audit: () => 'verified their email' },
-  'user.password_reset_requested': { description: 'A password reset was asked for an address (mailed if it has an account).', webhook: false, audit: null },
+  'user.sign_up_repeated': {
+    description:
+      'SIGNUP_MODE=quiet: someone signed up with the email of an existing account; its owner is mailed instead.',
+    webhook: false,
+    audit: null,
+  },
+  'user.verification_requested': {
+    description: 'A new verification link was asked for an address (mailed if it has an unverified account).',
+    webhook: false,
+    audit: null,
+  },
+  'user.email_verified': {
+    description: "A user proved they own their account's email.",
+    webhook: false,
+    audit: () => 'verified their email',
+  },
+  'user.password_reset_requested': {
+    description: 'A password reset was asked for an address (mailed if it has an account).',
+    webhook: false,
+    audit: null,
+  },
   'user.password_changed': {
-    description: 'A password was changed, or reset from a mailed link (data.reset); a notice goes to the account’s address.',
+    description:
+      'A password was changed, or reset from a mailed link (data.reset); a notice goes to the account’s address.',
     webhook: false,
     audit: (event) => (event.data.reset ? 'reset their password' : 'changed their password'),
   },
-  'user.email_change_requested': { description: 'A user asked to move their account to a new address; the link goes there, a notice to the old one.', webhook: false, audit: null },
-  'user.email_changed': { description: "A user confirmed their new address; a notice goes to the old one.", webhook: false, audit: () => 'changed their email' },
+  'user.email_change_requested': {
+    description: 'A user asked to move their account to a new address; the link goes there, a notice to the old one.',
+    webhook: false,
+    audit: null,
+  },
+  'user.email_changed': {
+    description: 'A user confirmed their new address; a notice goes to the old one.',
+    webhook: false,
+    audit: () => 'changed their email',
+  },
   'user.sessions_revoked': {
     description: 'Sessions of a user were ended: one (revokeSession) or every one (logOutEverywhere).',
     webhook: false,
     audit: (event) => (event.data.everywhere ? 'logged out everywhere' : 'ended a session'),
   },
   'user.deleted': {
-    description: 'An account was deleted: consumers drop what they hold about the user (subject.id). It carries no email.',
+    description:
+      'An account was deleted: consumers drop what they hold about the user (subject.id). It carries no email.',
     webhook: false,
     audit: () => 'deleted their account',
   },

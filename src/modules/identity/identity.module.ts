@@ -59,7 +59,13 @@ export const identityModule = defineModule<IdentityDeps, IdentityExports>({
       ttlSeconds: config.accessTokenTtlSeconds,
     });
     const successors = new RefreshSuccessors([config.jwtSecret, ...config.jwtPreviousSecrets]);
-    const sessions = new SessionsService(uow, accessTokens, successors, config.refreshTokenTtlSeconds, config.REFRESH_REUSE_GRACE_SECONDS);
+    const sessions = new SessionsService(
+      uow,
+      accessTokens,
+      successors,
+      config.refreshTokenTtlSeconds,
+      config.REFRESH_REUSE_GRACE_SECONDS,
+    );
     const throttle = new LoginThrottle(rateLimits, {
       failuresPerAccountAndIp: config.LOGIN_FAILURES_PER_ACCOUNT_AND_IP,
       failuresPerAccount: config.LOGIN_FAILURES_PER_ACCOUNT,
@@ -70,7 +76,17 @@ export const identityModule = defineModule<IdentityDeps, IdentityExports>({
       // An address stays the owner's as long as a session started there could live.
       knownAddressSeconds: config.refreshTokenTtlSeconds,
     });
-    const identity = new IdentityService(uow, sessions, accessTokens, throttle, config.PASSWORD_HASH_COST, publisher, mailLimits, config.SIGNUP_MODE, clock);
+    const identity = new IdentityService(
+      uow,
+      sessions,
+      accessTokens,
+      throttle,
+      config.PASSWORD_HASH_COST,
+      publisher,
+      mailLimits,
+      config.SIGNUP_MODE,
+      clock,
+    );
     const recovery = new RecoveryService(uow, identity, sessions, publisher, mailLimits, clock);
     const accounts = new AccountsService(uow, identity, recovery, sessions, publisher, mailLimits, accountRemoval);
     const mails = new AccountMails({ productName: config.PRODUCT_NAME, appUrl: config.APP_URL });

@@ -22,7 +22,10 @@ export class AuthResolver {
     description:
       'Creates an account and mails its verification link. SIGNUP_MODE=open: signs it in; CONFLICT when the email is taken. SIGNUP_MODE=quiet: null whether the email is new or taken (its owner is mailed), and logIn works once the email is verified.',
   })
-  async signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput) input: SignUpInput): Promise<AuthPayload | null> {
+  async signUp(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => SignUpInput) input: SignUpInput,
+  ): Promise<AuthPayload | null> {
     const result = await this.identity.signUp(ctx, input);
     return result ? toPayload(result) : null;
   }
@@ -45,7 +48,9 @@ export class AuthResolver {
     return toPayload(await this.identity.refreshSession(ctx, refreshToken));
   }
 
-  @Mutation(() => Boolean, { description: 'Ends the session the refresh token belongs to; false if it had already ended.' })
+  @Mutation(() => Boolean, {
+    description: 'Ends the session the refresh token belongs to; false if it had already ended.',
+  })
   async logOut(@Ctx() ctx: RequestContext, @Arg('refreshToken', () => String) refreshToken: string): Promise<boolean> {
     return this.identity.logOut(ctx, refreshToken);
   }

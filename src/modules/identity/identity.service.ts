@@ -74,7 +74,12 @@ export class IdentityService {
       .transaction(async (tx) => {
         const user = await tx.get(UsersRepository).insert({ email, name, passwordHash });
         const session = await this.sessions.start(user.id, ctx, tx);
-        await this.events.publish(tx, ctx, { type: 'user.signed_up', organizationId: null, subject: { type: 'user', id: user.id }, data: { userId: user.id } });
+        await this.events.publish(tx, ctx, {
+          type: 'user.signed_up',
+          organizationId: null,
+          subject: { type: 'user', id: user.id },
+          data: { userId: user.id },
+        });
         return { ...session, user };
       })
       .catch((error: unknown) => {
@@ -97,7 +102,10 @@ export class IdentityService {
     if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
     await this.throttle.succeeded(email, ctx.ip);
     // Only the password's owner learns this; in quiet mode an unverified account is no proof of owning its address.
-    if (this.signupMode === 'quiet' && !user.emailVerified) throw new EmailNotVerifiedError('Verify your email address first: follow the link mailed at sign-up, or ask resendVerification for a new one');
+    if (this.signupMode === 'quiet' && !user.emailVerified)
+      throw new EmailNotVerifiedError(
+        'Verify your email address first: follow the link mailed at sign-up, or ask resendVerification for a new one',
+      );
     if (needsRehash(user.passwordHash, this.passwordCost)) {
       user.passwordHash = await hashPassword(input.password, this.passwordCost);
       await this.uow.get(UsersRepository).setPasswordHash(user.id, user.passwordHash);
@@ -152,7 +160,9 @@ export class IdentityService {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     const claims = match ? await this.accessTokens.verify(match[1]) : undefined;
     if (!claims) throw new UnauthenticatedError('Invalid or expired access token');
-    return claims.sessionId ? { kind: 'user', userId: claims.userId, sessionId: claims.sessionId } : { kind: 'user', userId: claims.userId };
+    return claims.sessionId
+      ? { kind: 'user', userId: claims.userId, sessionId: claims.sessionId }
+      : { kind: 'user', userId: claims.userId };
   }
 
   /** The signed-in viewer's account; UNAUTHENTICATED when anonymous or deleted (its access token outlives it by at most ACCESS_TOKEN_TTL). */
@@ -185,7 +195,10 @@ export class IdentityService {
     ctx.loaders.get(this.usersById).clear(userId);
   }
 
-  private async checkPassword(email: string, password: string): Promise<{ user: UserEntity | undefined; valid: boolean }> {
+  private async checkPassword(
+    email: string,
+    password: string,
+  ): Promise<{ user: UserEntity | undefined; valid: boolean }> {
     const user = await this.uow.get(UsersRepository).byEmail(email);
     return { user, valid: await verifyPassword(password, user?.passwordHash ?? (await this.decoyHash)) };
   }

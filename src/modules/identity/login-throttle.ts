@@ -46,10 +46,24 @@ export class LoginThrottle {
       memorySeconds: Math.max(FAILURE_MEMORY_SECONDS, maxDelaySeconds),
     };
     this.knownAddressSeconds = Math.min(settings.knownAddressSeconds, MAX_LIMITER_SECONDS);
-    this.byAccountAndIp = new ProgressiveDelay(rateLimits, 'login-account-ip', { ...delays, free: settings.failuresPerAccountAndIp });
-    this.byAccount = new ProgressiveDelay(rateLimits, 'login-account', { ...delays, free: settings.failuresPerAccount });
-    this.knownAddresses = rateLimits.create({ keyPrefix: 'login-known-address', points: 1, durationSeconds: this.knownAddressSeconds });
-    this.attemptsByIp = rateLimits.create({ keyPrefix: 'login-attempts-ip', points: settings.perIp, durationSeconds: settings.windowSeconds });
+    this.byAccountAndIp = new ProgressiveDelay(rateLimits, 'login-account-ip', {
+      ...delays,
+      free: settings.failuresPerAccountAndIp,
+    });
+    this.byAccount = new ProgressiveDelay(rateLimits, 'login-account', {
+      ...delays,
+      free: settings.failuresPerAccount,
+    });
+    this.knownAddresses = rateLimits.create({
+      keyPrefix: 'login-known-address',
+      points: 1,
+      durationSeconds: this.knownAddressSeconds,
+    });
+    this.attemptsByIp = rateLimits.create({
+      keyPrefix: 'login-attempts-ip',
+      points: settings.perIp,
+      durationSeconds: settings.windowSeconds,
+    });
   }
 
   /** Before the password is checked: RATE_LIMITED if this address or this account must wait; otherwise the attempt counts as failed until `succeeded`. */
@@ -73,7 +87,11 @@ export class LoginThrottle {
 
   /** The right password: the account's failures are forgotten and this address becomes one it is known to use. */
   async succeeded(email: string, ip: string): Promise<void> {
-    await Promise.all([this.byAccountAndIp.reset(pairKey(email, ip)), this.byAccount.reset(email), this.remember(email, ip)]);
+    await Promise.all([
+      this.byAccountAndIp.reset(pairKey(email, ip)),
+      this.byAccount.reset(email),
+      this.remember(email, ip),
+    ]);
   }
 
   /** An address the account was created from is one it is known to use. */

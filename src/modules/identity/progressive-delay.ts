@@ -25,7 +25,11 @@ export class ProgressiveDelay {
     name: string,
     private readonly settings: ProgressiveDelaySettings,
   ) {
-    this.failures = rateLimits.create({ keyPrefix: `${name}-failures`, points: Number.MAX_SAFE_INTEGER, durationSeconds: settings.memorySeconds });
+    this.failures = rateLimits.create({
+      keyPrefix: `${name}-failures`,
+      points: Number.MAX_SAFE_INTEGER,
+      durationSeconds: settings.memorySeconds,
+    });
     this.gate = rateLimits.create({ keyPrefix: `${name}-gate`, points: 1, durationSeconds: settings.maxDelaySeconds });
   }
 

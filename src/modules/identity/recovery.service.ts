@@ -45,7 +45,8 @@ export class RecoveryService {
   async resetPassword(ctx: RequestContext, input: ResetPasswordInput): Promise<true> {
     const tokenHash = this.hashOf(input.token);
     // A cheap look first: a made-up token never costs a password hash.
-    if (!(await this.uow.get(AccountTokensRepository).isLive(tokenHash, 'reset_password', this.clock.now()))) throw new InvalidTokenError();
+    if (!(await this.uow.get(AccountTokensRepository).isLive(tokenHash, 'reset_password', this.clock.now())))
+      throw new InvalidTokenError();
     const passwordHash = await this.identity.hashPassword(input.newPassword);
     const userId = await this.uow.transaction(async (tx) => {
       const spent = await this.spend(tx, tokenHash, 'reset_password');
@@ -71,7 +72,12 @@ export class RecoveryService {
     const userId = await this.uow.transaction(async (tx) => {
       const spent = await this.spend(tx, tokenHash, 'verify_email');
       await tx.get(UsersRepository).markEmailVerified(spent.userId);
-      await this.events.publish(tx, ctx, { type: 'user.email_verified', organizationId: null, subject: { type: 'user', id: spent.userId }, data: { userId: spent.userId } });
+      await this.events.publish(tx, ctx, {
+        type: 'user.email_verified',
+        organizationId: null,
+        subject: { type: 'user', id: spent.userId },
+        data: { userId: spent.userId },
+      });
       return spent.userId;
     });
     this.identity.forget(ctx, userId);
@@ -93,10 +99,21 @@ export class RecoveryService {
     return hashOpaqueToken(token);
   }
 
-  private async requestByAddress(ctx: RequestContext, type: 'user.password_reset_requested' | 'user.verification_requested', email: string): Promise<true> {
+  private async requestByAddress(
+    ctx: RequestContext,
+    type: 'user.password_reset_requested' | 'user.verification_requested',
+    email: string,
+  ): Promise<true> {
     await this.mailLimits.spend(ctx.ip, email);
     // The subject is the request: the address may have no account, and the answer must not depend on it.
-    await this.uow.transaction((tx) => this.events.publish(tx, ctx, { type, organizationId: null, subject: { type: 'accountMailRequest', id: randomUUID() }, data: { email } }));
+    await this.uow.transaction((tx) =>
+      this.events.publish(tx, ctx, {
+        type,
+        organizationId: null,
+        subject: { type: 'accountMailRequest', id: randomUUID() },
+        data: { email },
+      }),
+    );
     return true;
   }
 }

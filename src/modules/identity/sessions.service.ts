@@ -52,7 +52,9 @@ export class SessionsService {
   async start(userId: string, client: SessionClient, scope?: Scope): Promise<Session> {
     if (!scope) return this.uow.transaction((tx) => this.start(userId, client, tx));
     const familyId = randomUUID();
-    await scope.get(SessionsRepository).insert({ id: familyId, userId, expiresAt: this.refreshExpiry(), ip: client.ip, userAgent: userAgentOf(client) });
+    await scope
+      .get(SessionsRepository)
+      .insert({ id: familyId, userId, expiresAt: this.refreshExpiry(), ip: client.ip, userAgent: userAgentOf(client) });
     return this.issue(scope, userId, familyId, newOpaqueToken());
   }
 
@@ -63,7 +65,9 @@ export class SessionsService {
 
     // The conditional UPDATE lets exactly one of any number of concurrent refreshes spend the token; the others wait for its commit.
     const rotated = await this.uow.transaction(async (tx) => {
-      const family = await tx.get(RefreshTokensRepository).spend(tokenHash, { expiresAt: this.refreshExpiry(), ip: client.ip, userAgent: userAgentOf(client) });
+      const family = await tx
+        .get(RefreshTokensRepository)
+        .spend(tokenHash, { expiresAt: this.refreshExpiry(), ip: client.ip, userAgent: userAgentOf(client) });
       return family ? this.issue(tx, family.userId, family.familyId, this.successors.next(refreshToken)) : undefined;
     });
     if (rotated) return rotated;
@@ -91,15 +95,28 @@ export class SessionsService {
     const successor = candidates.find((candidate) => hashOpaqueToken(candidate) === spent.successorHash);
     if (successor && spent.successorLive) {
       const access = await this.accessTokens.issue(spent.userId, spent.familyId);
-      return { userId: spent.userId, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: successor };
+      return {
+        userId: spent.userId,
+        accessToken: access.token,
+        accessTokenExpiresAt: access.expiresAt,
+        refreshToken: successor,
+      };
     }
     if (successor) {
       // The successor was spent already: whoever presents its parent now is not retrying that answer.
       const revokedCount = await tokens.revokeFamily(spent.familyId);
-      logger.warn('refresh token reused: session family revoked', { userId: spent.userId, familyId: spent.familyId, revokedCount, withinGrace: true });
+      logger.warn('refresh token reused: session family revoked', {
+        userId: spent.userId,
+        familyId: spent.familyId,
+        revokedCount,
+        withinGrace: true,
+      });
     } else {
       // Spent before successors were derived, or under a secret no longer configured: the retry cannot be answered, but it is no theft.
-      logger.warn('refresh token retried but its successor cannot be derived', { userId: spent.userId, familyId: spent.familyId });
+      logger.warn('refresh token retried but its successor cannot be derived', {
+        userId: spent.userId,
+        familyId: spent.familyId,
+      });
     }
     throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
   }
@@ -109,7 +126,11 @@ export class SessionsService {
     const token = await tokens.byTokenHash(tokenHash);
     if (!token?.usedAt || token.revokedAt) return;
     const revokedCount = await tokens.revokeFamily(token.familyId);
-    logger.warn('refresh token reused: session family revoked', { userId: token.userId, familyId: token.familyId, revokedCount });
+    logger.warn('refresh token reused: session family revoked', {
+      userId: token.userId,
+      familyId: token.familyId,
+      revokedCount,
+    });
   }
 
   /** The user's live sessions, most recently used first. */
@@ -127,7 +148,9 @@ export class SessionsService {
   }
 
   private async issue(scope: Scope, userId: string, familyId: string, refreshToken: string): Promise<Session> {
-    await scope.get(RefreshTokensRepository).insert({ userId, familyId, tokenHash: hashOpaqueToken(refreshToken), expiresAt: this.refreshExpiry() });
+    await scope
+      .get(RefreshTokensRepository)
+      .insert({ userId, familyId, tokenHash: hashOpaqueToken(refreshToken), expiresAt: this.refreshExpiry() });
     const access = await this.accessTokens.issue(userId, familyId);
     return { userId, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
   }

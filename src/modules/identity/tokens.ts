@@ -46,7 +46,10 @@ export class AccessTokens {
   private readonly verifying: Map<string, KeyObject>;
 
   constructor(private readonly settings: AccessTokenSettings) {
-    const keys = [settings.secret, ...settings.previousSecrets].map((secret) => ({ kid: keyIdOf(secret), key: createSecretKey(Buffer.from(secret, 'utf8')) }));
+    const keys = [settings.secret, ...settings.previousSecrets].map((secret) => ({
+      kid: keyIdOf(secret),
+      key: createSecretKey(Buffer.from(secret, 'utf8')),
+    }));
     this.signing = keys[0];
     this.verifying = new Map(keys.map(({ kid, key }) => [kid, key]));
   }
@@ -98,7 +101,9 @@ export class AccessTokens {
         typ: ACCESS_TOKEN_TYPE,
       });
       if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return undefined;
-      return typeof payload.sid === 'string' && UUID.test(payload.sid) ? { userId: payload.sub, sessionId: payload.sid } : { userId: payload.sub };
+      return typeof payload.sid === 'string' && UUID.test(payload.sid)
+        ? { userId: payload.sub, sessionId: payload.sid }
+        : { userId: payload.sub };
     } catch {
       return undefined;
     }

@@ -36,7 +36,10 @@ export class AuthPayload {
   user: User;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A signed-in device of the viewer: a chain of refresh tokens from one logIn or signUp.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A signed-in device of the viewer: a chain of refresh tokens from one logIn or signUp.',
+})
 export class Session {
   @Field(() => ID)
   id: string;
@@ -53,7 +56,11 @@ export class Session {
   @Field(() => String, { nullable: true, description: 'The User-Agent of its last use (at most 256 characters).' })
   userAgent: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The client address of its last use, as the server sees it (TRUST_PROXY decides whether X-Forwarded-For counts).' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The client address of its last use, as the server sees it (TRUST_PROXY decides whether X-Forwarded-For counts).',
+  })
   ipAddress: string | null;
 
   @Field(() => Boolean, { description: 'The session of the access token that asked.' })

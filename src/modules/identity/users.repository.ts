@@ -26,7 +26,9 @@ export class UsersRepository {
    * only read, never rewritten, so probing one address many times leaves no dead rows behind); the id either way,
    * and whether it is new.
    */
-  async insertUnlessTaken(values: Pick<UserEntity, 'email' | 'name' | 'passwordHash'>): Promise<{ id: string; inserted: boolean }> {
+  async insertUnlessTaken(
+    values: Pick<UserEntity, 'email' | 'name' | 'passwordHash'>,
+  ): Promise<{ id: string; inserted: boolean }> {
     const rows = (await this.manager.query(
       `WITH added AS (
          INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING RETURNING id)

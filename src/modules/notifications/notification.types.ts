@@ -1,7 +1,9 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { connectionType } from '../../platform/pagination';
 
-@ObjectType({ description: "Something the viewer should know: they were assigned a task, someone commented on theirs." })
+@ObjectType({
+  description: 'Something the viewer should know: they were assigned a task, someone commented on theirs.',
+})
 export class Notification {
   @Field(() => ID)
   id: string;

@@ -20,6 +20,10 @@ export const notificationsModule = defineModule<NotificationsDeps, Record<string
   resolvers: [NotificationResolver],
   build({ uow, tasks, access }) {
     const notifications = new NotificationsService(uow, tasks, access);
-    return { resolvers: [new NotificationResolver(notifications, tasks)], exports: {}, consumers: [notifications.consumer()] };
+    return {
+      resolvers: [new NotificationResolver(notifications, tasks)],
+      exports: {},
+      consumers: [notifications.consumer()],
+    };
   },
 });

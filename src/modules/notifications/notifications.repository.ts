@@ -56,8 +56,17 @@ export class NotificationsRepository {
   }
 
   /** Newest first, only those from `organizationIds`, optionally only the unread; a page per user in one statement. */
-  pages(userIds: readonly string[], page: PageRequest, filter: { organizationIds: readonly string[]; unreadOnly: boolean }): Promise<Connection<NotificationEntity>[]> {
-    const list = { entity: NotificationEntity, alias: 'n', parent: 'user_id', order: { column: 'created_at', kind: 'timestamp', descending: true } } as const;
+  pages(
+    userIds: readonly string[],
+    page: PageRequest,
+    filter: { organizationIds: readonly string[]; unreadOnly: boolean },
+  ): Promise<Connection<NotificationEntity>[]> {
+    const list = {
+      entity: NotificationEntity,
+      alias: 'n',
+      parent: 'user_id',
+      order: { column: 'created_at', kind: 'timestamp', descending: true },
+    } as const;
     return loadKeysetPages(this.manager, list, userIds, page, (params) => [
       `n.organization_id = ANY(${params.add(filter.organizationIds, '::uuid[]')})`,
       ...(filter.unreadOnly ? ['n.read_at IS NULL'] : []),

@@ -14,7 +14,10 @@ export class NotificationResolver {
   ) {}
 
   @Authorized()
-  @Query(() => NotificationConnection, { description: "The viewer's own, from the organizations they are a member of now, newest first; `first` is 1 to 100." })
+  @Query(() => NotificationConnection, {
+    description:
+      "The viewer's own, from the organizations they are a member of now, newest first; `first` is 1 to 100.",
+  })
   notifications(
     @Ctx() ctx: RequestContext,
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
@@ -24,12 +27,18 @@ export class NotificationResolver {
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: "How many were marked; ids of others' notifications, of already read ones and of organizations the viewer left are ignored. At most 100 ids." })
+  @Mutation(() => Int, {
+    description:
+      "How many were marked; ids of others' notifications, of already read ones and of organizations the viewer left are ignored. At most 100 ids.",
+  })
   markNotificationsRead(@Ctx() ctx: RequestContext, @Arg('ids', () => [ID]) ids: string[]): Promise<number> {
     return this.notificationsService.markRead(ctx, ids);
   }
 
-  @FieldResolver(() => Task, { nullable: true, description: 'Null once the task is deleted or the viewer left its organization.' })
+  @FieldResolver(() => Task, {
+    nullable: true,
+    description: 'Null once the task is deleted or the viewer left its organization.',
+  })
   async task(@Root() notification: Notification, @Ctx() ctx: RequestContext): Promise<Task | null> {
     if (!notification.taskId) return null;
     try {

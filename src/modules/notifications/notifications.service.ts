@@ -27,48 +27,62 @@ export class NotificationsService {
    * transaction that writes every notification of the batch at once.
    */
   consumer(): EventConsumer {
-    return defineBatchConsumer<ProjectEvents, 'task.assigned' | 'comment.added'>('notifications', ['task.assigned', 'comment.added'], async (events, ctx) => {
-      const commented = events.flatMap((event) => (event.type === 'comment.added' ? [event.data.taskId] : []));
-      const tasks = await this.tasks.participantsOf([...new Set(commented)]);
-      const drafts: { event: DomainEvent; organizationId: string; candidates: string[]; message: string; taskId: string }[] = [];
-      for (const event of events) {
-        const { organizationId } = event;
-        if (!organizationId) {
-          ctx.logger.info('the event names no organization: nobody to notify', { eventId: event.id });
-          continue;
-        }
-        let recipients: (string | null)[];
-        let message: string;
-        let taskId: string;
-        if (event.type === 'task.assigned') {
-          recipients = [event.data.assigneeId];
-          message = `You were assigned the task "${event.data.title}"`;
-          taskId = event.subject.id;
-        } else {
-          const task = tasks.get(event.data.taskId);
-          if (!task) {
-            ctx.logger.info('the task is gone: nobody to notify of the comment', { eventId: event.id });
+    return defineBatchConsumer<ProjectEvents, 'task.assigned' | 'comment.added'>(
+      'notifications',
+      ['task.assigned', 'comment.added'],
+      async (events, ctx) => {
+        const commented = events.flatMap((event) => (event.type === 'comment.added' ? [event.data.taskId] : []));
+        const tasks = await this.tasks.participantsOf([...new Set(commented)]);
+        const drafts: {
+          event: DomainEvent;
+          organizationId: string;
+          candidates: string[];
+          message: string;
+          taskId: string;
+        }[] = [];
+        for (const event of events) {
+          const { organizationId } = event;
+          if (!organizationId) {
+            ctx.logger.info('the event names no organization: nobody to notify', { eventId: event.id });
             continue;
           }
-          recipients = [task.assigneeId, task.createdById];
-          message = `New comment on the task "${task.title}"`;
-          taskId = event.data.taskId;
+          let recipients: (string | null)[];
+          let message: string;
+          let taskId: string;
+          if (event.type === 'task.assigned') {
+            recipients = [event.data.assigneeId];
+            message = `You were assigned the task "${event.data.title}"`;
+            taskId = event.subject.id;
+          } else {
+            const task = tasks.get(event.data.taskId);
+            if (!task) {
+              ctx.logger.info('the task is gone: nobody to notify of the comment', { eventId: event.id });
+              continue;
+            }
+            recipients = [task.assigneeId, task.createdById];
+            message = `New comment on the task "${task.title}"`;
+            taskId = event.data.taskId;
+          }
+          const candidates = [
+            ...new Set(recipients.filter((userId): userId is string => Boolean(userId) && userId !== event.actorId)),
+          ];
+          if (candidates.length > 0) drafts.push({ event, organizationId, candidates, message, taskId });
         }
-        const candidates = [...new Set(recipients.filter((userId): userId is string => Boolean(userId) && userId !== event.actorId))];
-        if (candidates.length > 0) drafts.push({ event, organizationId, candidates, message, taskId });
-      }
-      const members = await this.access.membersAmong(drafts.flatMap(({ organizationId, candidates }) => candidates.map((userId) => ({ organizationId, userId }))));
-      const rows: NotificationRow[] = drafts.flatMap(({ event, organizationId, candidates, message, taskId }) =>
-        candidates
-          .filter((userId) => members.has(`${organizationId}/${userId}`))
-          .map((userId) => ({ userId, organizationId, eventId: event.id, type: event.type, message, taskId })),
-      );
-      if (rows.length === 0) return;
-      await ctx.transaction((tx, fresh) => {
-        const freshIds = new Set(fresh.map((event) => event.id));
-        return tx.get(NotificationsRepository).insert(rows.filter((row) => freshIds.has(row.eventId)));
-      });
-    });
+        const members = await this.access.membersAmong(
+          drafts.flatMap(({ organizationId, candidates }) => candidates.map((userId) => ({ organizationId, userId }))),
+        );
+        const rows: NotificationRow[] = drafts.flatMap(({ event, organizationId, candidates, message, taskId }) =>
+          candidates
+            .filter((userId) => members.has(`${organizationId}/${userId}`))
+            .map((userId) => ({ userId, organizationId, eventId: event.id, type: event.type, message, taskId })),
+        );
+        if (rows.length === 0) return;
+        await ctx.transaction((tx, fresh) => {
+          const freshIds = new Set(fresh.map((event) => event.id));
+          return tx.get(NotificationsRepository).insert(rows.filter((row) => freshIds.has(row.eventId)));
+        });
+      },
+    );
   }
 
   /** The viewer's notifications from the organizations they are a member of now, newest first, optionally only the unread. */

@@ -30,12 +30,22 @@ export interface InvitationMailSettings {
  * The organizations module's consumer: mails the invitation once `member.invited` has committed.
  * Not in ctx.transaction: that marks the event handled at its commit, so the send would either go unretried or hold a transaction (embedded: the only connection) on the mail server.
  */
-export function invitationMailConsumer(uow: UnitOfWork, mailer: Mailer, tokens: InvitationTokens, settings: InvitationMailSettings): EventConsumer {
+export function invitationMailConsumer(
+  uow: UnitOfWork,
+  mailer: Mailer,
+  tokens: InvitationTokens,
+  settings: InvitationMailSettings,
+): EventConsumer {
   return defineConsumer<OrganizationEvents>('organizations', {
     'member.invited': async (event, { logger }) => {
       const invitations = uow.get(InvitationsRepository);
       const invitation = await invitations.byId(event.data.invitationId);
-      if (!invitation || invitation.acceptedAt || invitation.revokedAt || invitation.expiresAt.getTime() <= Date.now()) {
+      if (
+        !invitation ||
+        invitation.acceptedAt ||
+        invitation.revokedAt ||
+        invitation.expiresAt.getTime() <= Date.now()
+      ) {
         logger.info('invitation no longer pending: not mailed', { invitationId: event.data.invitationId });
         return;
       }

@@ -15,7 +15,12 @@ export class InvitationsRepository {
   }
 
   /** A new invitation, pending: neither accepted nor revoked. */
-  async insert(values: Pick<InvitationEntity, 'id' | 'organizationId' | 'email' | 'role' | 'tokenHash' | 'invitedByUserId' | 'expiresAt'>): Promise<InvitationEntity> {
+  async insert(
+    values: Pick<
+      InvitationEntity,
+      'id' | 'organizationId' | 'email' | 'role' | 'tokenHash' | 'invitedByUserId' | 'expiresAt'
+    >,
+  ): Promise<InvitationEntity> {
     return insertRow(this.manager, InvitationEntity, { ...values, acceptedAt: null, revokedAt: null });
   }
 
@@ -25,7 +30,10 @@ export class InvitationsRepository {
       .createQueryBuilder()
       .update(InvitationEntity)
       .set({ revokedAt: () => 'now()' })
-      .where('organization_id = :organizationId AND email = :email AND accepted_at IS NULL AND revoked_at IS NULL', { organizationId, email })
+      .where('organization_id = :organizationId AND email = :email AND accepted_at IS NULL AND revoked_at IS NULL', {
+        organizationId,
+        email,
+      })
       .execute();
   }
 

@@ -17,7 +17,10 @@ export class InvitationResolver {
   @Mutation(() => Invitation, {
     description: 'ADMIN+ (OWNER to invite an OWNER). The token goes out by mail; CONFLICT when already a member.',
   })
-  inviteMember(@Ctx() ctx: RequestContext, @Arg('input', () => InviteMemberInput) input: InviteMemberInput): Promise<Invitation> {
+  inviteMember(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => InviteMemberInput) input: InviteMemberInput,
+  ): Promise<Invitation> {
     return this.invitations.invite(ctx, input);
   }
 

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../../platform/database/errors';
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
-import { BadUserInputError, ConflictError, EmailNotVerifiedError, ForbiddenError, NotFoundError } from '../../platform/errors';
+import {
+  BadUserInputError,
+  ConflictError,
+  EmailNotVerifiedError,
+  ForbiddenError,
+  NotFoundError,
+} from '../../platform/errors';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import type { TypedPublisher } from '../../platform/events/outbox';
@@ -32,7 +38,8 @@ export class InvitationsService {
   async invite(ctx: RequestContext, input: InviteMemberInput): Promise<InvitationEntity> {
     const organizationId = parseId(input.organizationId, 'organizationId');
     const actor = await this.access.require(ctx, organizationId, Role.ADMIN);
-    if (input.role === Role.OWNER && actor.role !== Role.OWNER) throw new ForbiddenError('Only an OWNER invites an OWNER');
+    if (input.role === Role.OWNER && actor.role !== Role.OWNER)
+      throw new ForbiddenError('Only an OWNER invites an OWNER');
     const email = normaliseEmail(input.email);
     const invitee = await this.identity.findByEmail(email);
     if (invitee && (await this.access.isMember(organizationId, invitee.id))) {
@@ -67,21 +74,34 @@ export class InvitationsService {
   /** The viewer's email must be the invited one; a token works once. */
   async accept(ctx: RequestContext, token: string): Promise<MembershipEntity> {
     const userId = requireUserId(ctx);
-    const invitation = looksLikeOpaqueToken(token) ? await this.uow.get(InvitationsRepository).byTokenHash(hashOpaqueToken(token)) : undefined;
+    const invitation = looksLikeOpaqueToken(token)
+      ? await this.uow.get(InvitationsRepository).byTokenHash(hashOpaqueToken(token))
+      : undefined;
     if (!invitation) throw new NotFoundError('Invitation');
     if (invitation.acceptedAt) throw new ConflictError('This invitation has already been accepted');
-    if (invitation.revokedAt) throw BadUserInputError.field('token', 'This invitation was replaced by a newer one; use the latest');
-    if (invitation.expiresAt.getTime() <= Date.now()) throw BadUserInputError.field('token', 'This invitation has expired; ask for a new one');
+    if (invitation.revokedAt)
+      throw BadUserInputError.field('token', 'This invitation was replaced by a newer one; use the latest');
+    if (invitation.expiresAt.getTime() <= Date.now())
+      throw BadUserInputError.field('token', 'This invitation has expired; ask for a new one');
     const viewer = await this.identity.findById(ctx, userId);
-    if (!viewer || viewer.email !== invitation.email) throw new ForbiddenError('This invitation was sent to another email address');
-    if (!viewer.emailVerified && (await this.uow.get(OrganizationsRepository).getById(invitation.organizationId)).requireVerifiedEmail) {
-      throw new EmailNotVerifiedError('This organization accepts only members with a verified email: verify yours first');
+    if (!viewer || viewer.email !== invitation.email)
+      throw new ForbiddenError('This invitation was sent to another email address');
+    if (
+      !viewer.emailVerified &&
+      (await this.uow.get(OrganizationsRepository).getById(invitation.organizationId)).requireVerifiedEmail
+    ) {
+      throw new EmailNotVerifiedError(
+        'This organization accepts only members with a verified email: verify yours first',
+      );
     }
 
     try {
       const membership = await this.uow.transaction(async (tx) => {
-        if (!(await tx.get(InvitationsRepository).markAccepted(invitation.id))) throw new ConflictError('This invitation has already been accepted');
-        const created = await tx.get(MembershipsRepository).insert({ organizationId: invitation.organizationId, userId, role: invitation.role });
+        if (!(await tx.get(InvitationsRepository).markAccepted(invitation.id)))
+          throw new ConflictError('This invitation has already been accepted');
+        const created = await tx
+          .get(MembershipsRepository)
+          .insert({ organizationId: invitation.organizationId, userId, role: invitation.role });
         await this.events.publish(tx, ctx, {
           type: 'member.joined',
           organizationId: invitation.organizationId,

@@ -12,6 +12,7 @@ const ROLES = Object.values(Role);
  */
 export function membershipSql(organizationSql: string, userSql: string, minimum: Role = Role.MEMBER): string {
   const roles = ROLES.filter((role) => atLeast(role, minimum));
-  const roleCondition = roles.length === ROLES.length ? '' : ` AND membership.role IN (${roles.map((role) => `'${role}'`).join(', ')})`;
+  const roleCondition =
+    roles.length === ROLES.length ? '' : ` AND membership.role IN (${roles.map((role) => `'${role}'`).join(', ')})`;
   return `EXISTS (SELECT 1 FROM memberships membership WHERE membership.organization_id = ${organizationSql} AND membership.user_id = ${userSql}${roleCondition})`;
 }

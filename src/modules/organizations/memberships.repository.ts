@@ -73,7 +73,12 @@ export class MembershipsRepository {
 
   /** Oldest first; a page per organization in one statement. */
   pages(organizationIds: readonly string[], page: PageRequest): Promise<Connection<MembershipEntity>[]> {
-    const list = { entity: MembershipEntity, alias: 'm', parent: 'organization_id', order: { column: 'created_at', kind: 'timestamp', descending: false } } as const;
+    const list = {
+      entity: MembershipEntity,
+      alias: 'm',
+      parent: 'organization_id',
+      order: { column: 'created_at', kind: 'timestamp', descending: false },
+    } as const;
     return loadKeysetPages(this.manager, list, organizationIds, page);
   }
 }

@@ -17,7 +17,8 @@ export class MembershipResolver {
 
   @Authorized()
   @Mutation(() => Membership, {
-    description: "ADMIN+. Only an OWNER grants OWNER or changes an OWNER's role; the last OWNER cannot be demoted (CONFLICT).",
+    description:
+      "ADMIN+. Only an OWNER grants OWNER or changes an OWNER's role; the last OWNER cannot be demoted (CONFLICT).",
   })
   changeMemberRole(
     @Ctx() ctx: RequestContext,
@@ -28,7 +29,8 @@ export class MembershipResolver {
 
   @Authorized()
   @Mutation(() => Boolean, {
-    description: 'ADMIN+, or yourself to leave. Only an OWNER removes an OWNER; the last OWNER cannot leave (CONFLICT).',
+    description:
+      'ADMIN+, or yourself to leave. Only an OWNER removes an OWNER; the last OWNER cannot leave (CONFLICT).',
   })
   removeMember(@Ctx() ctx: RequestContext, @Arg('membershipId', () => ID) membershipId: string): Promise<boolean> {
     return this.memberships.remove(ctx, membershipId);
@@ -53,7 +55,9 @@ export class MembershipResolver {
 export class UserMembershipsResolver {
   constructor(private readonly membershipsService: MembershipsService) {}
 
-  @FieldResolver(() => [Membership], { description: "The user's organizations, oldest first. Only on the viewer; FORBIDDEN otherwise." })
+  @FieldResolver(() => [Membership], {
+    description: "The user's organizations, oldest first. Only on the viewer; FORBIDDEN otherwise.",
+  })
   memberships(@Root() user: User, @Ctx() ctx: RequestContext): Promise<Membership[]> {
     const isViewer = user.authenticatedHere || (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id);
     if (!isViewer) throw new ForbiddenError("Only the viewer's own memberships are visible");

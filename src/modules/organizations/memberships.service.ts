@@ -4,7 +4,13 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../platform/err
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import type { TypedPublisher } from '../../platform/events/outbox';
 import { parseId } from '../../platform/ids';
-import { childPagesLoader, pageRequest, type Connection, type PageArgs, type PageRequest } from '../../platform/pagination';
+import {
+  childPagesLoader,
+  pageRequest,
+  type Connection,
+  type PageArgs,
+  type PageRequest,
+} from '../../platform/pagination';
 import type { MembershipEntity } from './membership.entity';
 import { MembershipsRepository } from './memberships.repository';
 import type { OrganizationEvents } from './organization.events';
@@ -18,7 +24,9 @@ const LAST_OWNER = 'An organization needs an OWNER: make someone else OWNER firs
 /** deleteAccount of the last OWNER of organizations: CONFLICT naming them, so the client can offer to hand each over. */
 export class LastOwnerError extends ConflictError {
   constructor(readonly organizationIds: string[]) {
-    super(`You are the last OWNER of ${organizationIds.length === 1 ? 'an organization' : `${organizationIds.length} organizations`}: make someone else OWNER, or delete it, first`);
+    super(
+      `You are the last OWNER of ${organizationIds.length === 1 ? 'an organization' : `${organizationIds.length} organizations`}: make someone else OWNER, or delete it, first`,
+    );
   }
 
   override extensions(): Record<string, unknown> {
@@ -33,7 +41,9 @@ export class LastOwnerError extends ConflictError {
  */
 export class MembershipsService {
   private readonly byId = byIdLoader('memberships.byId', (ids) => this.uow.get(MembershipsRepository).byIds(ids));
-  private readonly pages = childPagesLoader('memberships.pages', (ids: readonly string[], page: PageRequest) => this.uow.get(MembershipsRepository).pages(ids, page));
+  private readonly pages = childPagesLoader('memberships.pages', (ids: readonly string[], page: PageRequest) =>
+    this.uow.get(MembershipsRepository).pages(ids, page),
+  );
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -87,7 +97,12 @@ export class MembershipsService {
         type: 'member.removed',
         organizationId: current.organizationId,
         subject: { type: 'membership', id: current.id },
-        data: { membershipId: current.id, userId: current.userId, role: current.role, left: current.userId === viewerId },
+        data: {
+          membershipId: current.id,
+          userId: current.userId,
+          role: current.role,
+          left: current.userId === viewerId,
+        },
       });
     });
     ctx.loaders.get(this.byId).clear(target.id);
@@ -101,11 +116,16 @@ export class MembershipsService {
    * locked in id order, as changeRole and remove lock them, so concurrent owner changes queue.
    */
   async removeUser(tx: Transaction, ctx: RequestContext, userId: string): Promise<void> {
-    const memberships = [...(await tx.get(MembershipsRepository).ofUser(userId))].sort((a, b) => a.organizationId.localeCompare(b.organizationId));
+    const memberships = [...(await tx.get(MembershipsRepository).ofUser(userId))].sort((a, b) =>
+      a.organizationId.localeCompare(b.organizationId),
+    );
     const lastOwnerOf: string[] = [];
     for (const membership of memberships) {
       await tx.get(OrganizationsRepository).lockForUpdate(membership.organizationId);
-      if (membership.role === Role.OWNER && (await tx.get(MembershipsRepository).countWithRole(membership.organizationId, Role.OWNER)) <= 1) {
+      if (
+        membership.role === Role.OWNER &&
+        (await tx.get(MembershipsRepository).countWithRole(membership.organizationId, Role.OWNER)) <= 1
+      ) {
         lastOwnerOf.push(membership.organizationId);
       }
     }
@@ -134,7 +154,11 @@ export class MembershipsService {
   }
 
   /** The membership, if the viewer belongs to its organization with at least `minimum`: NOT_FOUND (absent and hidden alike), FORBIDDEN. */
-  private async require(ctx: RequestContext, membershipId: string, minimum: Role = Role.MEMBER): Promise<MembershipEntity> {
+  private async require(
+    ctx: RequestContext,
+    membershipId: string,
+    minimum: Role = Role.MEMBER,
+  ): Promise<MembershipEntity> {
     return this.access.requireVisible(ctx, 'Membership', await ctx.loaders.get(this.byId).load(membershipId), minimum);
   }
 

@@ -17,11 +17,14 @@ export class OrganizationAccess {
   private readonly sharedWithViewer: LoaderKey<DataLoader<string, boolean>>;
 
   constructor(private readonly uow: UnitOfWork) {
-    this.viewerMemberships = new LoaderKey('organizations.viewerMemberships', (viewer) =>
-      new DataLoader((organizationIds: readonly string[]) => this.loadViewerMemberships(viewer, organizationIds)),
+    this.viewerMemberships = new LoaderKey(
+      'organizations.viewerMemberships',
+      (viewer) =>
+        new DataLoader((organizationIds: readonly string[]) => this.loadViewerMemberships(viewer, organizationIds)),
     );
-    this.sharedWithViewer = new LoaderKey('organizations.sharedWithViewer', (viewer) =>
-      new DataLoader((userIds: readonly string[]) => this.loadSharedWithViewer(viewer, userIds)),
+    this.sharedWithViewer = new LoaderKey(
+      'organizations.sharedWithViewer',
+      (viewer) => new DataLoader((userIds: readonly string[]) => this.loadSharedWithViewer(viewer, userIds)),
     );
   }
 
@@ -61,7 +64,8 @@ export class OrganizationAccess {
     requireUserId(ctx);
     const membership = record ? await this.viewerMembership(ctx, record.organizationId) : undefined;
     if (!record || !membership) throw new NotFoundError(what);
-    if (!atLeast(membership.role, minimum)) throw new ForbiddenError(`This needs the ${minimum} role or higher in the organization`);
+    if (!atLeast(membership.role, minimum))
+      throw new ForbiddenError(`This needs the ${minimum} role or higher in the organization`);
     return record;
   }
 

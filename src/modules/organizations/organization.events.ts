@@ -14,18 +14,29 @@ export type OrganizationEvents = {
 
 /** What consumers must know of each event: the compiler refuses a type of OrganizationEvents left out. */
 export const organizationEvents = defineEvents<OrganizationEvents>({
-  'organization.created': { description: 'An organization was created; its creator is its OWNER.', webhook: true, audit: (event) => `created the organization "${event.data.name}"` },
+  'organization.created': {
+    description: 'An organization was created; its creator is its OWNER.',
+    webhook: true,
+    audit: (event) => `created the organization "${event.data.name}"`,
+  },
   'organization.settings_changed': {
     description: "An organization's settings changed (data.changes: each setting's from and to).",
     webhook: true,
-    audit: (event) => `changed the settings: ${Object.entries(event.data.changes).map(([name, change]) => `${name} ${String(change?.from)} -> ${String(change?.to)}`).join(', ')}`,
+    audit: (event) =>
+      `changed the settings: ${Object.entries(event.data.changes)
+        .map(([name, change]) => `${name} ${String(change?.from)} -> ${String(change?.to)}`)
+        .join(', ')}`,
   },
   'member.invited': {
     description: 'Someone was invited by email; the token never travels in the event.',
     webhook: true,
     audit: (event) => `invited ${event.data.email} as ${event.data.role}`,
   },
-  'member.joined': { description: 'An invitation was accepted.', webhook: true, audit: (event) => `joined as ${event.data.role}` },
+  'member.joined': {
+    description: 'An invitation was accepted.',
+    webhook: true,
+    audit: (event) => `joined as ${event.data.role}`,
+  },
   'member.role_changed': {
     description: "A member's role changed.",
     webhook: true,
@@ -34,6 +45,11 @@ export const organizationEvents = defineEvents<OrganizationEvents>({
   'member.removed': {
     description: 'A member was removed, or left (data.left).',
     webhook: true,
-    audit: (event) => (event.data.accountDeleted ? 'left the organization by deleting their account' : event.data.left ? 'left the organization' : `removed a ${event.data.role} member`),
+    audit: (event) =>
+      event.data.accountDeleted
+        ? 'left the organization by deleting their account'
+        : event.data.left
+          ? 'left the organization'
+          : `removed a ${event.data.role} member`,
   },
 });

@@ -53,7 +53,10 @@ export class UpdateOrganizationSettingsInput {
   @IsUUID('all', { message: 'organizationId must be a UUID' })
   organizationId: string;
 
-  @Field(() => Boolean, { nullable: true, description: 'Accepting an invitation needs a verified email; left as it is when absent.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Accepting an invitation needs a verified email; left as it is when absent.',
+  })
   @IsOptional()
   @IsBoolean()
   requireVerifiedEmail?: boolean | null;

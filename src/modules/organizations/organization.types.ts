@@ -2,7 +2,10 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { connectionType } from '../../platform/pagination';
 import { Role } from './role';
 
-@ObjectType({ simpleResolvers: true, description: 'A customer: everything organization-owned is visible only to its members.' })
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A customer: everything organization-owned is visible only to its members.',
+})
 export class Organization {
   @Field(() => ID)
   id: string;
@@ -13,7 +16,10 @@ export class Organization {
   @Field(() => String, { description: 'Lower-case, URL-safe and unique.' })
   slug: string;
 
-  @Field(() => Boolean, { description: 'Whether accepting an invitation needs a verified email (EMAIL_NOT_VERIFIED otherwise); off by default.' })
+  @Field(() => Boolean, {
+    description:
+      'Whether accepting an invitation needs a verified email (EMAIL_NOT_VERIFIED otherwise); off by default.',
+  })
   requireVerifiedEmail: boolean;
 
   @Field(() => Date)

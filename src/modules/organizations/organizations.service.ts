@@ -80,7 +80,11 @@ export class OrganizationsService {
   /** NOT_FOUND both when it does not exist and when the viewer is not a member. */
   async get(ctx: RequestContext, id: string): Promise<OrganizationEntity> {
     const organization = await this.findById(ctx, parseId(id, 'id'));
-    const visible = await this.access.requireVisible(ctx, 'Organization', organization && { organizationId: organization.id, organization });
+    const visible = await this.access.requireVisible(
+      ctx,
+      'Organization',
+      organization && { organizationId: organization.id, organization },
+    );
     return visible.organization;
   }
 

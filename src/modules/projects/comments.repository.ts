@@ -25,7 +25,9 @@ export class CommentsRepository {
    * transaction ends, so neither is deleted nor archived under the comment.
    * undefined when any of these fails: the caller asks why.
    */
-  async insertOnWritableTask(values: Pick<CommentEntity, 'taskId' | 'authorId' | 'body'>): Promise<InsertedComment | undefined> {
+  async insertOnWritableTask(
+    values: Pick<CommentEntity, 'taskId' | 'authorId' | 'body'>,
+  ): Promise<InsertedComment | undefined> {
     const rows = (await this.manager.query(
       `WITH target AS (
          SELECT t.id, t.organization_id, t.project_id
@@ -44,7 +46,12 @@ export class CommentsRepository {
 
   /** Oldest first; a page per task in one statement. */
   pages(taskIds: readonly string[], page: PageRequest): Promise<Connection<CommentEntity>[]> {
-    const list = { entity: CommentEntity, alias: 'c', parent: 'task_id', order: { column: 'created_at', kind: 'timestamp', descending: false } } as const;
+    const list = {
+      entity: CommentEntity,
+      alias: 'c',
+      parent: 'task_id',
+      order: { column: 'created_at', kind: 'timestamp', descending: false },
+    } as const;
     return loadKeysetPages(this.manager, list, taskIds, page);
   }
 }

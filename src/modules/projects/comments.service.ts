@@ -2,7 +2,13 @@ import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import type { TypedPublisher } from '../../platform/events/outbox';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
-import { childPagesLoader, pageRequest, type Connection, type PageQuery, type PageRequest } from '../../platform/pagination';
+import {
+  childPagesLoader,
+  pageRequest,
+  type Connection,
+  type PageQuery,
+  type PageRequest,
+} from '../../platform/pagination';
 import type { CommentEntity } from './comment.entity';
 import { CommentsRepository } from './comments.repository';
 import type { ProjectEvents } from './project.events';
@@ -10,7 +16,9 @@ import type { AddCommentInput } from './project.inputs';
 import type { TasksService } from './tasks.service';
 
 export class CommentsService {
-  private readonly pages = childPagesLoader('comments.pages', (ids: readonly string[], page: PageRequest) => this.uow.get(CommentsRepository).pages(ids, page));
+  private readonly pages = childPagesLoader('comments.pages', (ids: readonly string[], page: PageRequest) =>
+    this.uow.get(CommentsRepository).pages(ids, page),
+  );
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -29,7 +37,9 @@ export class CommentsService {
     const authorId = requireUserId(ctx);
     const taskId = parseId(input.taskId, 'taskId');
     const comment = await this.uow.transaction(async (tx) => {
-      const inserted = await tx.get(CommentsRepository).insertOnWritableTask({ taskId, authorId, body: input.body.trim() });
+      const inserted = await tx
+        .get(CommentsRepository)
+        .insertOnWritableTask({ taskId, authorId, body: input.body.trim() });
       if (!inserted) return undefined;
       const { projectId, ...comment } = inserted;
       await this.events.publish(tx, ctx, {

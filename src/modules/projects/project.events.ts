@@ -9,7 +9,9 @@ export type { Change };
 type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
 
 /** A task as task.created carries it: every column but the bookkeeping ones, so a new column needs no edit here. */
-export type TaskSnapshot = Json<Omit<TaskEntity, 'id' | 'organizationId' | 'createdById' | 'version' | 'createdAt' | 'updatedAt' | 'project'>>;
+export type TaskSnapshot = Json<
+  Omit<TaskEntity, 'id' | 'organizationId' | 'createdById' | 'version' | 'createdAt' | 'updatedAt' | 'project'>
+>;
 
 /** The events this module publishes: type -> `data`. Subjects: the project, the task, or the comment. */
 export type ProjectEvents = {
@@ -26,14 +28,26 @@ export type ProjectEvents = {
 
 /** What consumers must know of each event: the compiler refuses a type of ProjectEvents left out. */
 export const projectEvents = defineEvents<ProjectEvents>({
-  'project.created': { description: 'A project was created.', webhook: true, audit: (event) => `created the project "${event.data.name}"` },
+  'project.created': {
+    description: 'A project was created.',
+    webhook: true,
+    audit: (event) => `created the project "${event.data.name}"`,
+  },
   'project.updated': {
     description: 'A project was renamed or its description changed; data.changes has each field from and to.',
     webhook: true,
     audit: (event) => `changed ${Object.keys(event.data.changes).join(' and ')} of a project`,
   },
-  'project.archived': { description: 'A project was archived; its tasks are read-only.', webhook: true, audit: (event) => `archived the project "${event.data.name}"` },
-  'task.created': { description: 'A task was created; data is the task.', webhook: true, audit: (event) => `created the task "${event.data.title}"` },
+  'project.archived': {
+    description: 'A project was archived; its tasks are read-only.',
+    webhook: true,
+    audit: (event) => `archived the project "${event.data.name}"`,
+  },
+  'task.created': {
+    description: 'A task was created; data is the task.',
+    webhook: true,
+    audit: (event) => `created the task "${event.data.title}"`,
+  },
   'task.updated': {
     description: 'A task changed; data.changes has each field from and to, data.version the new version.',
     webhook: true,
@@ -44,6 +58,14 @@ export const projectEvents = defineEvents<ProjectEvents>({
     webhook: true,
     audit: (event) => `assigned the task "${event.data.title}"`,
   },
-  'task.deleted': { description: 'A task was deleted.', webhook: true, audit: (event) => `deleted the task "${event.data.title}"` },
-  'comment.added': { description: 'A comment was added to a task; data.body is its text.', webhook: true, audit: () => 'commented on a task' },
+  'task.deleted': {
+    description: 'A task was deleted.',
+    webhook: true,
+    audit: (event) => `deleted the task "${event.data.title}"`,
+  },
+  'comment.added': {
+    description: 'A comment was added to a task; data.body is its text.',
+    webhook: true,
+    audit: () => 'commented on a task',
+  },
 });

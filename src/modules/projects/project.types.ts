@@ -22,7 +22,10 @@ registerEnumType(TaskStatus, { name: 'TaskStatus' });
 registerEnumType(TaskOrderField, { name: 'TaskOrderField' });
 registerEnumType(OrderDirection, { name: 'OrderDirection' });
 
-@ObjectType({ simpleResolvers: true, description: "An organization's project; an ARCHIVED project's tasks are read-only." })
+@ObjectType({
+  simpleResolvers: true,
+  description: "An organization's project; an ARCHIVED project's tasks are read-only.",
+})
 export class Project {
   @Field(() => ID)
   id: string;

@@ -27,12 +27,16 @@ export class ProjectsRepository {
 
   /** The project, locked until the transaction ends against every other write of it (archiving, say). */
   async lockForUpdate(id: string): Promise<ProjectEntity | undefined> {
-    return (await this.manager.findOne(ProjectEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })) ?? undefined;
+    return (
+      (await this.manager.findOne(ProjectEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })) ?? undefined
+    );
   }
 
   /** The project's status, held (FOR SHARE) until the transaction ends: it cannot be archived under a write to its tasks. */
   async lockStatus(id: string): Promise<ProjectStatus | undefined> {
-    const rows = (await this.manager.query('SELECT status FROM projects WHERE id = $1 FOR SHARE', [id])) as { status: ProjectStatus }[];
+    const rows = (await this.manager.query('SELECT status FROM projects WHERE id = $1 FOR SHARE', [id])) as {
+      status: ProjectStatus;
+    }[];
     return rows[0]?.status;
   }
 
@@ -41,8 +45,18 @@ export class ProjectsRepository {
    * organization that `userId` is a member of, in one statement that checks
    * the membership too: undefined for an organization they are not a member of.
    */
-  pagesForMember(userId: string, organizationIds: readonly string[], page: PageRequest, filter?: ProjectFilter | null): Promise<(Connection<ProjectEntity> | undefined)[]> {
-    const list = { entity: ProjectEntity, alias: 'p', parent: 'organization_id', order: { column: 'created_at', kind: 'timestamp', descending: true } } as const;
+  pagesForMember(
+    userId: string,
+    organizationIds: readonly string[],
+    page: PageRequest,
+    filter?: ProjectFilter | null,
+  ): Promise<(Connection<ProjectEntity> | undefined)[]> {
+    const list = {
+      entity: ProjectEntity,
+      alias: 'p',
+      parent: 'organization_id',
+      order: { column: 'created_at', kind: 'timestamp', descending: true },
+    } as const;
     const where = (params: SqlParameters) => {
       const conditions: string[] = [];
       if (filter?.status) conditions.push(`p.status = ${params.add(filter.status, '::text')}`);
@@ -50,6 +64,8 @@ export class ProjectsRepository {
       if (search) conditions.push(`p.name ILIKE ${params.add(likePattern(search))}`);
       return conditions;
     };
-    return loadKeysetPagesOf(this.manager, list, organizationIds, page, where, (organizationId, params) => membershipSql(organizationId, params.add(userId, '::uuid')));
+    return loadKeysetPagesOf(this.manager, list, organizationIds, page, where, (organizationId, params) =>
+      membershipSql(organizationId, params.add(userId, '::uuid')),
+    );
   }
 }

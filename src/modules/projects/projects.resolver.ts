@@ -44,13 +44,19 @@ export class ProjectResolver {
 
   @Authorized()
   @Mutation(() => Project)
-  createProject(@Ctx() ctx: RequestContext, @Arg('input', () => CreateProjectInput) input: CreateProjectInput): Promise<Project> {
+  createProject(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => CreateProjectInput) input: CreateProjectInput,
+  ): Promise<Project> {
     return this.projectsService.create(ctx, input);
   }
 
   @Authorized()
   @Mutation(() => Project)
-  updateProject(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateProjectInput) input: UpdateProjectInput): Promise<Project> {
+  updateProject(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => UpdateProjectInput) input: UpdateProjectInput,
+  ): Promise<Project> {
     return this.projectsService.update(ctx, input);
   }
 
@@ -77,10 +83,20 @@ export class ProjectResolver {
     @Arg('orderBy', () => TaskOrder, { nullable: true, validate: false }) orderBy: TaskOrder | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<Task>> {
-    const tasks = await this.tasksService.page(ctx, project.id, { ...page, filter, orderBy, total: selectsTotalCount(info) });
+    const tasks = await this.tasksService.page(ctx, project.id, {
+      ...page,
+      filter,
+      orderBy,
+      total: selectsTotalCount(info),
+    });
     // The users the page shows, fetched ahead (one statement for every project's page): its tasks then resolve without a promise each.
     const users = USER_FIELDS.filter(([field]) => selects(info, ['edges', 'node', field]));
-    if (users.length > 0) await this.identity.prefetch(ctx, [...new Set(tasks.edges.flatMap(({ node }) => users.map(([, id]) => id(node)).filter((id): id is string => id !== null)))]);
+    if (users.length > 0)
+      await this.identity.prefetch(ctx, [
+        ...new Set(
+          tasks.edges.flatMap(({ node }) => users.map(([, id]) => id(node)).filter((id): id is string => id !== null)),
+        ),
+      ]);
     return tasks;
   }
 }

@@ -44,7 +44,8 @@ export class ProjectsService {
   async requireWritable(ctx: RequestContext, projectId: string): Promise<void> {
     const project = await this.findById(ctx, projectId);
     if (!project) throw new NotFoundError('Project');
-    if (project.status === ProjectStatus.ARCHIVED) throw new ConflictError('The project is archived: its tasks are read-only');
+    if (project.status === ProjectStatus.ARCHIVED)
+      throw new ConflictError('The project is archived: its tasks are read-only');
   }
 
   get(ctx: RequestContext, id: string): Promise<ProjectEntity> {
@@ -61,7 +62,12 @@ export class ProjectsService {
    * the membership, the page and its total. Only when it finds no membership
    * does access say why (UNAUTHENTICATED, NOT_FOUND).
    */
-  async list(ctx: RequestContext, organizationId: string, args: PageQuery, filter?: ProjectFilter | null): Promise<Connection<ProjectEntity>> {
+  async list(
+    ctx: RequestContext,
+    organizationId: string,
+    args: PageQuery,
+    filter?: ProjectFilter | null,
+  ): Promise<Connection<ProjectEntity>> {
     const orgId = parseId(organizationId, 'organizationId');
     const userId = requireUserId(ctx);
     const request = pageRequest(args, ['timestamp', 'uuid']);
@@ -104,7 +110,9 @@ export class ProjectsService {
       if (description !== project.description) changes.description = { from: project.description, to: description };
     }
     if (Object.keys(changes).length === 0) return project;
-    const values = Object.fromEntries(Object.entries(changes).map(([field, change]) => [field, change.to])) as Partial<ProjectEntity>;
+    const values = Object.fromEntries(
+      Object.entries(changes).map(([field, change]) => [field, change.to]),
+    ) as Partial<ProjectEntity>;
     return this.save(ctx, project, async (tx) => {
       const saved = await tx.get(ProjectsRepository).update(project, values);
       await this.events.publish(tx, ctx, {
@@ -138,7 +146,11 @@ export class ProjectsService {
   }
 
   /** Runs a write in one transaction and lets the rest of the request see its result. */
-  private async save(ctx: RequestContext, project: ProjectEntity, write: (tx: Transaction) => Promise<ProjectEntity>): Promise<ProjectEntity> {
+  private async save(
+    ctx: RequestContext,
+    project: ProjectEntity,
+    write: (tx: Transaction) => Promise<ProjectEntity>,
+  ): Promise<ProjectEntity> {
     const saved = await this.uow.transaction(write);
     ctx.loaders.get(this.byId).clear(project.id).prime(project.id, saved);
     return saved;

@@ -2,7 +2,10 @@ import type { SqlParameters } from '../../platform/database/sql';
 import type { TaskFilter } from './project.inputs';
 
 /** Conditions on tasks (alias `t`) for the TaskFilter fields another module added; values bound through `params`. */
-export type TaskFilterCondition<TFields extends object = object> = (filter: TaskFilter & Partial<TFields>, params: SqlParameters) => string[];
+export type TaskFilterCondition<TFields extends object = object> = (
+  filter: TaskFilter & Partial<TFields>,
+  params: SqlParameters,
+) => string[];
 
 /**
  * The tasks list's extension point: a module built after projects adds a

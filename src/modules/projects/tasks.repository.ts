@@ -61,7 +61,9 @@ export class TasksRepository {
   }
 
   async lockForUpdate(id: string): Promise<TaskEntity | undefined> {
-    return (await this.manager.findOne(TaskEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })) ?? undefined;
+    return (
+      (await this.manager.findOne(TaskEntity, { where: { id }, lock: { mode: 'pessimistic_write' } })) ?? undefined
+    );
   }
 
   /** Applies `values` with version + 1 and returns the row as stored. */
@@ -76,7 +78,9 @@ export class TasksRepository {
   }
 
   /** Who the tasks concern, in one statement; a task that is gone is absent from the map. */
-  async participantsOf(ids: readonly string[]): Promise<Map<string, Pick<TaskEntity, 'id' | 'title' | 'assigneeId' | 'createdById' | 'organizationId'>>> {
+  async participantsOf(
+    ids: readonly string[],
+  ): Promise<Map<string, Pick<TaskEntity, 'id' | 'title' | 'assigneeId' | 'createdById' | 'organizationId'>>> {
     if (ids.length === 0) return new Map();
     const rows = (await this.manager.query(
       `SELECT id, title, assignee_id AS "assigneeId", created_by_id AS "createdById", organization_id AS "organizationId" FROM tasks WHERE id = ANY($1::uuid[])`,
@@ -92,14 +96,20 @@ export class TasksRepository {
   }
 
   /** A page of tasks per project, in one statement for any number of projects; `extensions` add other modules' filter fields. */
-  pages(projectIds: readonly string[], page: TaskPageRequest, extensions?: TaskFilterExtensions): Promise<Connection<TaskEntity>[]> {
+  pages(
+    projectIds: readonly string[],
+    page: TaskPageRequest,
+    extensions?: TaskFilterExtensions,
+  ): Promise<Connection<TaskEntity>[]> {
     const list = { entity: TaskEntity, alias: 't', parent: 'project_id', order: page.order };
     return loadKeysetPages(this.manager, list, projectIds, page, (params) => {
       const { filter } = page;
       const conditions: string[] = [];
       if (filter?.status?.length) conditions.push(`t.status = ANY(${params.add(filter.status, '::text[]')})`);
-      if (filter?.assigneeId) conditions.push(`t.assignee_id = ${params.add(filter.assigneeId.toLowerCase(), '::uuid')}`);
-      if (filter?.priorityAtLeast != null) conditions.push(`t.priority >= ${params.add(filter.priorityAtLeast, '::int')}`);
+      if (filter?.assigneeId)
+        conditions.push(`t.assignee_id = ${params.add(filter.assigneeId.toLowerCase(), '::uuid')}`);
+      if (filter?.priorityAtLeast != null)
+        conditions.push(`t.priority >= ${params.add(filter.priorityAtLeast, '::int')}`);
       const search = filter?.search?.trim();
       if (search) conditions.push(`t.title ILIKE ${params.add(likePattern(search))}`);
       if (filter && extensions) conditions.push(...extensions.conditionsFor(filter, params));

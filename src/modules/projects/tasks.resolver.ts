@@ -92,7 +92,10 @@ export class CommentResolver {
 
   @Authorized()
   @Mutation(() => Comment)
-  addComment(@Ctx() ctx: RequestContext, @Arg('input', () => AddCommentInput) input: AddCommentInput): Promise<Comment> {
+  addComment(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => AddCommentInput) input: AddCommentInput,
+  ): Promise<Comment> {
     return this.comments.add(ctx, input);
   }
 

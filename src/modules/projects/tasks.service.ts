@@ -17,17 +17,33 @@ import { taskOrder, TasksRepository, type TaskPageRequest } from './tasks.reposi
 
 /** What task.created tells of a new task: its columns but the bookkeeping ones, as JSON; a new column travels without an edit here. */
 function snapshot(task: TaskEntity): TaskSnapshot {
-  const { id: _id, organizationId: _organizationId, createdById: _createdById, version: _version, createdAt: _createdAt, updatedAt: _updatedAt, project: _project, ...fields } = task;
+  const {
+    id: _id,
+    organizationId: _organizationId,
+    createdById: _createdById,
+    version: _version,
+    createdAt: _createdAt,
+    updatedAt: _updatedAt,
+    project: _project,
+    ...fields
+  } = task;
   return Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, plain(value)])) as TaskSnapshot;
 }
 
 export class TasksService {
   private readonly byId = byIdLoader('tasks.byId', (ids) => this.uow.get(TasksRepository).byIds(ids));
   // Not cached (a write in the request would leave it stale); what it finds primes byId.
-  private readonly visibleById = new LoaderKey('tasks.visibleById', (viewer) =>
-    new DataLoader((ids: readonly string[]) => this.uow.get(TasksRepository).visibleByIds(ids, requireUserId({ viewer })), { cache: false }),
+  private readonly visibleById = new LoaderKey(
+    'tasks.visibleById',
+    (viewer) =>
+      new DataLoader(
+        (ids: readonly string[]) => this.uow.get(TasksRepository).visibleByIds(ids, requireUserId({ viewer })),
+        { cache: false },
+      ),
   );
-  private readonly pages = childPagesLoader('tasks.pages', (ids: readonly string[], page: TaskPageRequest) => this.uow.get(TasksRepository).pages(ids, page, this.filters));
+  private readonly pages = childPagesLoader('tasks.pages', (ids: readonly string[], page: TaskPageRequest) =>
+    this.uow.get(TasksRepository).pages(ids, page, this.filters),
+  );
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -82,12 +98,18 @@ export class TasksService {
   }
 
   /** Who the tasks concern, without authorization (for event handlers, which act for no viewer): one statement, by task id; a task that is gone is absent. */
-  participantsOf(taskIds: readonly string[]): Promise<Map<string, Pick<TaskEntity, 'id' | 'title' | 'assigneeId' | 'createdById' | 'organizationId'>>> {
+  participantsOf(
+    taskIds: readonly string[],
+  ): Promise<Map<string, Pick<TaskEntity, 'id' | 'title' | 'assigneeId' | 'createdById' | 'organizationId'>>> {
     return this.uow.get(TasksRepository).participantsOf(taskIds);
   }
 
   /** A page of a project's tasks; the tasks of every project in one response load in one statement per page shape. */
-  page(ctx: RequestContext, projectId: string, args: PageQuery & { filter?: TaskFilter | null; orderBy?: TaskOrder | null }): Promise<Connection<TaskEntity>> {
+  page(
+    ctx: RequestContext,
+    projectId: string,
+    args: PageQuery & { filter?: TaskFilter | null; orderBy?: TaskOrder | null },
+  ): Promise<Connection<TaskEntity>> {
     const order = taskOrder(args.orderBy);
     const page: TaskPageRequest = { ...pageRequest(args, [order.kind, 'uuid']), order, filter: args.filter };
     return ctx.loaders.get(this.pages).load(projectId, page);
@@ -107,7 +129,12 @@ export class TasksService {
         status: TaskStatus.TODO,
         createdById: userId,
       });
-      await this.events.publish(tx, ctx, { type: 'task.created', organizationId: task.organizationId, subject: { type: 'task', id: task.id }, data: snapshot(task) });
+      await this.events.publish(tx, ctx, {
+        type: 'task.created',
+        organizationId: task.organizationId,
+        subject: { type: 'task', id: task.id },
+        data: snapshot(task),
+      });
       if (task.assigneeId) await this.publishAssigned(tx, ctx, task, null);
       return task;
     });
@@ -139,7 +166,8 @@ export class TasksService {
         subject: { type: 'task', id: saved.id },
         data: { projectId: saved.projectId, version: saved.version, changes },
       });
-      if (saved.assigneeId && saved.assigneeId !== current.assigneeId) await this.publishAssigned(tx, ctx, saved, current.assigneeId);
+      if (saved.assigneeId && saved.assigneeId !== current.assigneeId)
+        await this.publishAssigned(tx, ctx, saved, current.assigneeId);
       return saved;
     });
     ctx.loaders.get(this.byId).clear(task.id).prime(task.id, updated);

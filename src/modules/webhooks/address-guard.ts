@@ -41,13 +41,17 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  */
 export function guardedLookup(allowPrivate: boolean) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    dnsLookup(hostname, { all: true, family: options.family === 'IPv6' ? 6 : options.family === 'IPv4' ? 4 : options.family }, (error, addresses) => {
-      if (error) return callback(error, []);
-      const forbidden = addresses.find((entry) => isForbiddenAddress(entry.address));
-      if (forbidden && !allowPrivate) return callback(new ForbiddenDestinationError(hostname, forbidden.address), []);
-      if (options.all) return callback(null, addresses);
-      return callback(null, addresses[0].address, addresses[0].family);
-    });
+    dnsLookup(
+      hostname,
+      { all: true, family: options.family === 'IPv6' ? 6 : options.family === 'IPv4' ? 4 : options.family },
+      (error, addresses) => {
+        if (error) return callback(error, []);
+        const forbidden = addresses.find((entry) => isForbiddenAddress(entry.address));
+        if (forbidden && !allowPrivate) return callback(new ForbiddenDestinationError(hostname, forbidden.address), []);
+        if (options.all) return callback(null, addresses);
+        return callback(null, addresses[0].address, addresses[0].family);
+      },
+    );
   };
 }
 

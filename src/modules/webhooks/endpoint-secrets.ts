@@ -28,7 +28,8 @@ export async function checkStoredKeys(uow: UnitOfWork, box: SecretBox, logger: L
     const reason = unopenable(box, sealed);
     if (!reason) continue;
     const line = `${sealed.count} webhook endpoint secret(s) ${reason}`;
-    if (box.keyIdOf(sealed.sample) === LEGACY_KEY_ID) logger.warn(`${line}: deliveries to those endpoints fail until they are created again`);
+    if (box.keyIdOf(sealed.sample) === LEGACY_KEY_ID)
+      logger.warn(`${line}: deliveries to those endpoints fail until they are created again`);
     else problems.push(line);
   }
   if (problems.length === 0) return;
@@ -65,7 +66,11 @@ export async function secretsByKey(uow: UnitOfWork, box: SecretBox): Promise<Sec
  * time (one UPDATE per page, each row only if unchanged since it was read).
  * Idempotent: a second run finds nothing to move.
  */
-export async function reencryptSecrets(uow: UnitOfWork, box: SecretBox, batchSize = REENCRYPT_BATCH): Promise<ReencryptReport> {
+export async function reencryptSecrets(
+  uow: UnitOfWork,
+  box: SecretBox,
+  batchSize = REENCRYPT_BATCH,
+): Promise<ReencryptReport> {
   const endpoints = uow.get(WebhookEndpointsRepository);
   const alreadyCurrent = (await secretsByKey(uow, box)).find((entry) => entry.keyId === box.currentKeyId)?.count ?? 0;
   const moved = new Map<string, number>();
@@ -87,7 +92,8 @@ export async function reencryptSecrets(uow: UnitOfWork, box: SecretBox, batchSiz
       }
     }
     const replaced = new Set(await endpoints.replaceSealed(changes));
-    for (const change of changes.filter((entry) => replaced.has(entry.id))) moved.set(change.keyId, (moved.get(change.keyId) ?? 0) + 1);
+    for (const change of changes.filter((entry) => replaced.has(entry.id)))
+      moved.set(change.keyId, (moved.get(change.keyId) ?? 0) + 1);
   }
   return {
     keyId: box.currentKeyId,

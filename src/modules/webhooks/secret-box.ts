@@ -32,11 +32,16 @@ export class SecretBox {
     if (ring.keys.length === 0) throw new Error('SecretBox needs at least one data-encryption key');
     this.keys = new Map(ring.keys.map(({ id, key }) => [id, key]));
     this.sealing = ring.keys[0];
-    this.legacyKeys = ring.legacySecrets.map((secret) => Buffer.from(hkdfSync('sha256', secret, 'groundwork', 'webhook endpoint secrets', 32)));
+    this.legacyKeys = ring.legacySecrets.map((secret) =>
+      Buffer.from(hkdfSync('sha256', secret, 'groundwork', 'webhook endpoint secrets', 32)),
+    );
   }
 
   static fromConfig(config: Config): SecretBox {
-    return new SecretBox({ keys: config.dataEncryptionKeys, legacySecrets: [config.jwtSecret, ...config.jwtPreviousSecrets] });
+    return new SecretBox({
+      keys: config.dataEncryptionKeys,
+      legacySecrets: [config.jwtSecret, ...config.jwtPreviousSecrets],
+    });
   }
 
   /** The id of the key new secrets are sealed under. */
@@ -70,9 +75,13 @@ export class SecretBox {
     if (!match) throw new Error('not sealed in a format this version knows');
     const [, keyId, payload] = match;
     const key = this.keys.get(keyId);
-    if (!key) throw new Error(`sealed under the data-encryption key ${keyId}, which DATA_ENCRYPTION_KEYS does not list`);
+    if (!key)
+      throw new Error(`sealed under the data-encryption key ${keyId}, which DATA_ENCRYPTION_KEYS does not list`);
     const opened = decrypt(key, Buffer.from(payload, 'base64'), Buffer.from(headerOf(keyId)));
-    if (opened === undefined) throw new Error(`sealed under the data-encryption key ${keyId}, but DATA_ENCRYPTION_KEYS lists another key under that id`);
+    if (opened === undefined)
+      throw new Error(
+        `sealed under the data-encryption key ${keyId}, but DATA_ENCRYPTION_KEYS lists another key under that id`,
+      );
     return opened;
   }
 
@@ -82,7 +91,9 @@ export class SecretBox {
       const opened = decrypt(key, raw);
       if (opened !== undefined) return opened;
     }
-    throw new Error('sealed under a key derived from a JWT secret that neither JWT_SECRET nor JWT_PREVIOUS_SECRETS holds');
+    throw new Error(
+      'sealed under a key derived from a JWT secret that neither JWT_SECRET nor JWT_PREVIOUS_SECRETS holds',
+    );
   }
 }
 

@@ -55,14 +55,23 @@ export class WebhookDeliveriesRepository {
          JOIN webhook_endpoints e ON e.organization_id = ev.organization_id AND e.active AND ev.type = ANY(e.event_types)
        ON CONFLICT (endpoint_id, event_id) DO NOTHING
        RETURNING id`,
-      [events.map((event) => event.id), events.map((event) => event.type), events.map((event) => event.organizationId), events.map((event) => event.payload)],
+      [
+        events.map((event) => event.id),
+        events.map((event) => event.type),
+        events.map((event) => event.organizationId),
+        events.map((event) => event.payload),
+      ],
     )) as unknown[];
     return rows.length;
   }
 
   /** Due again now, whatever its state, and free for any sender to claim; returns the row as stored. */
   async reschedule(id: string): Promise<WebhookDeliveryEntity> {
-    await this.manager.update(WebhookDeliveryEntity, id, { status: WebhookDeliveryStatus.PENDING, nextAttemptAt: () => 'now()', lockedUntil: null });
+    await this.manager.update(WebhookDeliveryEntity, id, {
+      status: WebhookDeliveryStatus.PENDING,
+      nextAttemptAt: () => 'now()',
+      lockedUntil: null,
+    });
     return this.manager.findOneByOrFail(WebhookDeliveryEntity, { id });
   }
 
@@ -102,7 +111,13 @@ export class WebhookDeliveriesRepository {
 
   /** Newest first; a page per endpoint in one statement. */
   pages(endpointIds: readonly string[], page: PageRequest): Promise<Connection<DeliverySummary>[]> {
-    const list = { entity: WebhookDeliveryEntity, alias: 'd', parent: 'endpoint_id', order: { column: 'created_at', kind: 'timestamp', descending: true }, omit: ['payload'] } as const;
+    const list = {
+      entity: WebhookDeliveryEntity,
+      alias: 'd',
+      parent: 'endpoint_id',
+      order: { column: 'created_at', kind: 'timestamp', descending: true },
+      omit: ['payload'],
+    } as const;
     return loadKeysetPages(this.manager, list, endpointIds, page);
   }
 }

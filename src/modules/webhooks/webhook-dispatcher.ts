@@ -47,7 +47,9 @@ export class WebhookDispatcher {
 
   private async step(): Promise<boolean> {
     // The claim outlives the attempt's timeout, so a slow receiver's delivery is not claimed twice.
-    const due = await this.uow.get(WebhookDeliveriesRepository).claimDue(this.settings.concurrency, this.settings.timeoutMs + 30_000);
+    const due = await this.uow
+      .get(WebhookDeliveriesRepository)
+      .claimDue(this.settings.concurrency, this.settings.timeoutMs + 30_000);
     await Promise.all(due.map((delivery) => this.attempt(delivery)));
     return due.length === this.settings.concurrency;
   }
@@ -55,7 +57,13 @@ export class WebhookDispatcher {
   private async attempt(delivery: DueDelivery): Promise<void> {
     const attempts = delivery.attempts + 1;
     if (!delivery.active) {
-      await this.record(delivery.id, attempts - 1, WebhookDeliveryStatus.FAILED, { error: 'the endpoint is disabled' }, null);
+      await this.record(
+        delivery.id,
+        attempts - 1,
+        WebhookDeliveryStatus.FAILED,
+        { error: 'the endpoint is disabled' },
+        null,
+      );
       return;
     }
     const result = await this.send(delivery);
@@ -73,7 +81,12 @@ export class WebhookDispatcher {
       return;
     }
     await this.record(delivery.id, attempts, WebhookDeliveryStatus.PENDING, result, this.nextDelayMs(attempts, result));
-    this.logger.info('webhook delivery failed; retrying', { deliveryId: delivery.id, eventId: delivery.eventId, attempts, error: result.error });
+    this.logger.info('webhook delivery failed; retrying', {
+      deliveryId: delivery.id,
+      eventId: delivery.eventId,
+      attempts,
+      error: result.error,
+    });
   }
 
   /** A secret this instance cannot open (a key it lacks mid-rotation) fails the attempt, to be retried, instead of the whole batch. */
@@ -99,11 +112,20 @@ export class WebhookDispatcher {
     const { scheduleMs } = this.settings;
     const base = scheduleMs[Math.min(attempts, scheduleMs.length) - 1] ?? 0;
     const jittered = Math.round(base * (0.9 + Math.random() * 0.2));
-    const retryAfterMs = result.status && RETRIED_WITH_RETRY_AFTER.has(result.status) && result.retryAfterSeconds ? result.retryAfterSeconds * 1000 : 0;
+    const retryAfterMs =
+      result.status && RETRIED_WITH_RETRY_AFTER.has(result.status) && result.retryAfterSeconds
+        ? result.retryAfterSeconds * 1000
+        : 0;
     return Math.max(jittered, retryAfterMs);
   }
 
-  private async record(id: string, attempts: number, status: WebhookDeliveryStatus, result: SendResult, delayMs: number | null): Promise<void> {
+  private async record(
+    id: string,
+    attempts: number,
+    status: WebhookDeliveryStatus,
+    result: SendResult,
+    delayMs: number | null,
+  ): Promise<void> {
     await this.uow.get(WebhookDeliveriesRepository).recordAttempt(id, {
       status,
       attempts,

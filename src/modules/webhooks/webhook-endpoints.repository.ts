@@ -25,10 +25,15 @@ export class WebhookEndpointsRepository {
 
   /** Oldest first. */
   ofOrganization(organizationId: string): Promise<WebhookEndpointEntity[]> {
-    return this.manager.find(WebhookEndpointEntity, { where: { organizationId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return this.manager.find(WebhookEndpointEntity, {
+      where: { organizationId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
   }
 
-  async insert(values: Pick<WebhookEndpointEntity, 'organizationId' | 'url' | 'eventTypes' | 'secretSealed' | 'createdById'>): Promise<WebhookEndpointEntity> {
+  async insert(
+    values: Pick<WebhookEndpointEntity, 'organizationId' | 'url' | 'eventTypes' | 'secretSealed' | 'createdById'>,
+  ): Promise<WebhookEndpointEntity> {
     return insertRow(this.manager, WebhookEndpointEntity, { ...values, active: true, disabledReason: null });
   }
 
@@ -39,10 +44,10 @@ export class WebhookEndpointsRepository {
 
   /** Stops the endpoint a delivery goes to from receiving more (the receiver said it is gone). */
   async disableForDelivery(deliveryId: string, reason: string): Promise<void> {
-    await this.manager.query(`UPDATE webhook_endpoints SET active = false, disabled_reason = $2 WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = $1)`, [
-      deliveryId,
-      reason,
-    ]);
+    await this.manager.query(
+      `UPDATE webhook_endpoints SET active = false, disabled_reason = $2 WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = $1)`,
+      [deliveryId, reason],
+    );
   }
 
   /** How many secrets each key sealed, with a sample of each: one cheap statement, run at boot. */

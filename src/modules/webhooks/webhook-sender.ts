@@ -18,7 +18,12 @@ export interface SendOptions {
 }
 
 /** One POST: no redirects followed, bounded in time, and never to a private address unless allowed. */
-export function sendWebhook(url: string, body: string, headers: Record<string, string>, options: SendOptions): Promise<SendResult> {
+export function sendWebhook(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: SendOptions,
+): Promise<SendResult> {
   const target = new URL(url);
   const host = target.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) && isForbiddenAddress(host) && !options.allowPrivateNetworks) {
@@ -30,7 +35,12 @@ export function sendWebhook(url: string, body: string, headers: Record<string, s
       target,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'groundwork-webhooks', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'user-agent': 'groundwork-webhooks',
+          ...headers,
+        },
         lookup: guardedLookup(options.allowPrivateNetworks),
         signal: AbortSignal.timeout(options.timeoutMs),
       },
@@ -38,15 +48,24 @@ export function sendWebhook(url: string, body: string, headers: Record<string, s
         response.resume();
         const status = response.statusCode ?? 0;
         const retryAfter = Number(response.headers['retry-after']);
-        const result: SendResult = { status, retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined };
-        if (status >= 300 && status < 400) result.error = `redirect to ${response.headers.location ?? '(no location)'} not followed`;
+        const result: SendResult = {
+          status,
+          retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+        };
+        if (status >= 300 && status < 400)
+          result.error = `redirect to ${response.headers.location ?? '(no location)'} not followed`;
         else if (status < 200 || status >= 300) result.error = `HTTP ${status}`;
         response.on('end', () => resolve(result));
         response.on('error', () => resolve(result));
       },
     );
     request.on('error', (error: Error) => {
-      resolve({ error: error.name === 'AbortError' || error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : error.message });
+      resolve({
+        error:
+          error.name === 'AbortError' || error.name === 'TimeoutError'
+            ? `no answer within ${options.timeoutMs} ms`
+            : error.message,
+      });
     });
     request.end(body);
   });

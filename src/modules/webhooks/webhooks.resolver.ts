@@ -2,7 +2,13 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolve
 import type { RequestContext } from '../../platform/graphql/context';
 import { EventTypeInfo } from '../../platform/graphql/event-types';
 import { PageArgs, type Connection } from '../../platform/pagination';
-import { CreateWebhookEndpointInput, WebhookDelivery, WebhookDeliveryConnection, WebhookEndpoint, WebhookEndpointWithSecret } from './webhook.types';
+import {
+  CreateWebhookEndpointInput,
+  WebhookDelivery,
+  WebhookDeliveryConnection,
+  WebhookEndpoint,
+  WebhookEndpointWithSecret,
+} from './webhook.types';
 import type { WebhooksService } from './webhooks.service';
 
 @Resolver(() => WebhookEndpoint)
@@ -10,12 +16,17 @@ export class WebhookEndpointResolver {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Query(() => [WebhookEndpoint], { description: 'ADMIN+. Oldest first.' })
-  webhookEndpoints(@Ctx() ctx: RequestContext, @Arg('organizationId', () => ID) organizationId: string): Promise<WebhookEndpoint[]> {
+  webhookEndpoints(
+    @Ctx() ctx: RequestContext,
+    @Arg('organizationId', () => ID) organizationId: string,
+  ): Promise<WebhookEndpoint[]> {
     return this.webhooks.list(ctx, organizationId);
   }
 
   @Authorized()
-  @Query(() => [EventTypeInfo], { description: 'The event types a webhook endpoint may subscribe to (its eventTypes take the `type` of each).' })
+  @Query(() => [EventTypeInfo], {
+    description: 'The event types a webhook endpoint may subscribe to (its eventTypes take the `type` of each).',
+  })
   webhookEventTypes(): EventTypeInfo[] {
     return this.webhooks.webhookEventTypes();
   }
@@ -37,7 +48,10 @@ export class WebhookEndpointResolver {
 
   @Authorized()
   @Mutation(() => WebhookDelivery, { description: 'ADMIN+. Sends it again now, whatever its status.' })
-  redeliverWebhook(@Ctx() ctx: RequestContext, @Arg('deliveryId', () => ID) deliveryId: string): Promise<WebhookDelivery> {
+  redeliverWebhook(
+    @Ctx() ctx: RequestContext,
+    @Arg('deliveryId', () => ID) deliveryId: string,
+  ): Promise<WebhookDelivery> {
     return this.webhooks.redeliver(ctx, deliveryId);
   }
 

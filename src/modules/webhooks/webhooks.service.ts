@@ -5,7 +5,13 @@ import { BadUserInputError } from '../../platform/errors';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import type { EventTypeInfo } from '../../platform/graphql/event-types';
 import { parseId } from '../../platform/ids';
-import { childPagesLoader, pageRequest, type Connection, type PageArgs, type PageRequest } from '../../platform/pagination';
+import {
+  childPagesLoader,
+  pageRequest,
+  type Connection,
+  type PageArgs,
+  type PageRequest,
+} from '../../platform/pagination';
 import { Role, type OrganizationAccess } from '../organizations';
 import { assertPublicHost } from './address-guard';
 import type { SecretBox } from './secret-box';
@@ -22,7 +28,9 @@ export interface WebhookPolicy {
 }
 
 export class WebhooksService {
-  private readonly deliveryPages = childPagesLoader('webhooks.deliveryPages', (ids: readonly string[], page: PageRequest) => this.uow.get(WebhookDeliveriesRepository).pages(ids, page),
+  private readonly deliveryPages = childPagesLoader(
+    'webhooks.deliveryPages',
+    (ids: readonly string[], page: PageRequest) => this.uow.get(WebhookDeliveriesRepository).pages(ids, page),
   );
 
   constructor(
@@ -36,11 +44,18 @@ export class WebhooksService {
 
   /** The event types an endpoint may subscribe to: those the modules' catalogs expose to webhooks. */
   webhookEventTypes(): EventTypeInfo[] {
-    return this.eventTypes.webhookTypes.map((type) => ({ name: type, type, description: this.eventTypes.get(type)?.description ?? '' }));
+    return this.eventTypes.webhookTypes.map((type) => ({
+      name: type,
+      type,
+      description: this.eventTypes.get(type)?.description ?? '',
+    }));
   }
 
   /** ADMIN+. The URL is checked (scheme, host, resolved addresses) and the secret generated; it is returned this once. */
-  async create(ctx: RequestContext, input: CreateWebhookEndpointInput): Promise<{ endpoint: WebhookEndpointEntity; secret: string }> {
+  async create(
+    ctx: RequestContext,
+    input: CreateWebhookEndpointInput,
+  ): Promise<{ endpoint: WebhookEndpointEntity; secret: string }> {
     const userId = requireUserId(ctx);
     const organizationId = parseId(input.organizationId, 'organizationId');
     await this.access.require(ctx, organizationId, Role.ADMIN);
@@ -48,7 +63,10 @@ export class WebhooksService {
     const known = this.eventTypes.webhookTypes;
     const unknown = input.eventTypes.filter((type) => !known.includes(type));
     if (unknown.length > 0) {
-      throw BadUserInputError.field('eventTypes', `Unknown event types: ${unknown.join(', ')}; known: ${known.join(', ')}`);
+      throw BadUserInputError.field(
+        'eventTypes',
+        `Unknown event types: ${unknown.join(', ')}; known: ${known.join(', ')}`,
+      );
     }
     const secret = newWebhookSecret();
     const endpoint = await this.uow.get(WebhookEndpointsRepository).insert({
@@ -64,7 +82,12 @@ export class WebhooksService {
   /** ADMIN+; its deliveries go with it. */
   async delete(ctx: RequestContext, id: string): Promise<boolean> {
     const endpoints = this.uow.get(WebhookEndpointsRepository);
-    const endpoint = await this.access.requireVisible(ctx, 'Webhook endpoint', await endpoints.byId(parseId(id, 'id')), Role.ADMIN);
+    const endpoint = await this.access.requireVisible(
+      ctx,
+      'Webhook endpoint',
+      await endpoints.byId(parseId(id, 'id')),
+      Role.ADMIN,
+    );
     await endpoints.delete(endpoint.id);
     return true;
   }
@@ -79,7 +102,12 @@ export class WebhooksService {
   /** ADMIN+; sends the delivery again now, whatever its state; if that fails, it is retried while attempts remain. */
   async redeliver(ctx: RequestContext, deliveryId: string): Promise<WebhookDeliveryEntity> {
     const deliveries = this.uow.get(WebhookDeliveriesRepository);
-    const delivery = await this.access.requireVisible(ctx, 'Webhook delivery', await deliveries.byId(parseId(deliveryId, 'deliveryId')), Role.ADMIN);
+    const delivery = await this.access.requireVisible(
+      ctx,
+      'Webhook delivery',
+      await deliveries.byId(parseId(deliveryId, 'deliveryId')),
+      Role.ADMIN,
+    );
     const rescheduled = await deliveries.reschedule(delivery.id);
     this.onDeliveriesCreated();
     return rescheduled;
@@ -94,7 +122,11 @@ export class WebhooksService {
   consumer(): EventConsumer {
     return defineBatchConsumer('webhooks', this.eventTypes.webhookTypes, async (events, { transaction }) => {
       if (!events.some((event) => event.organizationId)) return;
-      const created = await transaction((tx, fresh) => tx.get(WebhookDeliveriesRepository).fanOut(fresh.flatMap((event) => (event.organizationId ? [outgoing(event, event.organizationId)] : []))));
+      const created = await transaction((tx, fresh) =>
+        tx
+          .get(WebhookDeliveriesRepository)
+          .fanOut(fresh.flatMap((event) => (event.organizationId ? [outgoing(event, event.organizationId)] : []))),
+      );
       if (created > 0) this.onDeliveriesCreated();
     });
   }
@@ -111,12 +143,16 @@ export class WebhooksService {
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && this.policy.httpHosts.includes(host))) {
       throw BadUserInputError.field('url', 'url must use https (plain http only to the hosts in WEBHOOK_HTTP_HOSTS)');
     }
-    if (url.username || url.password) throw BadUserInputError.field('url', 'url must not carry credentials; verify the signature instead');
+    if (url.username || url.password)
+      throw BadUserInputError.field('url', 'url must not carry credentials; verify the signature instead');
     if (!this.policy.allowPrivateNetworks) {
       try {
         await assertPublicHost(host);
       } catch (error) {
-        const reason = error instanceof Error && error.name === 'ForbiddenDestinationError' ? error.message : `${host} cannot be resolved`;
+        const reason =
+          error instanceof Error && error.name === 'ForbiddenDestinationError'
+            ? error.message
+            : `${host} cannot be resolved`;
         throw BadUserInputError.field('url', `url is not allowed: ${reason}`);
       }
     }
@@ -128,6 +164,10 @@ export class WebhooksService {
 function outgoing(event: DomainEvent, organizationId: string): OutgoingEvent {
   const { id, type, occurredAt, actorId, requestId, subject, data } = event;
   const timestamp = new Date(occurredAt).toISOString();
-  const payload = JSON.stringify({ type, timestamp, data: { id, occurredAt: timestamp, organizationId, actorId, requestId, subject, ...(data as object) } });
+  const payload = JSON.stringify({
+    type,
+    timestamp,
+    data: { id, occurredAt: timestamp, organizationId, actorId, requestId, subject, ...(data as object) },
+  });
   return { id, type, organizationId, payload };
 }

@@ -79,19 +79,24 @@ export async function createDataSource(options: DatabaseOptions): Promise<DataSo
     installExtensions: false,
     uuidExtension: 'pgcrypto' as const,
     logger: new QueryLogger(options.logger),
-    logging: options.logger.isDebugEnabled() ? ('all' as const) : (['error', 'warn', 'migration'] as ('error' | 'warn' | 'migration')[]),
+    logging: options.logger.isDebugEnabled()
+      ? ('all' as const)
+      : (['error', 'warn', 'migration'] as ('error' | 'warn' | 'migration')[]),
     maxQueryExecutionTime: options.slowQueryMs,
     poolErrorHandler: (error: Error) => options.logger.warn('database pool error', { error: error.message }),
   };
   const onClientError = (error: Error) => options.logger.warn('database connection lost', { error: error.message });
 
   if (options.url) {
-    return new GuardedDataSource({
-      ...common,
-      url: options.url,
-      poolSize: options.poolMax,
-      extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
-    }, onClientError);
+    return new GuardedDataSource(
+      {
+        ...common,
+        url: options.url,
+        poolSize: options.poolMax,
+        extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+      },
+      onClientError,
+    );
   }
 
   const embedded = await startEmbeddedPostgres(options.embeddedPath);

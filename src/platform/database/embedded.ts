@@ -31,7 +31,11 @@ export async function startEmbeddedPostgres(path: string): Promise<EmbeddedPostg
   }
   const socketDirectory = mkdtempSync(join(tmpdir(), 'groundwork-pglite-'));
   // The app's pool holds one connection; a spare slot lets a replacement connect while a broken one is being closed.
-  const server = new PGLiteSocketServer({ db, path: join(socketDirectory, `.s.PGSQL.${SOCKET_PORT}`), maxConnections: 2 });
+  const server = new PGLiteSocketServer({
+    db,
+    path: join(socketDirectory, `.s.PGSQL.${SOCKET_PORT}`),
+    maxConnections: 2,
+  });
   try {
     await server.start();
   } catch (error) {
@@ -100,7 +104,10 @@ function claimDirectory(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(pidFile, 'utf8'));
       if (isAlive(owner)) {
-        throw new Error(`The embedded database ${dataDir} is in use by process ${owner}; stop it first (one process per directory)`, { cause: error });
+        throw new Error(
+          `The embedded database ${dataDir} is in use by process ${owner}; stop it first (one process per directory)`,
+          { cause: error },
+        );
       }
       rmSync(pidFile, { force: true });
     }

@@ -6,11 +6,22 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /** Socket failures of the driver: the server is down, restarting, or unreachable. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 /** SQLSTATEs of a server that cannot serve now: class 08 (connection exception), shutdown, starting up, out of connections. */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 /** What pg and pg-pool say, without a code, about a session that died or never came. */
-const UNAVAILABLE_MESSAGE = /^Connection terminated|timeout exceeded when trying to connect|is not queryable|Cannot use a pool after calling end/;
+const UNAVAILABLE_MESSAGE =
+  /^Connection terminated|timeout exceeded when trying to connect|is not queryable|Cannot use a pool after calling end/;
 
 /**
  * Whether an error means the database cannot be reached (a restart, a
@@ -19,7 +30,10 @@ const UNAVAILABLE_MESSAGE = /^Connection terminated|timeout exceeded when trying
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   // Not `instanceof Error`: the driver's socket errors may come from another realm (a test runner's sandbox).
-  let current = error as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; thrownValue?: unknown } | null | undefined;
+  let current = error as
+    | { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown; thrownValue?: unknown }
+    | null
+    | undefined;
   for (let depth = 0; current !== null && typeof current === 'object' && depth < 5; depth += 1) {
     const { code, message } = current;
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;

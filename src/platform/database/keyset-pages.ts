@@ -1,5 +1,11 @@
 import type { EntityManager, EntityTarget } from 'typeorm';
-import { connectionsByParent, type Connection, type CursorKind, type CursorValue, type PageRequest } from '../pagination';
+import {
+  connectionsByParent,
+  type Connection,
+  type CursorKind,
+  type CursorValue,
+  type PageRequest,
+} from '../pagination';
 import { selectList } from './entity-columns';
 import { SqlParameters } from './sql';
 
@@ -30,7 +36,12 @@ export interface KeysetList {
   omit?: readonly string[];
 }
 
-const CASTS: Record<CursorKind, string> = { timestamp: '::timestamptz', uuid: '::uuid', int: '::int', string: '::text' };
+const CASTS: Record<CursorKind, string> = {
+  timestamp: '::timestamptz',
+  uuid: '::uuid',
+  int: '::int',
+  string: '::text',
+};
 
 /** A row of the batched statement: its parent, the parent's total, its sort key, and the row (id null when the page is empty). */
 type PageRow<T> = T & { parentId: string; total: number; sortKey: CursorValue; id: string | null };
@@ -42,7 +53,11 @@ function sortKeySql(order: KeysetOrder): string {
 
 /** The order with its column qualified by the list's alias, and turned round for a backward page. */
 function qualified(list: KeysetList, backward: boolean): KeysetOrder {
-  return { ...list.order, column: `${list.alias}.${list.order.column}`, descending: backward ? !list.order.descending : list.order.descending };
+  return {
+    ...list.order,
+    column: `${list.alias}.${list.order.column}`,
+    descending: backward ? !list.order.descending : list.order.descending,
+  };
 }
 
 function orderBySql(order: KeysetOrder, id: string): string {
@@ -124,7 +139,10 @@ async function loadPages<T extends { id: string }>(
   const rows = (await manager.query(
     `SELECT parent_.id AS "parentId", ${counted ? 'counts.total' : 'NULL AS total'}, page.*
        FROM unnest(${parentArray}) AS parent_(id)${
-      counted ? `\n      CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM ${from} WHERE ${filtered}) counts` : ''}
+         counted
+           ? `\n      CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM ${from} WHERE ${filtered}) counts`
+           : ''
+       }
        LEFT JOIN LATERAL (
             SELECT ${selectList(manager, list.entity, alias, list.omit)}, ${sortKeySql(qualified(list, false))} AS "sortKey"
               FROM ${from}
@@ -133,5 +151,7 @@ async function loadPages<T extends { id: string }>(
              LIMIT ${limit}) page ON true${admitted}`,
     params.values,
   )) as PageRow<T>[];
-  return connectionsByParent(parentIds, rows, page, (row) => [row.sortKey, row.id], { absentWhenNoRow: Boolean(parents) }) as (Connection<T> | undefined)[];
+  return connectionsByParent(parentIds, rows, page, (row) => [row.sortKey, row.id], {
+    absentWhenNoRow: Boolean(parents),
+  }) as (Connection<T> | undefined)[];
 }

@@ -82,14 +82,24 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** A per-request by-id loader: every id asked for in one tick is one statement. */
-export function byIdLoader<T>(name: string, load: (ids: readonly string[]) => Promise<(T | undefined)[]>): LoaderKey<ByIdLoader<T>> {
+export function byIdLoader<T>(
+  name: string,
+  load: (ids: readonly string[]) => Promise<(T | undefined)[]>,
+): LoaderKey<ByIdLoader<T>> {
   return new LoaderKey(name, () => new ByIdLoader(load));
 }
 
 /** A per-request loader of each key's rows (a task's labels, say): every key asked for in one tick is one statement. */
-export function groupedLoader<T>(name: string, load: (keys: readonly string[]) => Promise<Map<string, T[]>>): LoaderKey<DataLoader<string, T[]>> {
-  return new LoaderKey(name, () => new DataLoader(async (keys: readonly string[]) => {
-    const groups = await load(keys);
-    return keys.map((key) => groups.get(key) ?? []);
-  }));
+export function groupedLoader<T>(
+  name: string,
+  load: (keys: readonly string[]) => Promise<Map<string, T[]>>,
+): LoaderKey<DataLoader<string, T[]>> {
+  return new LoaderKey(
+    name,
+    () =>
+      new DataLoader(async (keys: readonly string[]) => {
+        const groups = await load(keys);
+        return keys.map((key) => groups.get(key) ?? []);
+      }),
+  );
 }

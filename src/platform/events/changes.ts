@@ -7,7 +7,11 @@ export function plain(value: unknown): unknown {
 }
 
 /** The fields among `fields` whose values differ, as JSON-friendly before/after pairs. */
-export function changesBetween<T extends object>(before: T, after: T, fields: readonly (keyof T & string)[]): Record<string, Change<unknown>> {
+export function changesBetween<T extends object>(
+  before: T,
+  after: T,
+  fields: readonly (keyof T & string)[],
+): Record<string, Change<unknown>> {
   const changes: Record<string, Change<unknown>> = {};
   for (const field of fields) {
     const [from, to] = [plain(before[field]), plain(after[field])];

@@ -97,7 +97,14 @@ export class EventBus {
     this.runner = runner;
     const retry = { maxAttempts: config.EVENTS_MAX_ATTEMPTS, retryBaseMs: config.EVENTS_RETRY_BASE_MS };
     if (this.redis) {
-      const relay = new RedisRelay({ dataSource, redis: this.redis, keys: this.keys, logger, metrics: this.metrics, pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS });
+      const relay = new RedisRelay({
+        dataSource,
+        redis: this.redis,
+        keys: this.keys,
+        logger,
+        metrics: this.metrics,
+        pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
+      });
       const redelivery = new RedisRedelivery({
         dataSource,
         redis: this.redis,
@@ -220,6 +227,11 @@ export class EventBus {
           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = c.event_id AND o.settled_at IS NULL)`,
       [retention],
     );
-    if (this.redis) await trimAcknowledged(this.redis, this.keys, this.consumers.map((consumer) => consumer.name));
+    if (this.redis)
+      await trimAcknowledged(
+        this.redis,
+        this.keys,
+        this.consumers.map((consumer) => consumer.name),
+      );
   }
 }

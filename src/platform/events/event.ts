@@ -27,7 +27,8 @@ export interface DomainEvent<TType extends string = string, TData = unknown> {
 export type EventMap = Record<string, object>;
 
 /** The events of a map, each with its own payload: handy for a `switch (event.type)`. */
-export type EventOf<TMap extends EventMap> = { [K in keyof TMap & string]: DomainEvent<K, TMap[K]> }[keyof TMap & string];
+export type EventOf<TMap extends EventMap> = { [K in keyof TMap & string]: DomainEvent<K, TMap[K]> }[keyof TMap &
+  string];
 
 /** What a handler gets besides the event. */
 export interface HandlerContext {
@@ -44,7 +45,10 @@ export interface HandlerContext {
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
 }
 
-export type EventHandler<TEvent extends DomainEvent = DomainEvent> = (event: TEvent, ctx: HandlerContext) => Promise<void>;
+export type EventHandler<TEvent extends DomainEvent = DomainEvent> = (
+  event: TEvent,
+  ctx: HandlerContext,
+) => Promise<void>;
 
 /** What a batch handler gets besides the events. */
 export interface BatchContext {
@@ -62,7 +66,10 @@ export interface BatchContext {
   transaction<T>(work: (tx: Transaction, events: DomainEvent[]) => Promise<T>): Promise<T>;
 }
 
-export type BatchHandler<TEvent extends DomainEvent = DomainEvent> = (events: TEvent[], ctx: BatchContext) => Promise<void>;
+export type BatchHandler<TEvent extends DomainEvent = DomainEvent> = (
+  events: TEvent[],
+  ctx: BatchContext,
+) => Promise<void>;
 
 /**
  * One consuming module's handlers: a consumer group of its own in Redis
@@ -102,7 +109,11 @@ export function defineBatchConsumer<TMap extends EventMap, K extends keyof TMap 
 ): EventConsumer {
   const batch = handle as unknown as BatchHandler<DomainEvent<string, never>>;
   const single: EventHandler<DomainEvent<string, never>> = (event, ctx) =>
-    batch([event], { logger: ctx.logger, signal: ctx.signal, transaction: (work) => ctx.transaction((tx) => work(tx, [event])) });
+    batch([event], {
+      logger: ctx.logger,
+      signal: ctx.signal,
+      transaction: (work) => ctx.transaction((tx) => work(tx, [event])),
+    });
   return { name, handlers: Object.fromEntries(types.map((type) => [type, single])), batch };
 }
 

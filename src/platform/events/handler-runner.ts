@@ -19,7 +19,10 @@ export class HandlerTimeoutError extends Error {
  */
 export class EventBookkeepingError extends Error {
   constructor(cause: unknown) {
-    super(`could not read or record the event's handled state: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `could not read or record the event's handled state: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
     this.name = 'EventBookkeepingError';
   }
 }
@@ -74,7 +77,12 @@ export class HandlerRunner {
     });
     let todo = subscribed;
     if (!options.checkedUnhandled && todo.length > 0) {
-      const handled = await bookkeeping(this.handledAmong(consumer.name, todo.map((event) => event.id)));
+      const handled = await bookkeeping(
+        this.handledAmong(
+          consumer.name,
+          todo.map((event) => event.id),
+        ),
+      );
       todo = todo.filter((event) => {
         if (!handled.has(event.id)) return true;
         outcomes.set(event.id, { status: 'duplicate' });
@@ -88,7 +96,11 @@ export class HandlerRunner {
         todo = [];
       } catch (error) {
         if (error instanceof EventBookkeepingError) throw error;
-        this.logger.warn('event batch failed; running its events one at a time', { consumer: consumer.name, events: todo.length, error });
+        this.logger.warn('event batch failed; running its events one at a time', {
+          consumer: consumer.name,
+          events: todo.length,
+          error,
+        });
       }
     }
     const heldLanes = new Set<string>();
@@ -126,8 +138,17 @@ export class HandlerRunner {
       signal: controller.signal,
       transaction: (work) =>
         this.dataSource.transaction(async (manager) => {
-          const fresh = await bookkeeping(this.recordMany(manager, consumer.name, events.map((event) => event.id)));
-          const result = await work(new Transaction(manager), events.filter((event) => fresh.has(event.id)));
+          const fresh = await bookkeeping(
+            this.recordMany(
+              manager,
+              consumer.name,
+              events.map((event) => event.id),
+            ),
+          );
+          const result = await work(
+            new Transaction(manager),
+            events.filter((event) => fresh.has(event.id)),
+          );
           recorded = new Set([...(recorded ?? []), ...fresh]);
           return result;
         }),
@@ -135,16 +156,31 @@ export class HandlerRunner {
     const started = performance.now();
     await this.withTimeout(controller, handler(events, ctx));
     // Handled but not recorded through a transaction (nothing to write): recorded now; the retry of a failure here runs it again.
-    recorded ??= await bookkeeping(this.recordMany(this.dataSource.manager, consumer.name, events.map((event) => event.id)));
+    recorded ??= await bookkeeping(
+      this.recordMany(
+        this.dataSource.manager,
+        consumer.name,
+        events.map((event) => event.id),
+      ),
+    );
     this.metrics.delivered += recorded.size;
     logger.debug('event batch handled', { durationMs: Math.round(performance.now() - started) });
     return recorded;
   }
 
   /** One event through its handler; a handler that did not record through ctx.transaction has its id pushed to `unrecorded`. */
-  private async runOne(consumer: EventConsumer, event: DomainEvent, unrecorded: string[]): Promise<'handled' | 'duplicate'> {
+  private async runOne(
+    consumer: EventConsumer,
+    event: DomainEvent,
+    unrecorded: string[],
+  ): Promise<'handled' | 'duplicate'> {
     const handler = consumer.handlers[event.type] as EventHandler;
-    const logger = this.logger.child({ requestId: event.requestId ?? undefined, eventId: event.id, eventType: event.type, consumer: consumer.name });
+    const logger = this.logger.child({
+      requestId: event.requestId ?? undefined,
+      eventId: event.id,
+      eventType: event.type,
+      consumer: consumer.name,
+    });
     const controller = new AbortController();
     let recorded = false;
     const ctx: HandlerContext = {
@@ -195,7 +231,14 @@ export class HandlerRunner {
    * `delayMs`, or, `dead`, the consumer gave up on the event (so neither the
    * backlog nor the redelivery of lost events waits for it any more).
    */
-  async recordFailure(consumer: string, eventId: string, attempts: number, error: unknown, delayMs: number, dead: boolean): Promise<void> {
+  async recordFailure(
+    consumer: string,
+    eventId: string,
+    attempts: number,
+    error: unknown,
+    delayMs: number,
+    dead: boolean,
+  ): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO event_failures (consumer, event_id, attempts, last_error, next_attempt_at, dead_lettered_at)
        VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond', CASE WHEN $6::boolean THEN now() END)
@@ -208,10 +251,10 @@ export class HandlerRunner {
 
   /** Which of `eventIds` the consumer has handled. */
   private async handledAmong(consumer: string, eventIds: string[]): Promise<Set<string>> {
-    const rows = (await this.dataSource.query(`SELECT event_id AS "eventId" FROM event_consumptions WHERE consumer = $1 AND event_id = ANY($2::uuid[])`, [
-      consumer,
-      eventIds,
-    ])) as { eventId: string }[];
+    const rows = (await this.dataSource.query(
+      `SELECT event_id AS "eventId" FROM event_consumptions WHERE consumer = $1 AND event_id = ANY($2::uuid[])`,
+      [consumer, eventIds],
+    )) as { eventId: string }[];
     return new Set(rows.map((row) => row.eventId));
   }
 

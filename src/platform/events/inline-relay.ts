@@ -69,7 +69,9 @@ export class InlineRelay {
   async stop(): Promise<void> {
     await this.loop.stop();
     await this.options.dataSource
-      .query(`UPDATE event_relay_leases SET holder = NULL, expires_at = now() WHERE name = 'inline' AND holder = $1`, [this.options.instanceId])
+      .query(`UPDATE event_relay_leases SET holder = NULL, expires_at = now() WHERE name = 'inline' AND holder = $1`, [
+        this.options.instanceId,
+      ])
       .catch(() => undefined);
   }
 
@@ -113,13 +115,18 @@ export class InlineRelay {
     const settled = await Promise.allSettled(consumers.map((consumer) => this.consume(consumer, rows)));
     const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
-    const outcomes = settled.map((result) => (result as PromiseFulfilledResult<Awaited<ReturnType<InlineRelay['consume']>>>).value);
+    const outcomes = settled.map(
+      (result) => (result as PromiseFulfilledResult<Awaited<ReturnType<InlineRelay['consume']>>>).value,
+    );
     const unfinished = new Set(outcomes.flatMap((outcome) => [...outcome.unfinished]));
     const progressed = outcomes.some((outcome) => outcome.progressed);
     const relayed = rows.filter((row) => !unfinished.has(row.id)).map((row) => row.position);
     if (relayed.length > 0) {
       // Every consumer is done with these: relayed and settled at once (only the Redis transport has to wait for consumers after relaying).
-      await dataSource.query(`UPDATE outbox SET relayed_at = now(), settled_at = now() WHERE position = ANY($1::bigint[])`, [relayed]);
+      await dataSource.query(
+        `UPDATE outbox SET relayed_at = now(), settled_at = now() WHERE position = ANY($1::bigint[])`,
+        [relayed],
+      );
       metrics.relayed += relayed.length;
     }
     return progressed && rows.length === batchSize;
@@ -132,7 +139,10 @@ export class InlineRelay {
    * organization) whose event waits for a retry holds back its later ones.
    * Returns the events it has not finished with.
    */
-  private async consume(consumer: EventConsumer, rows: PendingRow[]): Promise<{ unfinished: Set<string>; progressed: boolean }> {
+  private async consume(
+    consumer: EventConsumer,
+    rows: PendingRow[],
+  ): Promise<{ unfinished: Set<string>; progressed: boolean }> {
     const heldBack = new Set<string>();
     const unfinished = new Set<string>();
     let progressed = false;
@@ -150,7 +160,11 @@ export class InlineRelay {
       }
       progressed = true;
       // A bookkeeping failure (the database, not a handler) rejects: no attempt is counted; the whole step is retried at the next poll.
-      const outcomes = await this.options.runner.runBatch(consumer, batch.map(({ row }) => eventFromRow(row)), { checkedUnhandled: true, lane: (event) => event.organizationId ?? '-' });
+      const outcomes = await this.options.runner.runBatch(
+        consumer,
+        batch.map(({ row }) => eventFromRow(row)),
+        { checkedUnhandled: true, lane: (event) => event.organizationId ?? '-' },
+      );
       for (const [index, outcome] of outcomes.entries()) {
         const { row, failure } = batch[index];
         if (outcome.status === 'held') {
@@ -192,7 +206,14 @@ export class InlineRelay {
   private async recordFailure(consumer: string, eventId: string, attempts: number, error: unknown): Promise<boolean> {
     const { runner, maxAttempts, retryBaseMs, retryCapMs, metrics, logger } = this.options;
     const dead = attempts >= maxAttempts;
-    await runner.recordFailure(consumer, eventId, attempts, error, dead ? 0 : retryDelayMs(attempts, retryBaseMs, retryCapMs), dead);
+    await runner.recordFailure(
+      consumer,
+      eventId,
+      attempts,
+      error,
+      dead ? 0 : retryDelayMs(attempts, retryBaseMs, retryCapMs),
+      dead,
+    );
     if (dead) {
       metrics.deadLettered += 1;
       logger.error('event dead-lettered', { consumer, eventId, attempts, error });

@@ -31,7 +31,9 @@ export class WakeableLoop {
     this.streak = new FailureStreak(
       (error) =>
         isDatabaseUnavailable(error)
-          ? options.logger.warn(options.failing, { unavailable: error instanceof Error ? error.message : String(error) })
+          ? options.logger.warn(options.failing, {
+              unavailable: error instanceof Error ? error.message : String(error),
+            })
           : options.logger.error(options.failing, { error }),
       () => options.logger.info(options.recovered),
     );

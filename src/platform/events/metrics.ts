@@ -14,7 +14,10 @@ export class EventMetrics {
   /** Age of the oldest event not yet relayed, as of the relay's last look; 0 when the outbox is drained. */
   relayLagMs = 0;
 
-  snapshot(): Record<'published' | 'relayed' | 'delivered' | 'failed' | 'deadLettered' | 'redelivered' | 'relayLagMs', number> {
+  snapshot(): Record<
+    'published' | 'relayed' | 'delivered' | 'failed' | 'deadLettered' | 'redelivered' | 'relayLagMs',
+    number
+  > {
     const { published, relayed, delivered, failed, deadLettered, redelivered, relayLagMs } = this;
     return { published, relayed, delivered, failed, deadLettered, redelivered, relayLagMs };
   }

@@ -30,7 +30,9 @@ export interface OutboxRow {
 
 /** One (consumer, event type) pair per handler, as the two arrays WAITING_PAIRS takes ($1 consumers, $2 types). */
 export function handlerPairs(consumers: EventConsumer[]): [string[], string[]] {
-  const pairs = consumers.flatMap((consumer) => Object.keys(consumer.handlers).map((type) => [consumer.name, type] as const));
+  const pairs = consumers.flatMap((consumer) =>
+    Object.keys(consumer.handlers).map((type) => [consumer.name, type] as const),
+  );
   return [pairs.map(([consumer]) => consumer), pairs.map(([, type]) => type)];
 }
 
@@ -72,7 +74,11 @@ export function deserializeEvent(json: string): DomainEvent {
 
 /** Publishes a module's events, typed by its event map. */
 export interface TypedPublisher<TMap extends EventMap> {
-  publish<K extends keyof TMap & string>(tx: Transaction, origin: EventOrigin, draft: EventDraft<K, TMap[K]>): Promise<DomainEvent<K, TMap[K]>>;
+  publish<K extends keyof TMap & string>(
+    tx: Transaction,
+    origin: EventOrigin,
+    draft: EventDraft<K, TMap[K]>,
+  ): Promise<DomainEvent<K, TMap[K]>>;
 }
 
 /**
@@ -103,7 +109,17 @@ export class EventPublisher implements TypedPublisher<EventMap> {
     await manager.query(
       `INSERT INTO outbox (id, type, occurred_at, organization_id, actor_id, request_id, subject_type, subject_id, data)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [event.id, event.type, event.occurredAt, event.organizationId, event.actorId, event.requestId, event.subject.type, event.subject.id, JSON.stringify(event.data)],
+      [
+        event.id,
+        event.type,
+        event.occurredAt,
+        event.organizationId,
+        event.actorId,
+        event.requestId,
+        event.subject.type,
+        event.subject.id,
+        JSON.stringify(event.data),
+      ],
     );
     queryRunner.data[PUBLISHED] = ((queryRunner.data[PUBLISHED] as number | undefined) ?? 0) + 1;
     return event;
@@ -113,7 +129,8 @@ export class EventPublisher implements TypedPublisher<EventMap> {
   typed<TMap extends EventMap>(catalog: EventCatalog<TMap>): TypedPublisher<TMap> {
     return {
       publish: async (tx, origin, draft) => {
-        if (!Object.hasOwn(catalog, draft.type)) throw new Error(`${draft.type} is not in the publishing module's event catalog`);
+        if (!Object.hasOwn(catalog, draft.type))
+          throw new Error(`${draft.type} is not in the publishing module's event catalog`);
         return this.publish(tx, origin, draft);
       },
     };

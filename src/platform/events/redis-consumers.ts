@@ -6,7 +6,15 @@ import type { EventOutcome, HandlerRunner } from './handler-runner';
 import { FailureStreak, retryDelayMs } from './loop';
 import type { EventMetrics } from './metrics';
 import { deserializeEvent } from './outbox';
-import { compareIds, createGroup, entryFields, isNoGroupError, lastDeliveredIds, untilReady, type StreamKeys } from './redis';
+import {
+  compareIds,
+  createGroup,
+  entryFields,
+  isNoGroupError,
+  lastDeliveredIds,
+  untilReady,
+  type StreamKeys,
+} from './redis';
 
 export interface GroupWorkerOptions {
   /** For commands; the worker makes its own connection for blocking reads. */
@@ -57,7 +65,11 @@ export class GroupWorker {
     this.blocking.on('error', () => undefined);
     this.blocking.connect().catch(() => undefined);
     this.streak = new FailureStreak(
-      (error) => options.logger.warn('event consumer cannot read from redis; retrying', { consumer: options.consumer.name, error }),
+      (error) =>
+        options.logger.warn('event consumer cannot read from redis; retrying', {
+          consumer: options.consumer.name,
+          error,
+        }),
       () => options.logger.info('event consumer reading from redis again', { consumer: options.consumer.name }),
     );
   }
@@ -100,9 +112,16 @@ export class GroupWorker {
           groupReady = true;
         }
         const reply = (await this.blocking.xreadgroup(
-          'GROUP', this.group, this.options.consumerName,
-          'COUNT', this.options.batchSize ?? 200, 'BLOCK', this.options.readBlockMs ?? 1000,
-          'STREAMS', this.options.keys.events, '>',
+          'GROUP',
+          this.group,
+          this.options.consumerName,
+          'COUNT',
+          this.options.batchSize ?? 200,
+          'BLOCK',
+          this.options.readBlockMs ?? 1000,
+          'STREAMS',
+          this.options.keys.events,
+          '>',
         )) as [string, StreamEntry[]][] | null;
         this.streak.succeeded();
         for (const [, entries] of reply ?? []) {
@@ -128,9 +147,11 @@ export class GroupWorker {
 
   /** One entry at a time per group: reads, retries and take-overs share this queue. */
   private enqueue(work: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(() => (this.running ? work() : undefined)).catch((error: unknown) => {
-      if (this.running) this.options.logger.warn('event consumer step failed', { consumer: this.group, error });
-    });
+    const next = this.queue
+      .then(() => (this.running ? work() : undefined))
+      .catch((error: unknown) => {
+        if (this.running) this.options.logger.warn('event consumer step failed', { consumer: this.group, error });
+      });
     this.queue = next;
     return next;
   }
@@ -162,24 +183,45 @@ export class GroupWorker {
     }
     let outcomes: EventOutcome[];
     try {
-      outcomes = batch.length > 0 ? await runner.runBatch(consumer, batch.map((item) => item.event)) : [];
+      outcomes =
+        batch.length > 0
+          ? await runner.runBatch(
+              consumer,
+              batch.map((item) => item.event),
+            )
+          : [];
     } catch (error) {
       if (done.length > 0) await redis.xack(keys.events, this.group, ...done);
       if (!this.running) return;
       // Not the handlers' fault (EventBookkeepingError): give each delivery back to the count, and try again later.
-      this.options.logger.warn('event consumer could not read or record handling; retrying without counting the attempt', {
-        consumer: this.group,
-        events: batch.length,
-        error,
-      });
+      this.options.logger.warn(
+        'event consumer could not read or record handling; retrying without counting the attempt',
+        {
+          consumer: this.group,
+          events: batch.length,
+          error,
+        },
+      );
       const deliveries = await this.deliveries(batch.map((item) => item.id));
       const pipeline = redis.pipeline();
       for (const [index, { id }] of batch.entries()) {
-        pipeline.xclaim(keys.events, this.group, this.options.consumerName, 0, id, 'RETRYCOUNT', Math.max(0, deliveries[index] - 1), 'JUSTID');
+        pipeline.xclaim(
+          keys.events,
+          this.group,
+          this.options.consumerName,
+          0,
+          id,
+          'RETRYCOUNT',
+          Math.max(0, deliveries[index] - 1),
+          'JUSTID',
+        );
       }
       await pipeline.exec();
       for (const [index, { id }] of batch.entries()) {
-        this.scheduleRetry(id, retryDelayMs(Math.max(1, deliveries[index] - 1), this.options.retryBaseMs, this.options.claimIdleMs));
+        this.scheduleRetry(
+          id,
+          retryDelayMs(Math.max(1, deliveries[index] - 1), this.options.retryBaseMs, this.options.claimIdleMs),
+        );
       }
       return;
     }
@@ -192,7 +234,8 @@ export class GroupWorker {
     if (failed.length === 0 || !this.running) return;
     const deliveries = await this.deliveries(failed.map((item) => item.id));
     for (const [index, { id, json, event, error }] of failed.entries()) {
-      if (deliveries[index] >= this.options.maxAttempts) await this.deadLetter(id, json, event.id, deliveries[index], error);
+      if (deliveries[index] >= this.options.maxAttempts)
+        await this.deadLetter(id, json, event.id, deliveries[index], error);
       else this.scheduleRetry(id, retryDelayMs(deliveries[index], this.options.retryBaseMs, this.options.claimIdleMs));
     }
   }
@@ -215,7 +258,11 @@ export class GroupWorker {
       void this.enqueue(async () => {
         // Only if nobody took it over meanwhile (their claim would have reset its idle time).
         const claimed = (await this.options.redis.xclaim(
-          this.options.keys.events, this.group, this.options.consumerName, Math.max(0, delayMs - 50), id,
+          this.options.keys.events,
+          this.group,
+          this.options.consumerName,
+          Math.max(0, delayMs - 50),
+          id,
         )) as StreamEntry[];
         const entries = claimed.filter(Boolean);
         if (entries.length > 0) await this.processBatch(entries);
@@ -230,10 +277,15 @@ export class GroupWorker {
     let cursor = '0-0';
     try {
       do {
-        const [next, entries] = (await redis.xautoclaim(keys.events, this.group, consumerName, claimIdleMs, cursor, 'COUNT', this.options.batchSize ?? 200)) as [
-          string,
-          StreamEntry[],
-        ];
+        const [next, entries] = (await redis.xautoclaim(
+          keys.events,
+          this.group,
+          consumerName,
+          claimIdleMs,
+          cursor,
+          'COUNT',
+          this.options.batchSize ?? 200,
+        )) as [string, StreamEntry[]];
         if (!this.running) return;
         const claimed = entries.filter(Boolean);
         if (claimed.length > 0) await this.processBatch(claimed);
@@ -244,15 +296,36 @@ export class GroupWorker {
     }
   }
 
-  private async deadLetter(id: string, eventJson: string, eventId: string, attempts: number, error: unknown): Promise<void> {
+  private async deadLetter(
+    id: string,
+    eventJson: string,
+    eventId: string,
+    attempts: number,
+    error: unknown,
+  ): Promise<void> {
     const { redis, keys, metrics, logger, runner } = this.options;
     // Recorded first: if Redis fails now, the entry stays pending and is dead-lettered again, which the upsert absorbs.
     if (UUID.test(eventId)) await runner.recordFailure(this.group, eventId, attempts, error, 0, true);
     await redis
       .multi()
-      .xadd(keys.deadLetters, '*',
-        'consumer', this.group, 'eventId', eventId, 'event', eventJson, 'error', errorMessage(error),
-        'attempts', String(attempts), 'failedAt', new Date().toISOString(), 'streamId', id)
+      .xadd(
+        keys.deadLetters,
+        '*',
+        'consumer',
+        this.group,
+        'eventId',
+        eventId,
+        'event',
+        eventJson,
+        'error',
+        errorMessage(error),
+        'attempts',
+        String(attempts),
+        'failedAt',
+        new Date().toISOString(),
+        'streamId',
+        id,
+      )
       .xack(keys.events, this.group, id)
       .exec();
     metrics.deadLettered += 1;

@@ -104,16 +104,25 @@ export class RedisRedelivery {
     } finally {
       if (requeued > 0) {
         metrics.redelivered += requeued;
-        logger.warn('events relayed again: redis lost them before every consumer had handled them', { events: requeued, groupsRebuilt: rebuilt });
+        logger.warn('events relayed again: redis lost them before every consumer had handled them', {
+          events: requeued,
+          groupsRebuilt: rebuilt,
+        });
         wakeRelay();
       }
     }
     return false;
   }
 
-  private async sweepBatch(manager: EntityManager, after: string, rebuilding: boolean): Promise<BatchOutcome | undefined> {
+  private async sweepBatch(
+    manager: EntityManager,
+    after: string,
+    rebuilding: boolean,
+  ): Promise<BatchOutcome | undefined> {
     const batchSize = this.options.batchSize ?? 500;
-    const [{ locked }] = (await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [REDELIVERY_LOCK])) as [{ locked: boolean }];
+    const [{ locked }] = (await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [REDELIVERY_LOCK])) as [
+      { locked: boolean },
+    ];
     if (!locked) return undefined;
     const groups = await this.groups();
     const rebuilt = rebuilding || groups.created;
@@ -128,8 +137,12 @@ export class RedisRedelivery {
     )) as UnsettledRow[];
 
     const settled = rows.filter((row) => row.waiting.length === 0).map((row) => row.position);
-    if (settled.length > 0) await manager.query(`UPDATE outbox SET settled_at = now() WHERE position = ANY($1::bigint[])`, [settled]);
-    const lost = await this.lost(rows.filter((row) => row.waiting.length > 0), groups.lastDelivered);
+    if (settled.length > 0)
+      await manager.query(`UPDATE outbox SET settled_at = now() WHERE position = ANY($1::bigint[])`, [settled]);
+    const lost = await this.lost(
+      rows.filter((row) => row.waiting.length > 0),
+      groups.lastDelivered,
+    );
     let requeued = 0;
     if (lost.length > 0) {
       // Asked again under the update: a consumer that finished since the first look (and acknowledged, so Redis said "gone") is not waited for.

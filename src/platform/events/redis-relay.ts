@@ -47,7 +47,9 @@ export class RedisRelay {
     const { dataSource, redis, keys, metrics } = this.options;
     const batchSize = this.options.batchSize ?? 200;
     return dataSource.transaction(async (manager) => {
-      const [{ locked }] = (await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK])) as [{ locked: boolean }];
+      const [{ locked }] = (await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK])) as [
+        { locked: boolean },
+      ];
       if (!locked) return false;
       const rows = (await manager.query(
         `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE relayed_at IS NULL ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED`,

@@ -3,7 +3,8 @@ import { UnauthenticatedError } from '../errors';
 import type { Logger } from '../logging/logger';
 
 /** `sessionId`: the session (refresh-token family) the access token was issued to; absent on tokens from before sessions had ids. */
-export type Viewer = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string; readonly sessionId?: string };
+export type Viewer =
+  { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string; readonly sessionId?: string };
 
 export const ANONYMOUS: Viewer = Object.freeze({ kind: 'anonymous' });
 

@@ -13,7 +13,11 @@ export function eventTypeName(type: string): string {
  */
 export const EventTypeEnum: Record<string, string> = {};
 const valuesConfig: Record<string, { description: string }> = {};
-registerEnumType(EventTypeEnum, { name: 'EventType', description: 'A domain event type; its value is the dotted name (`task.assigned`).', valuesConfig });
+registerEnumType(EventTypeEnum, {
+  name: 'EventType',
+  description: 'A domain event type; its value is the dotted name (`task.assigned`).',
+  valuesConfig,
+});
 
 export function declareEventTypes(eventTypes: EventTypes): void {
   for (const entry of eventTypes.entries) {

@@ -7,7 +7,13 @@ type ReturnTypeFunc = NonNullable<Parameters<typeof Field>[0]>;
  * owns (a filter, say), the way the decorators would have declared it. Call
  * it at module load: type-graphql reads its metadata when the schema is built.
  */
-export function addInputField(inputType: ClassType, name: string, type: ReturnTypeFunc, options: FieldOptions, rules: PropertyDecorator[] = []): void {
+export function addInputField(
+  inputType: ClassType,
+  name: string,
+  type: ReturnTypeFunc,
+  options: FieldOptions,
+  rules: PropertyDecorator[] = [],
+): void {
   Field(type, options)(inputType.prototype, name);
   for (const rule of rules) rule(inputType.prototype, name);
 }

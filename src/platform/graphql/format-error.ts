@@ -28,12 +28,17 @@ export function classifyError(error: unknown): ErrorKind {
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return { kind: 'request', code };
   // Apollo refuses some requests with a 4xx and no code (a persisted query whose hash does not match): the client's mistake.
   if (code === undefined && isClientStatus(error)) return { kind: 'request', code: 'BAD_REQUEST' };
-  if (isDatabaseUnavailable(cause)) return { kind: 'app', error: new ServiceUnavailableError(String((cause as { message?: unknown }).message ?? cause)) };
+  if (isDatabaseUnavailable(cause))
+    return {
+      kind: 'app',
+      error: new ServiceUnavailableError(String((cause as { message?: unknown }).message ?? cause)),
+    };
   return { kind: 'unexpected', error: cause };
 }
 
 function isClientStatus(error: unknown): boolean {
-  const status = error instanceof GraphQLError ? (error.extensions.http as { status?: unknown } | undefined)?.status : undefined;
+  const status =
+    error instanceof GraphQLError ? (error.extensions.http as { status?: unknown } | undefined)?.status : undefined;
   return typeof status === 'number' && status >= 400 && status < 500;
 }
 

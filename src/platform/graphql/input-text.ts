@@ -19,7 +19,9 @@ const INVALID_TEXT = /[\0\p{Cs}]/u;
 export function invalidText(field: string, value: string): string | undefined {
   const found = INVALID_TEXT.exec(value)?.[0];
   if (found === undefined) return undefined;
-  return found === '\0' ? `${field} must not contain the NUL character (U+0000)` : `${field} must not contain an unpaired UTF-16 surrogate`;
+  return found === '\0'
+    ? `${field} must not contain the NUL character (U+0000)`
+    : `${field} must not contain an unpaired UTF-16 surrogate`;
 }
 
 type Path = (string | number)[];
@@ -42,7 +44,12 @@ const analyses = new WeakMap<OperationDefinitionNode, OperationText>();
  * `email` for `signUp(input: { email })`; the argument's name for a scalar
  * one). Empty when every string is valid text.
  */
-export function invalidTextIn(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): FieldError[] {
+export function invalidTextIn(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+): FieldError[] {
   let analysis = analyses.get(operation);
   if (!analysis) {
     analysis = analyse(schema, document, operation);
@@ -91,7 +98,8 @@ function analyse(schema: GraphQLSchema, document: DocumentNode, operation: Opera
   });
   // The operation and the fragments it may spread; other operations of the document do not run.
   visit(operation, visitor);
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) visit(definition, visitor);
   return { literalErrors, variablePaths };
 }
 
@@ -116,7 +124,8 @@ function invalidTextInValue(root: unknown, rootPath: Path): FieldError[] {
       const field = dotted(unlink(link));
       errors.push({ field, messages: [invalidText(field, value)!] });
     } else if (Array.isArray(value)) {
-      for (let index = value.length - 1; index >= 0; index -= 1) pending.push([value[index], { key: index, parent: link }]);
+      for (let index = value.length - 1; index >= 0; index -= 1)
+        pending.push([value[index], { key: index, parent: link }]);
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value).reverse()) pending.push([item, { key, parent: link }]);
     }

@@ -18,7 +18,12 @@ export function NormalisedEmail(): PropertyDecorator {
       configurable: true,
       get: () => undefined,
       set(this: object, value: unknown) {
-        Object.defineProperty(this, key, { value: normaliseEmailInput(value), writable: true, enumerable: true, configurable: true });
+        Object.defineProperty(this, key, {
+          value: normaliseEmailInput(value),
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
       },
     });
   };

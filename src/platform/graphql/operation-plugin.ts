@@ -13,7 +13,10 @@ import { classifyError, codeOf, type ErrorKind } from './format-error';
  * operation, turns RATE_LIMITED into a Retry-After header, and
  * SERVICE_UNAVAILABLE into HTTP 503 with one. Nothing here runs per field.
  */
-export function operationPlugin(metrics: AppMetrics, options: { onLogged?(context: RequestContext): void } = {}): ApolloServerPlugin<RequestContext> {
+export function operationPlugin(
+  metrics: AppMetrics,
+  options: { onLogged?(context: RequestContext): void } = {},
+): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart({ contextValue }) {
       const startedAt = performance.now();
@@ -39,7 +42,10 @@ export function operationPlugin(metrics: AppMetrics, options: { onLogged?(contex
             level = louder(level, levelOf(kind));
             if (kind.kind === 'unexpected') {
               contextValue.logger.error('unexpected error', { error: kind.error, path: error.path?.join('.') });
-            } else if (kind.kind === 'app' && (kind.error instanceof RateLimitedError || kind.error instanceof ServiceUnavailableError)) {
+            } else if (
+              kind.kind === 'app' &&
+              (kind.error instanceof RateLimitedError || kind.error instanceof ServiceUnavailableError)
+            ) {
               retryAfterSeconds = Math.max(retryAfterSeconds, kind.error.retryAfterSeconds);
               if (kind.error instanceof ServiceUnavailableError) unavailable ??= kind.error.reason;
             }
@@ -50,14 +56,20 @@ export function operationPlugin(metrics: AppMetrics, options: { onLogged?(contex
           const { body } = requestContext.response;
           if (body.kind === 'single') {
             for (const error of body.singleResult.errors ?? []) {
-              (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId: contextValue.requestId };
+              (error as { extensions?: Record<string, unknown> }).extensions = {
+                ...error.extensions,
+                requestId: contextValue.requestId,
+              };
             }
           }
           if (retryAfterSeconds > 0) requestContext.response.http.headers.set('retry-after', String(retryAfterSeconds));
           if (errorCodes.has('SERVICE_UNAVAILABLE')) requestContext.response.http.status = 503;
           const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
           const outcome = errorCodes.size === 0 ? 'ok' : 'error';
-          metrics.graphqlOperations.observe({ operation: operationLabel, outcome: errorCodes.size === 0 ? 'ok' : [...errorCodes][0] }, durationMs / 1000);
+          metrics.graphqlOperations.observe(
+            { operation: operationLabel, outcome: errorCodes.size === 0 ? 'ok' : [...errorCodes][0] },
+            durationMs / 1000,
+          );
           const logger = requestContext.contextValue.logger;
           logger.log(level, 'graphql operation', {
             durationMs,

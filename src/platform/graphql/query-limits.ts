@@ -2,7 +2,18 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { getNamedType, GraphQLError, isObjectType, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type TypeNode, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  getNamedType,
+  GraphQLError,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type TypeNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { QueryTooComplexError, RateLimitedError, type QueryLimitName } from '../errors';
 import { spend, type RateLimiter } from '../rate-limit';
@@ -25,9 +36,15 @@ function foundIn(message: string): number | undefined {
 }
 
 /** graphql-armor's rules, reporting QUERY_TOO_COMPLEX (limit, max, found) instead of a syntax error. */
-function armorRule(limit: QueryLimitName, max: number, make: (onReject: (context: ValidationContext | null, error: GraphQLError) => void) => ValidationRule): ValidationRule {
+function armorRule(
+  limit: QueryLimitName,
+  max: number,
+  make: (onReject: (context: ValidationContext | null, error: GraphQLError) => void) => ValidationRule,
+): ValidationRule {
   return make((context, error) => {
-    context?.reportError(new GraphQLError(error.message, { originalError: new QueryTooComplexError(limit, max, foundIn(error.message)) }));
+    context?.reportError(
+      new GraphQLError(error.message, { originalError: new QueryTooComplexError(limit, max, foundIn(error.message)) }),
+    );
   });
 }
 
@@ -35,10 +52,16 @@ function armorRule(limit: QueryLimitName, max: number, make: (onReject: (context
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
   const common = { exposeLimits: true, propagateOnRejection: false };
   return [
-    armorRule('depth', limits.maxDepth, (onReject) => maxDepthRule({ ...common, n: limits.maxDepth, ignoreIntrospection: true, onReject: [onReject] })),
+    armorRule('depth', limits.maxDepth, (onReject) =>
+      maxDepthRule({ ...common, n: limits.maxDepth, ignoreIntrospection: true, onReject: [onReject] }),
+    ),
     // __typename is free; aliases inside fragments count where the fragment is spread.
-    armorRule('aliases', limits.maxAliases, (onReject) => maxAliasesRule({ ...common, n: limits.maxAliases, allowList: ['__typename'], onReject: [onReject] })),
-    armorRule('directives', limits.maxDirectives, (onReject) => maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [onReject] })),
+    armorRule('aliases', limits.maxAliases, (onReject) =>
+      maxAliasesRule({ ...common, n: limits.maxAliases, allowList: ['__typename'], onReject: [onReject] }),
+    ),
+    armorRule('directives', limits.maxDirectives, (onReject) =>
+      maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [onReject] }),
+    ),
   ];
 }
 
@@ -78,14 +101,28 @@ export interface ApiBudget {
  * and reports the cost in every response's `extensions.cost`
  * (`{ requested, limit }`).
  */
-export function queryCostPlugin(schema: GraphQLSchema, maxCost: number, budget: ApiBudget): ApolloServerPlugin<RequestContext> {
+export function queryCostPlugin(
+  schema: GraphQLSchema,
+  maxCost: number,
+  budget: ApiBudget,
+): ApolloServerPlugin<RequestContext> {
   const costs = new CostCache();
   return {
     async requestDidStart() {
       let requested: number | undefined;
       return {
         async didResolveOperation({ request, document, operation, operationName, contextValue }) {
-          requested = operation ? costs.of(document, operation, request.variables ?? {}, () => getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: operationName ?? undefined, estimators: [connectionEstimator] })) : undefined;
+          requested = operation
+            ? costs.of(document, operation, request.variables ?? {}, () =>
+                getComplexity({
+                  schema,
+                  query: document,
+                  variables: request.variables ?? {},
+                  operationName: operationName ?? undefined,
+                  estimators: [connectionEstimator],
+                }),
+              )
+            : undefined;
           // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs.
           if (requested === undefined) return;
           if (requested > maxCost) {
@@ -99,12 +136,18 @@ export function queryCostPlugin(schema: GraphQLSchema, maxCost: number, budget: 
             await spend(budget.perIp, contextValue.ip, requested);
           } catch (error) {
             if (!(error instanceof RateLimitedError)) throw error;
-            throw new GraphQLError('The API budget for this minute is spent; try again later', { originalError: error, extensions: { http: { status: 429 } } });
+            throw new GraphQLError('The API budget for this minute is spent; try again later', {
+              originalError: error,
+              extensions: { http: { status: 429 } },
+            });
           }
         },
         async willSendResponse({ response }) {
           if (requested === undefined || response.body.kind !== 'single') return;
-          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: { requested, limit: maxCost } };
+          response.body.singleResult.extensions = {
+            ...response.body.singleResult.extensions,
+            cost: { requested, limit: maxCost },
+          };
         },
       };
     },
@@ -114,7 +157,9 @@ export function queryCostPlugin(schema: GraphQLSchema, maxCost: number, budget: 
 /** The variables that can change an operation's cost: page sizes (Int) and @skip/@include conditions (Boolean). */
 function costVariables(operation: OperationDefinitionNode): string[] {
   const named = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : named(type.type));
-  return (operation.variableDefinitions ?? []).filter((definition) => ['Int', 'Boolean'].includes(named(definition.type))).map((definition) => definition.variable.name.value);
+  return (operation.variableDefinitions ?? [])
+    .filter((definition) => ['Int', 'Boolean'].includes(named(definition.type)))
+    .map((definition) => definition.variable.name.value);
 }
 
 /**
@@ -128,9 +173,17 @@ function costVariables(operation: OperationDefinitionNode): string[] {
 const MAX_COSTS_PER_OPERATION = 64;
 
 class CostCache {
-  private readonly byDocument = new WeakMap<DocumentNode, Map<OperationDefinitionNode, { variables: string[]; costs: Map<string, number> }>>();
+  private readonly byDocument = new WeakMap<
+    DocumentNode,
+    Map<OperationDefinitionNode, { variables: string[]; costs: Map<string, number> }>
+  >();
 
-  of(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>, compute: () => number): number | undefined {
+  of(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown>,
+    compute: () => number,
+  ): number | undefined {
     let byOperation = this.byDocument.get(document);
     if (!byOperation) {
       byOperation = new Map();

@@ -5,7 +5,8 @@ import type { RequestContext } from './context';
 import { describeValidation } from './format-error';
 import { invalidTextIn } from './input-text';
 
-export const SUBSCRIPTIONS_OVER_HTTP = 'Subscriptions are not served over HTTP: they are served over WebSocket, and this API offers none yet';
+export const SUBSCRIPTIONS_OVER_HTTP =
+  'Subscriptions are not served over HTTP: they are served over WebSocket, and this API offers none yet';
 
 /**
  * Refuses, with a 400 and before any resolver runs, what a client should
@@ -21,7 +22,9 @@ export function requestGuardsPlugin(): ApolloServerPlugin<RequestContext> {
         async didResolveOperation({ operation, document, request, schema }) {
           if (!operation) return;
           if (operation.operation === OperationTypeNode.SUBSCRIPTION) {
-            throw new GraphQLError(SUBSCRIPTIONS_OVER_HTTP, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+            throw new GraphQLError(SUBSCRIPTIONS_OVER_HTTP, {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
           }
           const invalid = invalidTextIn(schema, document, operation, request.variables);
           if (invalid.length > 0) {

@@ -13,7 +13,9 @@ const authChecker: AuthChecker<RequestContext> = ({ context }) => {
 /** The tiny container of ARCHITECTURE.md: type-graphql asks for a resolver class, gets the instance the module built. */
 function containerOf(classes: Function[], instances: object[]): ContainerType {
   const byClass = new Map<Function, object>(instances.map((instance) => [instance.constructor, instance]));
-  const missing = classes.filter((resolverClass) => !byClass.has(resolverClass)).map((resolverClass) => resolverClass.name);
+  const missing = classes
+    .filter((resolverClass) => !byClass.has(resolverClass))
+    .map((resolverClass) => resolverClass.name);
   if (missing.length > 0) throw new Error(`No instance was built for resolver ${missing.join(', ')}`);
   return { get: (resolverClass: Function) => byClass.get(resolverClass) };
 }

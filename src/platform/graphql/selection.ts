@@ -20,23 +20,35 @@ export function selects(info: Info, path: readonly string[]): boolean {
   const key = path.join('.');
   let selected = byPath.get(key);
   if (selected === undefined) {
-    selected = info.fieldNodes.some((node) => node.selectionSet !== undefined && selectsIn(node.selectionSet, path, info.fragments, new Set()));
+    selected = info.fieldNodes.some(
+      (node) => node.selectionSet !== undefined && selectsIn(node.selectionSet, path, info.fragments, new Set()),
+    );
     byPath.set(key, selected);
   }
   return selected;
 }
 
-function selectsIn(selectionSet: SelectionSetNode, path: readonly string[], fragments: Info['fragments'], seen: Set<string>): boolean {
+function selectsIn(
+  selectionSet: SelectionSetNode,
+  path: readonly string[],
+  fragments: Info['fragments'],
+  seen: Set<string>,
+): boolean {
   const [name, ...rest] = path;
   return selectionSet.selections.some((selection) => {
     if (selection.kind === Kind.FIELD) {
       if (selection.name.value !== name) return false;
-      return rest.length === 0 || (selection.selectionSet !== undefined && selectsIn(selection.selectionSet, rest, fragments, seen));
+      return (
+        rest.length === 0 ||
+        (selection.selectionSet !== undefined && selectsIn(selection.selectionSet, rest, fragments, seen))
+      );
     }
     if (selection.kind === Kind.INLINE_FRAGMENT) return selectsIn(selection.selectionSet, path, fragments, seen);
     const fragmentName = selection.name.value;
     if (seen.has(fragmentName)) return false;
     const fragment = fragments[fragmentName];
-    return fragment !== undefined && selectsIn(fragment.selectionSet, path, fragments, new Set([...seen, fragmentName]));
+    return (
+      fragment !== undefined && selectsIn(fragment.selectionSet, path, fragments, new Set([...seen, fragmentName]))
+    );
   });
 }

@@ -25,12 +25,20 @@ export function clientErrorHandler(logger: Logger, timeouts: { requestMs: number
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const [status, message] =
       error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, `The request was not received in time (headers within ${timeouts.headersMs} ms, all of it within ${timeouts.requestMs} ms)`]
+        ? [
+            408,
+            `The request was not received in time (headers within ${timeouts.headersMs} ms, all of it within ${timeouts.requestMs} ms)`,
+          ]
         : error.code === 'HPE_HEADER_OVERFLOW'
           ? [431, 'The request headers are too large']
           : [400, 'The request is not valid HTTP'];
     const requestId = randomUUID();
-    logger.warn('http request refused', { requestId, status, reason: error.code ?? error.message, remoteAddress: socket.remoteAddress });
+    logger.warn('http request refused', {
+      requestId,
+      status,
+      reason: error.code ?? error.message,
+      remoteAddress: socket.remoteAddress,
+    });
     if (socket.writable) {
       const body = JSON.stringify(errorBody(message, 'BAD_REQUEST', requestId));
       socket.write(

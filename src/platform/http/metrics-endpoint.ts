@@ -9,10 +9,12 @@ import type { AppMetrics } from '../metrics/metrics';
  * bearer token guards it: on its own listener (METRICS_PORT, on the private
  * METRICS_HOST), on the public port behind METRICS_TOKEN, or nowhere.
  */
-export type MetricsExposure = { where: 'own-port'; host: string; port: number } | { where: 'public-port' } | { where: 'nowhere' };
+export type MetricsExposure =
+  { where: 'own-port'; host: string; port: number } | { where: 'public-port' } | { where: 'nowhere' };
 
 export function metricsExposure(config: Config): MetricsExposure {
-  if (config.METRICS_PORT !== undefined) return { where: 'own-port', host: config.METRICS_HOST, port: config.METRICS_PORT };
+  if (config.METRICS_PORT !== undefined)
+    return { where: 'own-port', host: config.METRICS_HOST, port: config.METRICS_PORT };
   if (config.isProduction && config.METRICS_TOKEN === undefined) return { where: 'nowhere' };
   return { where: 'public-port' };
 }
@@ -32,10 +34,21 @@ function digest(value: string): Buffer {
 }
 
 /** GET /metrics on the public port, 401 without the token when one is set. */
-export function servePublicMetrics(fastify: FastifyInstance, metrics: AppMetrics, authorized: (authorization: string | undefined) => boolean): void {
+export function servePublicMetrics(
+  fastify: FastifyInstance,
+  metrics: AppMetrics,
+  authorized: (authorization: string | undefined) => boolean,
+): void {
   fastify.get('/metrics', async (request, reply) => {
     if (!authorized(request.headers.authorization)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ errors: [{ message: 'A bearer token is required', extensions: { code: 'UNAUTHENTICATED', requestId: request.id } }] });
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({
+          errors: [
+            { message: 'A bearer token is required', extensions: { code: 'UNAUTHENTICATED', requestId: request.id } },
+          ],
+        });
     }
     return reply.type(metrics.registry.contentType).send(await metrics.render());
   });

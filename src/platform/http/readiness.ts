@@ -23,7 +23,13 @@ async function settleWithin(promise: Promise<unknown>, timeoutMs: number): Promi
     timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
   });
   try {
-    return await Promise.race([promise.then(() => 'ok', (error: unknown) => `failed: ${describe(error)}`), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => 'ok',
+        (error: unknown) => `failed: ${describe(error)}`,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

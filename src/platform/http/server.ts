@@ -75,7 +75,12 @@ export interface FastifyOptions {
   requestIdInGraphQLErrors?: boolean;
 }
 
-export async function createFastify(config: Config, logger: Logger, metrics: AppMetrics, options: FastifyOptions = {}): Promise<FastifyInstance> {
+export async function createFastify(
+  config: Config,
+  logger: Logger,
+  metrics: AppMetrics,
+  options: FastifyOptions = {},
+): Promise<FastifyInstance> {
   const { graphqlPath = '/graphql', requestIdInGraphQLErrors = true } = options;
   const fastify = Fastify({
     logger: false,
@@ -92,9 +97,15 @@ export async function createFastify(config: Config, logger: Logger, metrics: App
     http: {
       headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: connectionsCheckingInterval([config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS]),
+      connectionsCheckingInterval: connectionsCheckingInterval([
+        config.HTTP_HEADERS_TIMEOUT_MS,
+        config.HTTP_REQUEST_TIMEOUT_MS,
+      ]),
     },
-    clientErrorHandler: clientErrorHandler(logger, { requestMs: config.HTTP_REQUEST_TIMEOUT_MS, headersMs: config.HTTP_HEADERS_TIMEOUT_MS }),
+    clientErrorHandler: clientErrorHandler(logger, {
+      requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      headersMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    }),
   });
 
   const securityHeaders = jsonApiSecurityHeaders(config);
@@ -118,7 +129,10 @@ export async function createFastify(config: Config, logger: Logger, metrics: App
       void reply.code(500).send(errorBody(INTERNAL_MESSAGE, 'INTERNAL_SERVER_ERROR', request.id));
       return;
     }
-    const message = (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY' ? `Invalid JSON: ${error.message}` : error.message;
+    const message =
+      (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+        ? `Invalid JSON: ${error.message}`
+        : error.message;
     void reply.code(status).send(errorBody(message, 'BAD_REQUEST', request.id));
   });
 
@@ -127,13 +141,25 @@ export async function createFastify(config: Config, logger: Logger, metrics: App
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     // A client's mistake is a warning without a stack; 5xx answers were logged where they arose.
     if (reply.statusCode >= 400 && reply.statusCode < 500 && !loggedByGraphQL.has(request)) {
-      logger.warn('http request refused', { requestId: request.id, method: request.method, route, path: request.url.split('?')[0], status: reply.statusCode });
+      logger.warn('http request refused', {
+        requestId: request.id,
+        method: request.method,
+        route,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+      });
     }
   });
   // Errors Apollo answers before its request pipeline (bad token, no query) are not seen by the operation
   // plugin; they are the only error responses with a 4xx status and no request id yet.
   fastify.addHook('onSend', async (request, reply, payload) => {
-    if (!requestIdInGraphQLErrors || reply.statusCode < 400 || typeof payload !== 'string' || !request.url.startsWith(graphqlPath)) return payload;
+    if (
+      !requestIdInGraphQLErrors ||
+      reply.statusCode < 400 ||
+      typeof payload !== 'string' ||
+      !request.url.startsWith(graphqlPath)
+    )
+      return payload;
     return withRequestId(payload, request.id);
   });
 
@@ -153,7 +179,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   fastify.get('/readyz', async (_request, reply) => {
     if (shuttingDown) return reply.code(503).send({ status: 'shutting down', checks: {} });
     const report = await runReadinessChecks(options.readinessChecks, config.READINESS_TIMEOUT_MS);
-    return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
+    return reply
+      .code(report.ready ? 200 : 503)
+      .send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
   const graphiql = graphiqlEnabled(config) && serveGraphiql(fastify, logger);
 
@@ -179,10 +207,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     parseOptions: { maxLexicalTokens: config.GRAPHQL_MAX_TOKENS },
     persistedQueries: options.persistedQueries ? { cache: options.persistedQueries } : undefined,
     validationRules: queryLimitRules(limits),
-    plugins: [...lightweightPlugins(config), requestGuardsPlugin(), operationPlugin(metrics, { onLogged: (context) => markLogged(requestOf.get(context.loaders)) }), queryCostPlugin(options.schema, limits.maxCost, {
-      perUser: options.rateLimits.create({ keyPrefix: 'api-budget-user', points: config.API_BUDGET_PER_USER_PER_MINUTE, durationSeconds: 60 }),
-      perIp: options.rateLimits.create({ keyPrefix: 'api-budget-ip', points: config.API_BUDGET_PER_IP_PER_MINUTE, durationSeconds: 60 }),
-    })],
+    plugins: [
+      ...lightweightPlugins(config),
+      requestGuardsPlugin(),
+      operationPlugin(metrics, { onLogged: (context) => markLogged(requestOf.get(context.loaders)) }),
+      queryCostPlugin(options.schema, limits.maxCost, {
+        perUser: options.rateLimits.create({
+          keyPrefix: 'api-budget-user',
+          points: config.API_BUDGET_PER_USER_PER_MINUTE,
+          durationSeconds: 60,
+        }),
+        perIp: options.rateLimits.create({
+          keyPrefix: 'api-budget-ip',
+          points: config.API_BUDGET_PER_IP_PER_MINUTE,
+          durationSeconds: 60,
+        }),
+      }),
+    ],
   });
   await apollo.start();
 
@@ -196,7 +237,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
       const loaders = new Loaders(viewer);
       requestOf.set(loaders, request);
-      return { requestId: request.id, logger: scope.logger, config, viewer, loaders, ip: request.ip, userAgent: request.headers['user-agent'] };
+      return {
+        requestId: request.id,
+        logger: scope.logger,
+        config,
+        viewer,
+        loaders,
+        ip: request.ip,
+        userAgent: request.headers['user-agent'],
+      };
     },
   });
   // Request ids on SQL lines need AsyncLocalStorage, whose promise hooks cost about 30% of the throughput
@@ -227,8 +276,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const wildcard = config.HOST === '0.0.0.0' || config.HOST === '::';
       const host = wildcard ? 'localhost' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
       publicOrigin = `http://${host}:${port}`;
-      if (exposure.where === 'own-port') metricsServer = await startMetricsServer(metrics, exposure.host, exposure.port, metricsAuthorized);
-      if (exposure.where === 'nowhere') logger.info('GET /metrics is not served: set METRICS_PORT (a private listener) or METRICS_TOKEN (a bearer token)');
+      if (exposure.where === 'own-port')
+        metricsServer = await startMetricsServer(metrics, exposure.host, exposure.port, metricsAuthorized);
+      if (exposure.where === 'nowhere')
+        logger.info(
+          'GET /metrics is not served: set METRICS_PORT (a private listener) or METRICS_TOKEN (a bearer token)',
+        );
       if (graphiql) logger.info(`GraphiQL, offline (no CDN), at ${publicOrigin}${GRAPHIQL_PATH}`);
       return `${publicOrigin}/graphql`;
     },
@@ -247,7 +300,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 }
 
 /** A bad token fails the whole request with 401 UNAUTHENTICATED, so a client knows to refresh. */
-async function authenticateOrReject(options: HttpServerOptions, request: FastifyRequest, scope: RequestScope): Promise<Viewer> {
+async function authenticateOrReject(
+  options: HttpServerOptions,
+  request: FastifyRequest,
+  scope: RequestScope,
+): Promise<Viewer> {
   try {
     return await options.authenticate(request.headers.authorization);
   } catch (error) {
@@ -266,7 +323,8 @@ function withRequestId(payload: string, requestId: string): string {
   try {
     const body = JSON.parse(payload) as { errors?: { extensions?: Record<string, unknown> }[] };
     if (!Array.isArray(body.errors)) return payload;
-    for (const error of body.errors) error.extensions = { ...error.extensions, requestId: error.extensions?.requestId ?? requestId };
+    for (const error of body.errors)
+      error.extensions = { ...error.extensions, requestId: error.extensions?.requestId ?? requestId };
     return JSON.stringify(body);
   } catch {
     return payload;

@@ -17,7 +17,8 @@ export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => redact(item, seen));
   if (value instanceof Date) return value;
-  const source = value instanceof Error ? { ...value, name: value.name, message: value.message, stack: value.stack } : value;
+  const source =
+    value instanceof Error ? { ...value, name: value.name, message: value.message, stack: value.stack } : value;
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(source)) {
     copy[key] = isSecretKey(key) && item !== undefined && item !== null ? REDACTED : redact(item, seen);

@@ -29,7 +29,11 @@ class LogMailer implements Mailer {
 
   async send(message: MailMessage): Promise<void> {
     const body = this.options.withholdBodies ? { bodyWithheld: true } : { text: message.text };
-    this.options.logger.info('mail (log transport: not delivered)', { to: message.to, subject: message.subject, ...body });
+    this.options.logger.info('mail (log transport: not delivered)', {
+      to: message.to,
+      subject: message.subject,
+      ...body,
+    });
   }
 }
 

@@ -21,7 +21,12 @@ interface PoolLike {
  */
 export class AppMetrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route and status.', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
   readonly graphqlOperations = new Histogram({
     name: 'graphql_operation_duration_seconds',
     help: 'GraphQL operations by name and outcome (ok or the first error code), with their durations.',
@@ -29,7 +34,13 @@ export class AppMetrics {
     buckets: SECONDS,
     registers: [this.registry],
   });
-  readonly sqlDuration = new Histogram({ name: 'sql_query_duration_seconds', help: 'SQL statements by outcome.', labelNames: ['outcome'] as const, buckets: SECONDS, registers: [this.registry] });
+  readonly sqlDuration = new Histogram({
+    name: 'sql_query_duration_seconds',
+    help: 'SQL statements by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
   private readonly operationNames = new Set<string>();
 
   constructor() {
@@ -49,7 +60,8 @@ export class AppMetrics {
     const sqlDuration = this.sqlDuration;
     const subscriber: EntitySubscriberInterface = {
       afterQuery(event) {
-        if (event.executionTime !== undefined) sqlDuration.observe({ outcome: event.success ? 'ok' : 'error' }, event.executionTime / 1000);
+        if (event.executionTime !== undefined)
+          sqlDuration.observe({ outcome: event.success ? 'ok' : 'error' }, event.executionTime / 1000);
       },
     };
     dataSource.subscribers.push(subscriber);
@@ -64,7 +76,11 @@ export class AppMetrics {
           if (current) this.set(read(current));
         },
       });
-    gauge('db_pool_connections_in_use', 'Pool connections checked out.', (current) => current.totalCount - current.idleCount);
+    gauge(
+      'db_pool_connections_in_use',
+      'Pool connections checked out.',
+      (current) => current.totalCount - current.idleCount,
+    );
     gauge('db_pool_connections_idle', 'Pool connections idle.', (current) => current.idleCount);
     gauge('db_pool_waiting_requests', 'Queries waiting for a pool connection.', (current) => current.waitingCount);
   }
@@ -89,7 +105,11 @@ export class AppMetrics {
     counter('events_delivered_total', 'Event handler runs that succeeded.', () => events.delivered);
     counter('events_failed_total', 'Event handler runs that failed or timed out.', () => events.failed);
     counter('events_dead_lettered_total', 'Events a consumer gave up on.', () => events.deadLettered);
-    counter('events_redelivered_total', 'Events relayed again because Redis lost them before every consumer had handled them.', () => events.redelivered);
+    counter(
+      'events_redelivered_total',
+      'Events relayed again because Redis lost them before every consumer had handled them.',
+      () => events.redelivered,
+    );
     new Gauge({
       name: 'events_relay_lag_seconds',
       help: 'Age of the oldest event not yet relayed, as of the relay’s last look.',

@@ -4,6 +4,7 @@ import { isolationCases } from '../../support/isolation';
 export const isolation = isolationCases({
   cases: [],
   notOrganizationScoped: {
-    markNotificationsRead: "the viewer's own notifications only; others' ids are ignored (test/api/notifications.test.ts)",
+    markNotificationsRead:
+      "the viewer's own notifications only; others' ids are ignored (test/api/notifications.test.ts)",
   },
 });

@@ -19,7 +19,8 @@ export const isolation = isolationCases({
     },
     {
       operation: 'updateOrganizationSettings',
-      document: 'mutation($input: UpdateOrganizationSettingsInput!) { updateOrganizationSettings(input: $input) { id } }',
+      document:
+        'mutation($input: UpdateOrganizationSettingsInput!) { updateOrganizationSettings(input: $input) { id } }',
       variables: (a) => ({ input: { organizationId: a.organizationId, requireVerifiedEmail: true } }),
       outsider: 'NOT_FOUND',
     },

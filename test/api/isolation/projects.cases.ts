@@ -5,14 +5,22 @@ import { ok } from '../../support/organizations';
 export const isolation = isolationCases({
   async seed({ api, owner, organizationId }) {
     const project = await ok<{ createProject: { id: string } }>(
-      api.gql('mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }', { input: { organizationId, name: 'A' } }, {
-        token: owner.accessToken,
-      }),
+      api.gql(
+        'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+        { input: { organizationId, name: 'A' } },
+        {
+          token: owner.accessToken,
+        },
+      ),
     );
     const task = await ok<{ createTask: { id: string } }>(
-      api.gql('mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }', { input: { projectId: project.createProject.id, title: 'A task' } }, {
-        token: owner.accessToken,
-      }),
+      api.gql(
+        'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+        { input: { projectId: project.createProject.id, title: 'A task' } },
+        {
+          token: owner.accessToken,
+        },
+      ),
     );
     return { projectId: project.createProject.id, taskId: task.createTask.id };
   },

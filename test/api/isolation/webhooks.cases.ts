@@ -18,20 +18,34 @@ export const isolation = isolationCases({
       ),
     );
     const project = await ok<{ createProject: { id: string } }>(
-      api.gql('mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }', { input: { organizationId, name: 'Hooked' } }, { token }),
+      api.gql(
+        'mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }',
+        { input: { organizationId, name: 'Hooked' } },
+        { token },
+      ),
     );
-    await ok(api.gql('mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }', { input: { projectId: project.createProject.id, title: 'Hooked' } }, { token }));
+    await ok(
+      api.gql(
+        'mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }',
+        { input: { projectId: project.createProject.id, title: 'Hooked' } },
+        { token },
+      ),
+    );
     return {
       webhookEndpointId: endpoint.createWebhookEndpoint.endpoint.id,
       webhookDeliveryId: await waitFor(async () => {
-        const [row] = (await api.app.dataSource.query(`SELECT id FROM webhook_deliveries WHERE status = 'FAILED'`)) as { id: string }[];
+        const [row] = (await api.app.dataSource.query(`SELECT id FROM webhook_deliveries WHERE status = 'FAILED'`)) as {
+          id: string;
+        }[];
         return row?.id;
       }, 'the webhook delivery to fail for good'),
     };
   },
   async settle({ api }) {
     await waitFor(async () => {
-      const [row] = (await api.app.dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'PENDING'`)) as { n: number }[];
+      const [row] = (await api.app.dataSource.query(
+        `SELECT count(*)::int AS n FROM webhook_deliveries WHERE status = 'PENDING'`,
+      )) as { n: number }[];
       return row.n === 0;
     }, 'no webhook delivery to be pending');
   },
@@ -45,7 +59,9 @@ export const isolation = isolationCases({
     {
       operation: 'createWebhookEndpoint',
       document: 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret } }',
-      variables: (a) => ({ input: { organizationId: a.organizationId, url: 'https://example.com/hook', eventTypes: ['task.created'] } }),
+      variables: (a) => ({
+        input: { organizationId: a.organizationId, url: 'https://example.com/hook', eventTypes: ['task.created'] },
+      }),
       outsider: 'NOT_FOUND',
     },
     {

@@ -20,7 +20,9 @@ export class Audit1795579300000 implements MigrationInterface {
         CONSTRAINT "audit_events_pkey" PRIMARY KEY ("id"),
         CONSTRAINT "audit_events_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id")
       )`);
-    await queryRunner.query(`CREATE INDEX "audit_events_organization_id_occurred_at_id_idx" ON "audit_events" ("organization_id", "occurred_at", "id")`);
+    await queryRunner.query(
+      `CREATE INDEX "audit_events_organization_id_occurred_at_id_idx" ON "audit_events" ("organization_id", "occurred_at", "id")`,
+    );
     await queryRunner.query(`
       CREATE FUNCTION "audit_events_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

@@ -51,7 +51,9 @@ export class Accounts1796200000000 implements MigrationInterface {
         CONSTRAINT "account_tokens_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE
       )`);
     await queryRunner.query(`CREATE UNIQUE INDEX "account_tokens_token_hash_key" ON "account_tokens" ("token_hash")`);
-    await queryRunner.query(`CREATE INDEX "account_tokens_user_id_purpose_idx" ON "account_tokens" ("user_id", "purpose")`);
+    await queryRunner.query(
+      `CREATE INDEX "account_tokens_user_id_purpose_idx" ON "account_tokens" ("user_id", "purpose")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -19,8 +19,12 @@ export class Notifications1795579300001 implements MigrationInterface {
         CONSTRAINT "notifications_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE,
         CONSTRAINT "notifications_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE
       )`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "notifications_event_id_user_id_key" ON "notifications" ("event_id", "user_id")`);
-    await queryRunner.query(`CREATE INDEX "notifications_user_id_created_at_id_idx" ON "notifications" ("user_id", "created_at", "id")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "notifications_event_id_user_id_key" ON "notifications" ("event_id", "user_id")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "notifications_user_id_created_at_id_idx" ON "notifications" ("user_id", "created_at", "id")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -30,8 +30,12 @@ export class Organizations1795567134390 implements MigrationInterface {
     await queryRunner.query(
       `ALTER TABLE "memberships" ADD CONSTRAINT "memberships_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE`,
     );
-    await queryRunner.query(`CREATE UNIQUE INDEX "memberships_organization_id_user_id_key" ON "memberships" ("organization_id", "user_id")`);
-    await queryRunner.query(`CREATE INDEX "memberships_organization_id_created_at_id_idx" ON "memberships" ("organization_id", "created_at", "id")`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "memberships_organization_id_user_id_key" ON "memberships" ("organization_id", "user_id")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "memberships_organization_id_created_at_id_idx" ON "memberships" ("organization_id", "created_at", "id")`,
+    );
     await queryRunner.query(`CREATE INDEX "memberships_user_id_idx" ON "memberships" ("user_id")`);
 
     await queryRunner.query(`
@@ -54,7 +58,9 @@ export class Organizations1795567134390 implements MigrationInterface {
       `ALTER TABLE "invitations" ADD CONSTRAINT "invitations_invited_by_user_id_fkey" FOREIGN KEY ("invited_by_user_id") REFERENCES "users"("id") ON DELETE CASCADE`,
     );
     await queryRunner.query(`CREATE UNIQUE INDEX "invitations_token_hash_key" ON "invitations" ("token_hash")`);
-    await queryRunner.query(`CREATE INDEX "invitations_organization_id_email_idx" ON "invitations" ("organization_id", "email")`);
+    await queryRunner.query(
+      `CREATE INDEX "invitations_organization_id_email_idx" ON "invitations" ("organization_id", "email")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -16,7 +16,9 @@ export class Projects1795567726657 implements MigrationInterface {
         CONSTRAINT "projects_status_check" CHECK ("status" IN ('ACTIVE', 'ARCHIVED')),
         CONSTRAINT "projects_pkey" PRIMARY KEY ("id")
       )`);
-    await queryRunner.query(`CREATE INDEX "projects_organization_id_created_at_id_idx" ON "projects" ("organization_id", "created_at", "id")`);
+    await queryRunner.query(
+      `CREATE INDEX "projects_organization_id_created_at_id_idx" ON "projects" ("organization_id", "created_at", "id")`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE "tasks" (
@@ -39,10 +41,18 @@ export class Projects1795567726657 implements MigrationInterface {
         CONSTRAINT "tasks_project_id_fkey" FOREIGN KEY ("project_id") REFERENCES "projects"("id") ON DELETE CASCADE
       )`);
     // Indexes for each TaskOrder over a project's tasks (keyset pages), and for the assignee filter.
-    await queryRunner.query(`CREATE INDEX "tasks_project_id_created_at_id_idx" ON "tasks" ("project_id", "created_at", "id")`);
-    await queryRunner.query(`CREATE INDEX "tasks_project_id_updated_at_id_idx" ON "tasks" ("project_id", "updated_at", "id")`);
-    await queryRunner.query(`CREATE INDEX "tasks_project_id_priority_id_idx" ON "tasks" ("project_id", "priority", "id")`);
-    await queryRunner.query(`CREATE INDEX "tasks_project_id_due_date_id_idx" ON "tasks" ("project_id", "due_date", "id")`);
+    await queryRunner.query(
+      `CREATE INDEX "tasks_project_id_created_at_id_idx" ON "tasks" ("project_id", "created_at", "id")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "tasks_project_id_updated_at_id_idx" ON "tasks" ("project_id", "updated_at", "id")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "tasks_project_id_priority_id_idx" ON "tasks" ("project_id", "priority", "id")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "tasks_project_id_due_date_id_idx" ON "tasks" ("project_id", "due_date", "id")`,
+    );
     await queryRunner.query(`CREATE INDEX "tasks_assignee_id_idx" ON "tasks" ("assignee_id")`);
 
     await queryRunner.query(`
@@ -56,7 +66,9 @@ export class Projects1795567726657 implements MigrationInterface {
         CONSTRAINT "comments_pkey" PRIMARY KEY ("id"),
         CONSTRAINT "comments_task_id_fkey" FOREIGN KEY ("task_id") REFERENCES "tasks"("id") ON DELETE CASCADE
       )`);
-    await queryRunner.query(`CREATE INDEX "comments_task_id_created_at_id_idx" ON "comments" ("task_id", "created_at", "id")`);
+    await queryRunner.query(
+      `CREATE INDEX "comments_task_id_created_at_id_idx" ON "comments" ("task_id", "created_at", "id")`,
+    );
 
     // Across modules: constraints, not ORM relations (so migration:generate offers to drop them; keep them).
     for (const statement of [

@@ -18,7 +18,9 @@ export class Webhooks1795579300002 implements MigrationInterface {
         CONSTRAINT "webhook_endpoints_pkey" PRIMARY KEY ("id"),
         CONSTRAINT "webhook_endpoints_organization_id_fkey" FOREIGN KEY ("organization_id") REFERENCES "organizations"("id") ON DELETE CASCADE
       )`);
-    await queryRunner.query(`CREATE INDEX "webhook_endpoints_organization_id_idx" ON "webhook_endpoints" ("organization_id")`);
+    await queryRunner.query(
+      `CREATE INDEX "webhook_endpoints_organization_id_idx" ON "webhook_endpoints" ("organization_id")`,
+    );
     await queryRunner.query(`
       CREATE TABLE "webhook_deliveries" (
         "id" uuid NOT NULL DEFAULT gen_random_uuid(),
@@ -40,9 +42,15 @@ export class Webhooks1795579300002 implements MigrationInterface {
         CONSTRAINT "webhook_deliveries_endpoint_id_fkey" FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoints"("id") ON DELETE CASCADE
       )`);
     // The sender's question, "what is due", reads only pending rows.
-    await queryRunner.query(`CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" ("next_attempt_at") WHERE "status" = 'PENDING'`);
-    await queryRunner.query(`CREATE INDEX "webhook_deliveries_endpoint_id_created_at_id_idx" ON "webhook_deliveries" ("endpoint_id", "created_at", "id")`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "webhook_deliveries_endpoint_id_event_id_key" ON "webhook_deliveries" ("endpoint_id", "event_id")`);
+    await queryRunner.query(
+      `CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" ("next_attempt_at") WHERE "status" = 'PENDING'`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "webhook_deliveries_endpoint_id_created_at_id_idx" ON "webhook_deliveries" ("endpoint_id", "created_at", "id")`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "webhook_deliveries_endpoint_id_event_id_key" ON "webhook_deliveries" ("endpoint_id", "event_id")`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
