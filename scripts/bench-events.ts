@@ -26,7 +26,9 @@ import { Transaction } from '../src/platform/database/unit-of-work';
  * publish one event per transaction, as services do; a bench consumer notes
  * when each handler starts. Options: --events <n> (2000), --concurrency <n>
  * writers (8), --warmup <n> events not measured (200), --timeout <s> (120),
- * --paced-events <n> (500) at --rate <n> events/s (100) for latency without a backlog.
+ * --paced-events <n> (500) at --rate <n> events/s (100) for latency without a backlog,
+ * and --backlog <n> (5000) events committed in one transaction: how fast the bus drains an
+ * outbox that is already full, whatever the writers could commit (its own capacity).
  * BENCH_DATABASE_URL names the PostgreSQL server (an admin URL; default
  * postgres://postgres@127.0.0.1:5432/postgres), where each run gets a database
  * of its own, dropped after. BENCH_REDIS_URL names Redis (default
@@ -43,6 +45,7 @@ const WARMUP = option('warmup', 200);
 const TIMEOUT_MS = option('timeout', 120) * 1000;
 const PACED_RATE = option('rate', 100);
 const PACED_EVENTS = option('paced-events', 500);
+const BACKLOG = option('backlog', 5000);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 const EVENT_TYPE = 'bench.ping';
@@ -68,6 +71,8 @@ interface Measurement {
   paced: Latencies;
   /** How fast the writers committed: above eventsPerSecond, the outbox backs up and latency is mostly queueing. */
   commitsPerSecond: number;
+  /** BACKLOG events committed at once, drained: events/s from that commit to the last handler start. */
+  backlogPerSecond: number;
   p50: number;
   p99: number;
   max: number;
@@ -155,6 +160,24 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
       commits.set(event.id, now());
     }
   };
+  /** `count` events in one transaction: a full outbox at the moment it commits. Resolves with the commit time. */
+  const publishBacklog = async (count: number): Promise<number> => {
+    const ids: string[] = [];
+    await app.dataSource.transaction(async (manager) => {
+      for (let index = 0; index < count; index += 1) {
+        const event = await app.events.publisher.publish(new Transaction(manager), origin, {
+          type: EVENT_TYPE,
+          organizationId: null,
+          subject: { type: 'bench', id: randomUUID() },
+          data: { sentAt: now() },
+        });
+        ids.push(event.id);
+      }
+    });
+    const committedAt = now();
+    for (const id of ids) commits.set(id, committedAt);
+    return committedAt;
+  };
   const progress = () => `bus metrics ${JSON.stringify(app.events.metrics.snapshot())}`;
 
   let timings: Omit<Measurement, 'metrics'>;
@@ -175,7 +198,14 @@ async function measure(env: Record<string, string>): Promise<Measurement> {
     await publishPaced(PACED_EVENTS, PACED_RATE);
     await waitForHandled(handlerStarts, WARMUP + EVENTS + PACED_EVENTS, TIMEOUT_MS, progress);
     const { p50, p99, max } = summarize(commits, handlerStarts, pacedStart);
-    timings = { ...burst, paced: { p50, p99, max } };
+    commits.clear();
+    let backlogPerSecond = NaN;
+    if (BACKLOG > 0) {
+      const committedAt = await publishBacklog(BACKLOG);
+      await waitForHandled(handlerStarts, WARMUP + EVENTS + PACED_EVENTS + BACKLOG, TIMEOUT_MS, progress);
+      backlogPerSecond = summarize(commits, handlerStarts, committedAt).eventsPerSecond;
+    }
+    timings = { ...burst, paced: { p50, p99, max }, backlogPerSecond };
   } finally {
     await app.stop();
   }
@@ -235,7 +265,7 @@ async function run(transport: Transport): Promise<Measurement> {
 const ms = (value: number) => value.toFixed(1);
 
 async function main(): Promise<void> {
-  const counts = [EVENTS, CONCURRENCY, WARMUP, TIMEOUT_MS, PACED_EVENTS, PACED_RATE];
+  const counts = [EVENTS, CONCURRENCY, WARMUP, TIMEOUT_MS, PACED_EVENTS, PACED_RATE, BACKLOG];
   if (
     !counts.every((value) => Number.isInteger(value) && value >= 0) ||
     EVENTS < 1 ||
@@ -243,7 +273,7 @@ async function main(): Promise<void> {
     PACED_RATE < 1
   ) {
     throw new Error(
-      '--events, --concurrency and --rate take a whole number of at least 1; --warmup, --paced-events and --timeout one of at least 0',
+      '--events, --concurrency and --rate take a whole number of at least 1; --warmup, --paced-events, --backlog and --timeout one of at least 0',
     );
   }
   const cpu = cpus();
@@ -251,7 +281,8 @@ async function main(): Promise<void> {
     `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), node ${process.version}, ${platform()} ${release()}\n` +
       `${EVENTS} events from ${CONCURRENCY} writers, one transaction each, after ${WARMUP} warm-up events; ` +
       'latency is commit (the transaction resolved) to handler start; the burst backs the outbox up, so its latency is mostly queueing;\n' +
-      `then ${PACED_EVENTS} events from one writer at ${PACED_RATE} events/s (--paced-events, --rate): the latency of an unloaded bus\n`,
+      `then ${PACED_EVENTS} events from one writer at ${PACED_RATE} events/s (--paced-events, --rate): the latency of an unloaded bus;\n` +
+      `last ${BACKLOG} events committed in one transaction (--backlog): how fast the bus drains a full outbox\n`,
   );
 
   const reachable = new Map<'postgres' | 'redis', string | undefined>();
@@ -268,7 +299,7 @@ async function main(): Promise<void> {
     try {
       const result = await run(transport);
       rows.push(
-        `| ${transport.name} | ${Math.round(result.eventsPerSecond)} | ${ms(result.p50)} | ${ms(result.p99)} | ${ms(result.paced.p50)} | ${ms(result.paced.p99)} | ${ms(result.paced.max)} |`,
+        `| ${transport.name} | ${Math.round(result.backlogPerSecond)} | ${Math.round(result.eventsPerSecond)} | ${ms(result.p50)} | ${ms(result.p99)} | ${ms(result.paced.p50)} | ${ms(result.paced.p99)} | ${ms(result.paced.max)} |`,
       );
       notes.push(
         `${transport.name}: writers committed ${Math.round(result.commitsPerSecond)} events/s; bus metrics (warm-up included) ${JSON.stringify(result.metrics)}`,
@@ -280,8 +311,8 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(
-    `\n| transport | burst events/s | burst p50 ms | burst p99 ms | paced (${PACED_RATE}/s) p50 ms | paced p99 ms | paced max ms |\n` +
-      '|---|---|---|---|---|---|---|\n' +
+    `\n| transport | backlog of ${BACKLOG} drained, events/s | burst events/s | burst p50 ms | burst p99 ms | paced (${PACED_RATE}/s) p50 ms | paced p99 ms | paced max ms |\n` +
+      '|---|---|---|---|---|---|---|---|\n' +
       `${rows.join('\n')}\n\n` +
       `${notes.map((note) => `- ${note}`).join('\n')}\n`,
   );

@@ -215,6 +215,89 @@ describe('notifications', () => {
     expect(marked.markNotificationsRead).toBe(1);
   });
 
+  it("addressed to a user who deletes their account are deleted on user.deleted, once; others' stay, their actor shown as former member", async () => {
+    const other = await createOrganization(api, owner, 'Also left');
+    const otherProjectId = (await createProject(api, owner, other.id)).id;
+    const leaver = await addMember(api, owner, other.id, 'MEMBER');
+    const firstToken = await invitationTokenFor(api, leaver.user.email);
+    await ok(
+      api.gql(
+        INVITE,
+        { input: { organizationId, email: leaver.user.email, role: 'MEMBER' } },
+        { token: owner.accessToken },
+      ),
+    );
+    await ok(
+      api.gql(
+        ACCEPT,
+        { token: await invitationTokenFor(api, leaver.user.email, { not: firstToken }) },
+        { token: leaver.accessToken },
+      ),
+    );
+    // The leaver assigns Alice a task, then the owner's comment on it notifies both; a task of another organization too.
+    const theirs = await createTask(api, leaver, projectId, { title: 'Handed over', assigneeId: alice.user.id });
+    await ok(api.gql(ADD_COMMENT, { input: { taskId: theirs.id, body: 'Noted' } }, { token: owner.accessToken }));
+    await createTask(api, owner, otherProjectId, { title: 'Elsewhere', assigneeId: leaver.user.id });
+    await drained();
+    const rowsOf = async (sql: string) =>
+      (await api.app.dataSource.query(sql, [leaver.user.id])) as { id: string; message: string }[];
+    const othersSql = 'SELECT id, message FROM notifications WHERE user_id <> $1 ORDER BY id';
+    expect(
+      (await rowsOf('SELECT id, message FROM notifications WHERE user_id = $1')).map((row) => row.message).sort(),
+    ).toEqual(['New comment on the task "Handed over"', 'You were assigned the task "Elsewhere"']);
+    const others = await rowsOf(othersSql);
+    expect(others.filter((row) => row.message.includes('"Handed over"'))).toHaveLength(2);
+
+    expect(
+      await ok(
+        api.gql(
+          `mutation($p: String!) { deleteAccount(input: { password: $p }) }`,
+          { p: leaver.password },
+          { token: leaver.accessToken },
+        ),
+      ),
+    ).toEqual({ deleteAccount: true });
+    await drained();
+
+    expect(await rowsOf('SELECT id, message FROM notifications WHERE user_id = $1')).toEqual([]);
+    expect(await rowsOf(othersSql)).toEqual(others);
+    const [{ id: eventId }] = await rowsOf(`SELECT id FROM outbox WHERE type = 'user.deleted' AND subject_id = $1`);
+    expect(
+      await api.app.dataSource.query(
+        `SELECT consumer FROM event_consumptions WHERE event_id = $1 AND consumer = 'notifications'`,
+        [eventId],
+      ),
+    ).toEqual([{ consumer: 'notifications' }]);
+    expect(
+      await api.app.dataSource.query('SELECT consumer FROM event_failures WHERE event_id = $1', [eventId]),
+    ).toEqual([]);
+
+    // Notifications copy no actor's name or email; the task they point to shows its deleted creator as "former member".
+    const handedOver = await ok(
+      api.gql(
+        `{ notifications(first: 100) { edges { node { message task { title createdBy { id name email } } } } } }`,
+        {},
+        { token: alice.accessToken },
+      ),
+    );
+    expect(
+      (handedOver.notifications.edges as { node: { message: string } }[])
+        .map((edge) => edge.node)
+        .filter((node) => node.message.includes('"Handed over"'))
+        .sort((a, b) => a.message.localeCompare(b.message)),
+    ).toEqual([
+      {
+        message: 'New comment on the task "Handed over"',
+        task: { title: 'Handed over', createdBy: { id: leaver.user.id, name: 'former member', email: null } },
+      },
+      {
+        message: 'You were assigned the task "Handed over"',
+        task: { title: 'Handed over', createdBy: { id: leaver.user.id, name: 'former member', email: null } },
+      },
+    ]);
+    expect(JSON.stringify(handedOver)).not.toContain(leaver.user.email);
+  });
+
   it('refuse anonymous clients, malformed ids and more than 100 ids', async () => {
     expect(codeOf(await api.gql(NOTIFICATIONS, {}))).toBe('UNAUTHENTICATED');
     expect(codeOf(await api.gql(MARK_READ, { ids: [] }))).toBe('UNAUTHENTICATED');

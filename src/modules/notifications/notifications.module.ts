@@ -12,7 +12,7 @@ export interface NotificationsDeps extends PlatformDeps {
   access: OrganizationAccess;
 }
 
-/** In-app notifications, made from task.assigned and comment.added. */
+/** In-app notifications, made from task.assigned and comment.added; a user's are deleted on user.deleted. */
 export const notificationsModule = defineModule<NotificationsDeps, Record<string, never>>({
   name: 'notifications',
   entities: [NotificationEntity],

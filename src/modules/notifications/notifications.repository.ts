@@ -35,6 +35,12 @@ export class NotificationsRepository {
     );
   }
 
+  /** Deletes every notification addressed to any of `userIds` (their accounts were deleted), in one statement; run again, it finds none. */
+  async deleteAllOf(userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.manager.query(`DELETE FROM notifications WHERE user_id = ANY($1::uuid[])`, [userIds]);
+  }
+
   /** The organizations the user's notifications (only those among `ids`, when given) come from. */
   async organizationsOf(userId: string, ids?: readonly string[]): Promise<string[]> {
     const rows = (await this.manager.query(

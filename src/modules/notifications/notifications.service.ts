@@ -4,6 +4,7 @@ import { defineBatchConsumer, type DomainEvent, type EventConsumer } from '../..
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import { pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
+import type { IdentityEvents } from '../identity';
 import type { OrganizationAccess } from '../organizations';
 import type { ProjectEvents, TasksService } from '../projects';
 import type { NotificationEntity } from './notification.entity';
@@ -25,12 +26,15 @@ export class NotificationsService {
    * memberships of a whole batch are read in one statement each, through the
    * other modules' public services (never their tables), before the
    * transaction that writes every notification of the batch at once.
+   * `user.deleted` deletes every notification addressed to the user, in the same transaction, after the batch's
+   * inserts; none is written for them later, since they left every organization in the transaction that published it.
    */
   consumer(): EventConsumer {
-    return defineBatchConsumer<ProjectEvents, 'task.assigned' | 'comment.added'>(
+    return defineBatchConsumer<ProjectEvents & IdentityEvents, 'task.assigned' | 'comment.added' | 'user.deleted'>(
       'notifications',
-      ['task.assigned', 'comment.added'],
+      ['task.assigned', 'comment.added', 'user.deleted'],
       async (events, ctx) => {
+        const deleted = events.filter((event) => event.type === 'user.deleted');
         const commented = events.flatMap((event) => (event.type === 'comment.added' ? [event.data.taskId] : []));
         const tasks = await this.tasks.participantsOf([...new Set(commented)]);
         const drafts: {
@@ -41,6 +45,7 @@ export class NotificationsService {
           taskId: string;
         }[] = [];
         for (const event of events) {
+          if (event.type === 'user.deleted') continue;
           const { organizationId } = event;
           if (!organizationId) {
             ctx.logger.info('the event names no organization: nobody to notify', { eventId: event.id });
@@ -76,10 +81,14 @@ export class NotificationsService {
             .filter((userId) => members.has(`${organizationId}/${userId}`))
             .map((userId) => ({ userId, organizationId, eventId: event.id, type: event.type, message, taskId })),
         );
-        if (rows.length === 0) return;
-        await ctx.transaction((tx, fresh) => {
+        if (rows.length === 0 && deleted.length === 0) return;
+        await ctx.transaction(async (tx, fresh) => {
           const freshIds = new Set(fresh.map((event) => event.id));
-          return tx.get(NotificationsRepository).insert(rows.filter((row) => freshIds.has(row.eventId)));
+          const notifications = tx.get(NotificationsRepository);
+          await notifications.insert(rows.filter((row) => freshIds.has(row.eventId)));
+          await notifications.deleteAllOf(
+            deleted.filter((event) => freshIds.has(event.id)).map((event) => event.data.userId),
+          );
         });
       },
     );
