@@ -1,14 +1,20 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** One domain event as the audit log keeps it: append-only (a trigger refuses UPDATE and DELETE); its id is the event's. */
+/**
+ * One domain event as the audit log keeps it: append-only (a trigger refuses UPDATE and DELETE); its id is the
+ * event's. organizationId is null for an account's own entries (a password change), read by their subject.
+ */
 @Entity('audit_events')
 @Index('audit_events_organization_id_occurred_at_id_idx', ['organizationId', 'occurredAt', 'id'])
+@Index('audit_events_account_subject_id_occurred_at_id_idx', ['subjectId', 'occurredAt', 'id'], {
+  where: '"organization_id" IS NULL',
+})
 export class AuditEventEntity {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'audit_events_pkey' })
   id: string;
 
-  @Column('uuid', { name: 'organization_id' })
-  organizationId: string;
+  @Column('uuid', { name: 'organization_id', nullable: true })
+  organizationId: string | null;
 
   @Column('text')
   type: string;

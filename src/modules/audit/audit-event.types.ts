@@ -30,7 +30,7 @@ export class AuditEvent {
   occurredAt: Date;
 
   actorId: string | null;
-  organizationId: string;
+  organizationId: string | null;
 }
 
 export const AuditEventConnection = connectionType('AuditEvent', AuditEvent);

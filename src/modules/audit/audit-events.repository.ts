@@ -9,8 +9,8 @@ import type { AuditEventFilter } from './audit-event.types';
 export class AuditEventsRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  /** One row per event, under the event's id, in one statement; a redelivered event adds nothing. */
-  async record(events: readonly (DomainEvent & { organizationId: string })[]): Promise<void> {
+  /** One row per event, under the event's id, in one statement; a redelivered event adds nothing. No organization: an account's entry. */
+  async record(events: readonly DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.manager.query(
       `INSERT INTO audit_events (id, organization_id, type, actor_id, subject_type, subject_id, data, request_id, occurred_at)
@@ -51,5 +51,20 @@ export class AuditEventsRepository {
       if (filter?.subjectId) conditions.push(`a.subject_id = ${params.add(filter.subjectId.toLowerCase(), '::uuid')}`);
       return conditions;
     });
+  }
+
+  /** The entries of no organization about one account (subject the user), newest first; one statement for the page and its total. */
+  async accountPage(userId: string, page: PageRequest): Promise<Connection<AuditEventEntity>> {
+    const list = {
+      entity: AuditEventEntity,
+      alias: 'a',
+      parent: 'subject_id',
+      order: { column: 'occurred_at', kind: 'timestamp', descending: true },
+    } as const;
+    const [connection] = await loadKeysetPages<AuditEventEntity>(this.manager, list, [userId], page, () => [
+      'a.organization_id IS NULL',
+      `a.subject_type = 'user'`,
+    ]);
+    return connection;
   }
 }

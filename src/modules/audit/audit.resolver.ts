@@ -22,6 +22,17 @@ export class AuditEventResolver {
     return this.audit.list(ctx, organizationId, page, filter);
   }
 
+  @Query(() => AuditEventConnection, {
+    description:
+      "The viewer's own account activity (password, email and session changes: entries of no organization about them), newest first; `first` is 1 to 100.",
+  })
+  myAccountActivity(
+    @Ctx() ctx: RequestContext,
+    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+  ): Promise<Connection<AuditEvent>> {
+    return this.audit.accountActivity(ctx, page);
+  }
+
   @FieldResolver(() => User, { nullable: true, description: 'Who caused it; null for the system.' })
   async actor(@Root() event: AuditEvent, @Ctx() ctx: RequestContext): Promise<User | null> {
     return event.actorId ? ((await this.identity.findById(ctx, event.actorId)) ?? null) : null;

@@ -1,7 +1,7 @@
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import type { EventTypes } from '../../platform/events/catalog';
 import { defineBatchConsumer, type DomainEvent, type EventConsumer } from '../../platform/events/event';
-import type { RequestContext } from '../../platform/graphql/context';
+import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import { pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
 import { Role, type OrganizationAccess } from '../organizations';
@@ -16,16 +16,15 @@ export class AuditService {
     private readonly eventTypes: EventTypes,
   ) {}
 
-  /** The audit consumer of every type a module's catalog audits: one row per event, written in batches with the "handled" records, so a redelivery adds nothing. */
+  /**
+   * The audit consumer of every type a module's catalog audits: one row per event (an organization's, or, with no
+   * organization, an account's), its data as the catalog's auditData keeps it; written in batches with the "handled"
+   * records, so a redelivery adds nothing.
+   */
   consumer(): EventConsumer {
-    return defineBatchConsumer('audit', this.eventTypes.audited, async (events, { transaction }) => {
-      if (!events.some((event) => event.organizationId)) return;
+    return defineBatchConsumer('audit', this.eventTypes.audited, async (_events, { transaction }) => {
       await transaction((tx, fresh) =>
-        tx
-          .get(AuditEventsRepository)
-          .record(
-            fresh.filter((event): event is DomainEvent & { organizationId: string } => Boolean(event.organizationId)),
-          ),
+        tx.get(AuditEventsRepository).record(fresh.map((event) => this.eventTypes.forAudit(event))),
       );
     });
   }
@@ -43,6 +42,12 @@ export class AuditService {
       .get(AuditEventsRepository)
       .pages([orgId], pageRequest(args, ['timestamp', 'uuid']), filter);
     return page;
+  }
+
+  /** The viewer's own account activity (entries of no organization about them), newest first; UNAUTHENTICATED for anyone else. */
+  async accountActivity(ctx: RequestContext, args: PageArgs): Promise<Connection<AuditEventEntity>> {
+    const userId = requireUserId(ctx);
+    return this.uow.get(AuditEventsRepository).accountPage(userId, pageRequest(args, ['timestamp', 'uuid']));
   }
 
   /** The row's line as the module that published its type renders it (the type itself for a type no module declares any more). */

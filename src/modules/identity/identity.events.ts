@@ -3,9 +3,11 @@ import { defineEvents } from '../../platform/events/catalog';
 /**
  * The events this module publishes: type -> `data`. None belongs to an
  * organization (organizationId is null), so none reaches an organization's
- * audit log or webhooks; the module's own consumer sends the mail they call
- * for, after the request's transaction committed. Subjects: the user, or, for
- * a request by address (which may have no account), the request itself.
+ * audit log or webhooks; the audited ones go to the account's own audit log
+ * (`myAccountActivity`), without any email (auditData). The module's own
+ * consumer sends the mail they call for, after the request's transaction
+ * committed. Subjects: the user, or, for a request by address (which may have
+ * no account), the request itself.
  */
 export type IdentityEvents = {
   'user.signed_up': { userId: string };
@@ -24,17 +26,19 @@ export const identityEvents = defineEvents<IdentityEvents>({
   'user.signed_up': {
     description: 'An account was created; its verification mail goes out.',
     webhook: false,
-    audit: null,
+    audit: () => 'created their account',
   },
   'user.sign_up_repeated': {
     description:
       'SIGNUP_MODE=quiet: someone signed up with the email of an existing account; its owner is mailed instead.',
     webhook: false,
+    // Not audited: a stranger's attempt, which would let anyone write into an account's log; the owner is mailed.
     audit: null,
   },
   'user.verification_requested': {
     description: 'A new verification link was asked for an address (mailed if it has an unverified account).',
     webhook: false,
+    // Not audited: it names an address, not an account (it may have none), and the audit log keeps no email.
     audit: null,
   },
   'user.email_verified': {
@@ -45,6 +49,7 @@ export const identityEvents = defineEvents<IdentityEvents>({
   'user.password_reset_requested': {
     description: 'A password reset was asked for an address (mailed if it has an account).',
     webhook: false,
+    // Not audited: it names an address, not an account (it may have none), and the audit log keeps no email.
     audit: null,
   },
   'user.password_changed': {
@@ -56,12 +61,14 @@ export const identityEvents = defineEvents<IdentityEvents>({
   'user.email_change_requested': {
     description: 'A user asked to move their account to a new address; the link goes there, a notice to the old one.',
     webhook: false,
-    audit: null,
+    audit: () => 'asked to change their email',
+    auditData: ({ userId }) => ({ userId }),
   },
   'user.email_changed': {
     description: 'A user confirmed their new address; a notice goes to the old one.',
     webhook: false,
     audit: () => 'changed their email',
+    auditData: ({ userId }) => ({ userId }),
   },
   'user.sessions_revoked': {
     description: 'Sessions of a user were ended: one (revokeSession) or every one (logOutEverywhere).',

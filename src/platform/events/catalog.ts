@@ -8,6 +8,8 @@ export interface EventDeclaration<TType extends string = string, TData = unknown
   webhook: boolean;
   /** How the audit log shows it in a line; null: the audit log does not record it. */
   audit: ((event: DomainEvent<TType, TData>) => string) | null;
+  /** What of `data` the audit log keeps (all of it when absent): say it for a payload that carries an email or a token. */
+  auditData?: (data: TData) => unknown;
 }
 
 /** A module's events: one declaration per type of its event map (the compiler insists on each). */
@@ -56,6 +58,12 @@ export class EventTypes {
 
   get webhookTypes(): string[] {
     return this.entries.filter((entry) => entry.webhook).map((entry) => entry.type);
+  }
+
+  /** The event as the audit log keeps it: its data through the catalog's auditData, when it has one. */
+  forAudit<T extends DomainEvent>(event: T): T {
+    const keep = this.byType.get(event.type)?.auditData as ((data: unknown) => unknown) | undefined;
+    return keep ? { ...event, data: keep(event.data) } : event;
   }
 
   /** The audit line of an event; its type when no module declares it any more (an old row). */
