@@ -177,25 +177,31 @@ describe('notifications', () => {
     ).toEqual([{ type: 'task.assigned' }]);
   });
 
-  it('of the organizations the viewer still belongs to stay listed and markable beside those of one they left', async () => {
-    const left = await createOrganization(api, owner, 'Left again');
-    const leftProjectId = (await createProject(api, owner, left.id)).id;
-    const leaver = await addMember(api, owner, left.id, 'MEMBER');
-    const firstToken = await invitationTokenFor(api, leaver.user.email);
+  /** A new member of a new organization (with a project) of the owner's, invited into the suite's organization too. */
+  async function memberOfAnotherOrganizationToo(name: string) {
+    const organization = await createOrganization(api, owner, name);
+    const projectId = (await createProject(api, owner, organization.id)).id;
+    const member = await addMember(api, owner, organization.id, 'MEMBER');
+    const firstToken = await invitationTokenFor(api, member.user.email);
     await ok(
       api.gql(
         INVITE,
-        { input: { organizationId, email: leaver.user.email, role: 'MEMBER' } },
+        { input: { organizationId, email: member.user.email, role: 'MEMBER' } },
         { token: owner.accessToken },
       ),
     );
     await ok(
       api.gql(
         ACCEPT,
-        { token: await invitationTokenFor(api, leaver.user.email, { not: firstToken }) },
-        { token: leaver.accessToken },
+        { token: await invitationTokenFor(api, member.user.email, { not: firstToken }) },
+        { token: member.accessToken },
       ),
     );
+    return { organization, projectId, member };
+  }
+
+  it('of the organizations the viewer still belongs to stay listed and markable beside those of one they left', async () => {
+    const { projectId: leftProjectId, member: leaver } = await memberOfAnotherOrganizationToo('Left again');
     await createTask(api, owner, leftProjectId, { title: 'Gone with them', assigneeId: leaver.user.id });
     const kept = await createTask(api, owner, projectId, { title: 'Kept', assigneeId: leaver.user.id });
     const before = await nodes(leaver);
@@ -216,24 +222,7 @@ describe('notifications', () => {
   });
 
   it("addressed to a user who deletes their account are deleted on user.deleted, once; others' stay, their actor shown as former member", async () => {
-    const other = await createOrganization(api, owner, 'Also left');
-    const otherProjectId = (await createProject(api, owner, other.id)).id;
-    const leaver = await addMember(api, owner, other.id, 'MEMBER');
-    const firstToken = await invitationTokenFor(api, leaver.user.email);
-    await ok(
-      api.gql(
-        INVITE,
-        { input: { organizationId, email: leaver.user.email, role: 'MEMBER' } },
-        { token: owner.accessToken },
-      ),
-    );
-    await ok(
-      api.gql(
-        ACCEPT,
-        { token: await invitationTokenFor(api, leaver.user.email, { not: firstToken }) },
-        { token: leaver.accessToken },
-      ),
-    );
+    const { projectId: otherProjectId, member: leaver } = await memberOfAnotherOrganizationToo('Also left');
     // The leaver assigns Alice a task, then the owner's comment on it notifies both; a task of another organization too.
     const theirs = await createTask(api, leaver, projectId, { title: 'Handed over', assigneeId: alice.user.id });
     await ok(api.gql(ADD_COMMENT, { input: { taskId: theirs.id, body: 'Noted' } }, { token: owner.accessToken }));
