@@ -63,4 +63,22 @@ describe('isDatabaseUnavailable', () => {
       expect(isDatabaseUnavailable(error)).toBe(true);
     },
   );
+
+  (usingPostgres ? it : it.skip)(
+    "is true for a transaction whose session died between statements (TypeORM's released runner at COMMIT)",
+    async () => {
+      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await admin.connect();
+      const error = await failureOf(
+        api.app.dataSource.transaction(async (manager) => {
+          const [{ pid }] = (await manager.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
+          await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+          await waitFor(() => manager.queryRunner!.isReleased, 'TypeORM to release the dead session');
+        }),
+      );
+      await admin.end();
+      expect((error as Error).name).toBe('QueryRunnerAlreadyReleasedError');
+      expect(isDatabaseUnavailable(error)).toBe(true);
+    },
+  );
 });

@@ -38,6 +38,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const { code, message } = current;
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
     if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+    // TypeORM releases a transaction's runner when its session dies (the pg client's 'error' event), so the next
+    // statement or the COMMIT throws this instead of the socket error: inside EntityManager.transaction, only a lost
+    // session releases the runner.
+    if ((current as { name?: unknown }).name === 'QueryRunnerAlreadyReleasedError') return true;
     // TypeORM keeps the driver's error in driverError; graphql-js wraps what is not an Error (to it) in NonErrorThrown.thrownValue.
     current = (current.driverError ?? current.cause ?? current.thrownValue) as typeof current;
   }
