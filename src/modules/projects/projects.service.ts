@@ -35,17 +35,12 @@ export class ProjectsService {
    * archived project is read-only (CONFLICT).
    */
   async assertWritable(tx: Transaction, projectId: string): Promise<void> {
-    const status = await tx.get(ProjectsRepository).lockStatus(projectId);
-    if (!status) throw new NotFoundError('Project');
-    if (status === ProjectStatus.ARCHIVED) throw new ConflictError('The project is archived: its tasks are read-only');
+    refuseUnlessWritable(await tx.get(ProjectsRepository).lockStatus(projectId));
   }
 
   /** Outside a transaction, for an error only: NOT_FOUND when the project is gone, CONFLICT when archived. */
   async requireWritable(ctx: RequestContext, projectId: string): Promise<void> {
-    const project = await this.findById(ctx, projectId);
-    if (!project) throw new NotFoundError('Project');
-    if (project.status === ProjectStatus.ARCHIVED)
-      throw new ConflictError('The project is archived: its tasks are read-only');
+    refuseUnlessWritable((await this.findById(ctx, projectId))?.status);
   }
 
   get(ctx: RequestContext, id: string): Promise<ProjectEntity> {
@@ -155,4 +150,10 @@ export class ProjectsService {
     ctx.loaders.get(this.byId).clear(project.id).prime(project.id, saved);
     return saved;
   }
+}
+
+/** NOT_FOUND for a project that is gone, CONFLICT for an archived one: its tasks and comments are read-only. */
+function refuseUnlessWritable(status: ProjectStatus | null | undefined): void {
+  if (!status) throw new NotFoundError('Project');
+  if (status === ProjectStatus.ARCHIVED) throw new ConflictError('The project is archived: its tasks are read-only');
 }
