@@ -69,13 +69,13 @@ describe('isDatabaseUnavailable', () => {
     async () => {
       const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
       await admin.connect();
-      const error = await failureOf(
-        api.app.dataSource.transaction(async (manager) => {
-          const [{ pid }] = (await manager.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
-          await admin.query('SELECT pg_terminate_backend($1)', [pid]);
-          await waitFor(() => manager.queryRunner!.isReleased, 'TypeORM to release the dead session');
-        }),
-      );
+      const runner = api.app.dataSource.createQueryRunner();
+      await runner.connect();
+      await runner.startTransaction();
+      const [{ pid }] = (await runner.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await waitFor(() => runner.isReleased, 'TypeORM to release the dead session');
+      const error = await failureOf(runner.commitTransaction());
       await admin.end();
       expect((error as Error).name).toBe('QueryRunnerAlreadyReleasedError');
       expect(isDatabaseUnavailable(error)).toBe(true);
