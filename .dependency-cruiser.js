@@ -61,5 +61,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     moduleSystems: ['cjs', 'es6'],
+    // Packages' exports maps, as Node resolves them for our CommonJS build: graphql-ws/use/ws exists only there.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'node', 'default'] },
   },
 };

@@ -18,6 +18,8 @@ export interface ServerSettings {
   /** groundwork with the profiler agent and an IPC channel to it. */
   profile: boolean;
   logsDir: string;
+  /** groundwork exports its traces here (OTEL_EXPORTER_OTLP_ENDPOINT); unset, tracing is off. */
+  tracesEndpoint?: string;
 }
 
 export interface Running {
@@ -54,6 +56,9 @@ export async function startServer(name: ServerName, settings: ServerSettings): P
       // One member drives every connection: the per-user and per-address API budgets would stop the load, not measure it.
       API_BUDGET_PER_USER_PER_MINUTE: '1000000000',
       API_BUDGET_PER_IP_PER_MINUTE: '1000000000',
+      ...(settings.tracesEndpoint
+        ? { OTEL_EXPORTER_OTLP_ENDPOINT: settings.tracesEndpoint, OTEL_SERVICE_NAME: 'groundwork-bench' }
+        : {}),
     };
     const command = profile
       ? ['-r', './dist/scripts/bench-profile-agent.js', 'dist/src/main.js']

@@ -9,7 +9,8 @@ import { bucketTable, profileAround, summarise } from './bench-profile';
 import { checkSameAnswers, post, type StoredComment } from './bench-check';
 import { parseServers, scenarios, SERVERS, type Scenario, type ServerName } from './bench-scenarios';
 import { startServer, stopServer, type Running } from './bench-servers';
-import { cpuSeconds, databaseUrlOn, peakRssMiB, root, withClient } from './process-support';
+import { OtlpReceiver } from './otlp-receiver';
+import { cpuSeconds, databaseUrlOn, peakRssMiB, root, sampleRss, withClient } from './process-support';
 
 /**
  * `npm run bench`: groundwork (built, on PostgreSQL with the large seed), a
@@ -20,7 +21,9 @@ import { cpuSeconds, databaseUrlOn, peakRssMiB, root, withClient } from './proce
  * --connections <n> (32), --rounds <n> (2, the server order alternating),
  * --servers groundwork,reference,postgraphile (all), --scenarios q1,q2,q3 (all),
  * --profile (instead of the
- * rounds: a CPU profile of groundwork under each scenario, self time by bucket).
+ * rounds: a CPU profile of groundwork under each scenario, self time by bucket),
+ * --tracing (groundwork exports its traces to an OTLP/HTTP receiver started
+ * here, which counts them: the cost of tracing on).
  * BENCH_DATABASE_URL names the PostgreSQL server (an admin URL; default
  * postgres://postgres@127.0.0.1:5432/postgres); the bench uses its own
  * database, groundwork_bench (or BENCH_DATABASE), seeding it once.
@@ -33,6 +36,7 @@ const DURATION = Number(option('duration', '10'));
 const CONNECTIONS = Number(option('connections', '32'));
 const ROUNDS = Number(option('rounds', '2'));
 const PROFILE = process.argv.includes('--profile');
+const TRACING = process.argv.includes('--tracing');
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 // BENCH_DATABASE: another database of the bench's own (two checkouts on one server, each migrated by its own code).
 const DATABASE = process.env.BENCH_DATABASE ?? 'groundwork_bench';
@@ -56,6 +60,8 @@ interface Measurement {
   errors: number;
   /** How long after the load the last event it raised was handled. */
   drainSeconds: number;
+  /** The server's largest resident memory under the load (read every 0.1 s), MiB. */
+  peakRssMiB: number;
 }
 
 async function prepareDatabase(): Promise<void> {
@@ -117,6 +123,7 @@ async function measure(server: Running, scenario: Scenario, headers: Record<stri
   await drain?.();
   server.counter.reset();
   const cpuBefore = cpuSeconds(server.pid);
+  const rss = sampleRss(server.pid);
   const result = await autocannon({
     url,
     method: 'POST',
@@ -125,6 +132,7 @@ async function measure(server: Running, scenario: Scenario, headers: Record<stri
     headers: { 'content-type': 'application/json', ...headers },
     body: request.body,
   });
+  const peakRss = rss.stop();
   // The events the requests raised are part of their cost: their SQL and CPU count, and the next measurement starts after them.
   const drainSeconds = (await drain?.()) ?? 0;
   const completed = result.requests.total || 1;
@@ -138,20 +146,28 @@ async function measure(server: Running, scenario: Scenario, headers: Record<stri
     requests: result.requests.total,
     errors: result.errors + result.non2xx,
     drainSeconds,
+    peakRssMiB: peakRss,
   };
 }
 
 async function rounds(running: Running[], list: Scenario[], headers: Record<string, string>): Promise<void> {
   process.stdout.write(
     `\n${CONNECTIONS} connections, ${DURATION} s per scenario and server, ${ROUNDS} round(s); SQL counted at a proxy in front of PostgreSQL, one per server; ` +
-      `CPU of the server process from /proc (events included); server logs in ${LOGS_DIR}\n`,
+      `CPU of the server process from /proc (events included); server logs in ${LOGS_DIR}\n` +
+      // groundwork's logIn above ran scrypt on the member's password (128 MiB per hash while it runs): not part of the load.
+      `peak RSS before the load (start-up, the logIn, the answers check): ${running.map((server) => `${server.name} ${peakRssMiB(server.pid)} MiB`).join(', ')}\n`,
   );
   for (let round = 1; round <= ROUNDS; round += 1) {
     const order = round % 2 === 1 ? running : [...running].reverse();
+    const peakUnderLoad = new Map<ServerName, number>();
     const rows: string[] = [];
     for (const scenario of list) {
       const results = new Map<ServerName, Measurement>();
-      for (const server of order) results.set(server.name, await measure(server, scenario, headers));
+      for (const server of order) {
+        const measured = await measure(server, scenario, headers);
+        results.set(server.name, measured);
+        peakUnderLoad.set(server.name, Math.max(peakUnderLoad.get(server.name) ?? 0, measured.peakRssMiB));
+      }
       const limit = results.get('reference');
       for (const server of running) {
         const m = results.get(server.name)!;
@@ -169,7 +185,7 @@ async function rounds(running: Running[], list: Scenario[], headers: Record<stri
       }
     }
     process.stdout.write(
-      `\nround ${round} (order: ${order.map((server) => server.name).join(', ')}); peak RSS: ${running.map((server) => `${server.name} ${peakRssMiB(server.pid)} MiB`).join(', ')}\n` +
+      `\nround ${round} (order: ${order.map((server) => server.name).join(', ')}); peak RSS under the load (read every 0.1 s): ${running.map((server) => `${server.name} ${peakUnderLoad.get(server.name)} MiB`).join(', ')}\n` +
         '| scenario | server | req/s | p50 ms | p99 ms | SQL/req (of which BEGIN/COMMIT) | CPU ms/req | req/s ÷ reference | notes |\n' +
         '|---|---|---|---|---|---|---|---|---|\n' +
         `${rows.join('\n')}\n`,
@@ -233,8 +249,11 @@ async function main(): Promise<void> {
   const runtimes = await prepareRuntimes(servers, BENCH_URL);
   const active = servers.filter((name) => name !== 'postgraphile' || runtimes.postgraphile);
   const running: Running[] = [];
+  // Keeps no span, only counts them: the receiver shares this process with autocannon.
+  const traces = TRACING ? new OtlpReceiver(0) : undefined;
   try {
     const settings = {
+      tracesEndpoint: await traces?.start(),
       benchUrl: BENCH_URL,
       runtimes,
       jwt: JWT,
@@ -280,6 +299,8 @@ async function main(): Promise<void> {
     await rounds(running, list, headers);
   } finally {
     await Promise.all(running.map(stopServer));
+    if (traces) process.stdout.write(`\ntracing on: ${traces.received} spans received over OTLP/HTTP\n`);
+    await traces?.stop();
   }
 }
 

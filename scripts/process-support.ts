@@ -95,6 +95,20 @@ export function rssMiB(pid: number): number {
   return statusField(pid, 'VmRSS');
 }
 
+/** Reads the process's resident memory every `everyMs` until stopped; stop() answers the largest seen, MiB. */
+export function sampleRss(pid: number, everyMs = 100): { stop(): number } {
+  let peak = rssMiB(pid);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMiB(pid));
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, rssMiB(pid));
+    },
+  };
+}
+
 let clockTicks: number | undefined;
 
 /** CPU time the process has used so far, user plus system, in seconds (Linux). */

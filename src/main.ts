@@ -1,9 +1,10 @@
 import './platform/require-supported-node';
 import 'reflect-metadata';
 import { config as loadDotenv } from 'dotenv';
-import { createApp, type App } from './app';
+import type { App } from './app';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/config';
 import { createLogger, type Logger } from './platform/logging/logger';
+import { startTracing, type Tracing } from './platform/telemetry/tracing';
 
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
@@ -18,26 +19,36 @@ async function main(): Promise<void> {
   const { config, warnings } = loaded;
   const logger = createLogger({ level: config.LOG_LEVEL, format: config.logFormat });
   for (const warning of warnings) logger.warn(warning);
+  // Before the app is loaded: the pg instrumentation patches pg as it is first required.
+  const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME })
+    : undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only now, after tracing started (see above)
+  const { createApp } = require('./app') as typeof import('./app');
 
   let app: App;
   try {
     app = await createApp(config, logger);
   } catch (error) {
-    logger.error('startup failed', { error });
+    // A setting only the start can judge (a WORKER_MODULES name no module has) is reported as loadConfig's are.
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else logger.error('startup failed', { error });
     await flush(logger);
     process.exit(1);
   }
-  stopOnSignals(app, logger, config.SHUTDOWN_TIMEOUT_MS);
+  stopOnSignals(app, logger, config.SHUTDOWN_TIMEOUT_MS, tracing);
 
   const url = await app.http.listen();
   logger.info(`groundwork ready at ${url}`, {
     database: config.DATABASE_URL ? 'postgres' : `embedded (${config.DATABASE_EMBEDDED_PATH})`,
+    role: config.ROLE,
     sandbox: config.sandboxEnabled,
+    ...(tracing ? { traces: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
   });
 }
 
 /** SIGTERM or SIGINT drains and exits 0; a second signal, or a drain that hangs, exits 1. */
-function stopOnSignals(app: App, logger: Logger, timeoutMs: number): void {
+function stopOnSignals(app: App, logger: Logger, timeoutMs: number, tracing: Tracing | undefined): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -51,18 +62,22 @@ function stopOnSignals(app: App, logger: Logger, timeoutMs: number): void {
       logger.error('shutdown did not finish in time');
       process.exit(1);
     }, timeoutMs + 5000).unref();
-    app.stop().then(
-      async () => {
-        logger.info('stopped');
-        await flush(logger);
-        process.exit(0);
-      },
-      async (error: unknown) => {
-        logger.error('shutdown failed', { error });
-        await flush(logger);
-        process.exit(1);
-      },
-    );
+    app
+      .stop()
+      // The spans of the drain are exported before the exit; a collector that is away costs its timeout, no more.
+      .then(() => tracing?.shutdown().catch(() => undefined))
+      .then(
+        async () => {
+          logger.info('stopped');
+          await flush(logger);
+          process.exit(0);
+        },
+        async (error: unknown) => {
+          logger.error('shutdown failed', { error });
+          await flush(logger);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -7,12 +7,13 @@ import { CONFIG_GROUPS, type ConfigSettings } from './groups';
 import { checkDataEncryptionKeys, parseDataKeys, type DataKey } from './keys.config';
 import type { LogFormat } from './logging.config';
 import { checkMail } from './mail.config';
+import { checkRole } from './process.config';
 
 export type { SignupMode } from './auth.config';
 export type { EventsTransport } from './events.config';
 export type { LogFormat } from './logging.config';
 export type { MailTransport } from './mail.config';
-export type { NodeEnv } from './process.config';
+export type { NodeEnv, Role } from './process.config';
 
 /**
  * Every setting of the process, read from the environment once at boot: the
@@ -89,6 +90,11 @@ export class Config {
     return this.EVENTS_TRANSPORT ?? (this.REDIS_URL ? 'redis-streams' : 'inline');
   }
 
+  /** The modules a worker narrowed by WORKER_MODULES runs, as written; undefined: every module. */
+  get workerModules(): string[] | undefined {
+    return this.WORKER_MODULES?.split(',').map((name) => name.trim());
+  }
+
   get eventsOutboxRetentionSeconds(): number {
     return parseDurationSeconds(this.EVENTS_OUTBOX_RETENTION)!;
   }
@@ -147,6 +153,7 @@ export function loadConfig(env: Environment = process.env): LoadedConfig {
   checkHttp(config, problems);
   checkMail(config, problems, warnings);
   checkEvents(config, problems, warnings);
+  checkRole(config, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, warnings };
 }

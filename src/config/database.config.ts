@@ -17,6 +17,13 @@ export class DatabaseConfig {
   @Max(1000)
   DATABASE_POOL_MAX = 10;
 
+  /**
+   * Run the request path's hot statements as named prepared statements, parsed and planned once per connection.
+   * Behind PgBouncer in transaction mode this needs PgBouncer 1.21+ with max_prepared_statements > 0; else false.
+   */
+  @IsBoolean()
+  DATABASE_PREPARED_STATEMENTS = true;
+
   /** Apply pending migrations at start (else `npm run db:migrate`). */
   @IsBoolean()
   DATABASE_MIGRATE_ON_START = true;

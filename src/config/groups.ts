@@ -4,10 +4,12 @@ import { EventsConfig } from './events.config';
 import { HttpConfig } from './http.config';
 import { KeysConfig } from './keys.config';
 import { LimitsConfig } from './limits.config';
+import { LiveConfig } from './live.config';
 import { LoggingConfig } from './logging.config';
 import { MailConfig } from './mail.config';
 import { ProcessConfig } from './process.config';
 import { RedisConfig } from './redis.config';
+import { TelemetryConfig } from './telemetry.config';
 import { WebhooksConfig } from './webhooks.config';
 
 /** Every settings group, in .env.example's order: loadConfig reads and validates each, and Config carries all their fields. */
@@ -19,10 +21,12 @@ export const CONFIG_GROUPS = [
   AuthConfig,
   KeysConfig,
   LimitsConfig,
+  LiveConfig,
   MailConfig,
   RedisConfig,
   EventsConfig,
   WebhooksConfig,
+  TelemetryConfig,
 ] as const;
 
 type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (intersection: infer I) => void

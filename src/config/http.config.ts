@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 
 /** Where the API listens, and what it shows to browsers and trusts of proxies. */
 export class HttpConfig {
@@ -30,6 +30,10 @@ export class HttpConfig {
   @IsOptional()
   @IsBoolean()
   GRAPHQL_INTROSPECTION: boolean | undefined = undefined;
+
+  /** How queries and mutations run: graphql-js's interpreter, or graphql-jit's compiled functions (one per document). */
+  @IsIn(['graphql-js', 'jit'])
+  GRAPHQL_EXECUTOR: 'graphql-js' | 'jit' = 'graphql-js';
 
   /** Milliseconds a client has to send a whole request (headers and body); slower ones get 408 and the connection closed. */
   @IsInt()

@@ -1,5 +1,6 @@
 import { Events1795577769000 } from '../migrations/1795577769000-events';
 import { EventRedelivery1796189885914 } from '../migrations/1796189885914-event-redelivery';
+import { EventTraceContext1796420000000 } from '../migrations/1796420000000-event-trace-context';
 import { EventTypes } from '../platform/events/catalog';
 import { declareEventTypes } from '../platform/graphql/event-types';
 import type { RegistrationOrder } from '../platform/module';
@@ -37,6 +38,7 @@ const timestampOf = (migration: Function) => Number(/\d+$/.exec(migration.name)?
 export const migrations = [
   Events1795577769000,
   EventRedelivery1796189885914,
+  EventTraceContext1796420000000,
   ...modules.flatMap((module) => module.migrations),
 ].sort((a, b) => timestampOf(a) - timestampOf(b));
 

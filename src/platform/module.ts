@@ -1,9 +1,11 @@
+import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
 import type { Clock } from './clock';
 import type { UnitOfWork } from './database/unit-of-work';
 import type { AnyEventCatalog, EventTypes } from './events/catalog';
 import type { EventConsumer } from './events/event';
+import type { LiveTopic } from './live/topic';
 import type { EventPublisher } from './events/outbox';
 import type { Logger } from './logging/logger';
 import type { Mailer } from './mail/mailer';
@@ -35,11 +37,18 @@ export interface BuiltModule<TExports> {
   exports: TExports;
   /** The module's event consumers (usually one, named after the module); each is a consumer group of its own. */
   consumers?: EventConsumer[];
+  /** The live topics of its Subscription fields: served by the API side of an instance (the HTTP/GraphQL server), fed by the event stream, never a consumer group. */
+  liveTopics?: LiveTopic[];
   /** Background loops of the module (a sender of scheduled deliveries, say): started once the app serves, stopped before the database closes. */
   workers?: ModuleWorker[];
+  /** Plain HTTP routes of the module (a link in a mail, say), each registered in a fastify scope of its own. */
+  routes?: ModuleRoutes[];
   /** Run once the database is migrated, before the app serves; one that throws stops the start with its message (stored data the config cannot read, say). */
   startupChecks?: (() => Promise<void>)[];
 }
+
+/** Registers a module's routes on the scope it is given; its content-type parsers and hooks stay in that scope. */
+export type ModuleRoutes = (fastify: FastifyInstance) => Promise<void>;
 
 export interface ModuleWorker {
   start(): void;

@@ -90,15 +90,17 @@ async function compare(
 const ROUNDS = 3;
 
 /**
- * Medians within 10% in one of up to ROUNDS rounds of TRIES tries each. On this shared 2-core machine (load 10 while
- * other suites run) one round's medians of identical work drift by up to ±15% either way; a real leak (a password hash
- * or a mail send on the request path for one case only) is a one-sided gap in every round, so it fails all of them.
+ * Medians within 10% in one of up to ROUNDS rounds of TRIES tries each, or gaps that change side. On this shared
+ * 2-core machine (load 10 while other suites run) one round's medians of identical work drift by up to ±16% either
+ * way; a real leak (a password hash or a mail send on the request path for one case only) is a gap over 10% on the
+ * same side in every round, and only that fails.
  */
 async function expectSameTime(
   existing: () => Promise<{ body: string; ms: number }>,
   unknown: () => Promise<{ body: string; ms: number }>,
 ) {
   const ratios: number[] = [];
+  const slower = new Set<'existing' | 'unknown'>();
   const lines: string[] = [];
   let bodies: { existing: Set<string>; unknown: Set<string> } | undefined;
   for (let round = 1; round <= ROUNDS; round += 1) {
@@ -107,14 +109,15 @@ async function expectSameTime(
     const { medians } = result;
     const ratio = Math.max(medians.existing, medians.unknown) / Math.min(medians.existing, medians.unknown);
     ratios.push(ratio);
+    slower.add(medians.existing > medians.unknown ? 'existing' : 'unknown');
     lines.push(
       `round ${round}: medians existing ${medians.existing.toFixed(2)} ms, unknown ${medians.unknown.toFixed(2)} ms, ratio ${ratio.toFixed(3)}`,
     );
     if (ratio <= 1.1) break;
   }
   // A failure shows the figures of every round, not only the verdict.
-  if (Math.min(...ratios) > 1.1)
-    throw new Error(`median latencies differ by more than 10% in every round:\n${lines.join('\n')}`);
+  if (Math.min(...ratios) > 1.1 && slower.size === 1)
+    throw new Error(`median latencies differ by more than 10%, on the same side, in every round:\n${lines.join('\n')}`);
   return { bodies: bodies!, rounds: ratios.length };
 }
 

@@ -1,5 +1,8 @@
 import { identityEvents } from '../../src/modules/identity/identity.events';
-import { eventsHandled } from '../support/wait';
+import { eventsHandled, waitFor } from '../support/wait';
+import { AccountTokensRepository } from '../../src/modules/identity/account-tokens.repository';
+import { hashOpaqueToken, newOpaqueToken } from '../../src/platform/opaque-tokens';
+import { usingPostgres } from '../support/test-database';
 import { ACCEPT, createOrganization, INVITE, ok, type Session } from '../support/organizations';
 import { ADD_COMMENT, createProject, createTask } from '../support/projects';
 import { SmtpCatcher, TestClock, type CaughtMail } from '../support/smtp-catcher';
@@ -476,6 +479,88 @@ describe('deleting the account', () => {
 
     // The address is free again.
     await signUp(api, { email: member.user.email });
+  });
+
+  describe('against a mail handler preparing a token at the same moment', () => {
+    const tokensOf = async (userId: string) =>
+      (await api.app.dataSource.query(`SELECT purpose FROM account_tokens WHERE user_id = $1`, [userId])) as unknown[];
+    const tokenFor = (userId: string, email: string) => ({
+      userId,
+      purpose: 'reset_password' as const,
+      tokenHash: hashOpaqueToken(newOpaqueToken()),
+      email,
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    /** Until some session of the test database waits for a row lock. */
+    const someoneWaitsForALock = () =>
+      waitFor(async () => {
+        const rows = (await api.app.dataSource.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )) as unknown[];
+        return rows.length > 0;
+      }, 'a session to wait for the account row');
+
+    it('stores no token for an account already deleted', async () => {
+      const user = await signUp(api);
+      await eventsHandled(api);
+      await ok(api.gql(DELETE_ACCOUNT, { p: user.password }, { token: user.accessToken }));
+      const stored = await new AccountTokensRepository(api.app.dataSource.manager).insertForLiveUser(
+        tokenFor(user.user.id, user.user.email),
+      );
+      expect(stored).toBe(false);
+      expect(await tokensOf(user.user.id)).toEqual([]);
+    });
+
+    // Two sessions at once: PostgreSQL only (the embedded database has one connection).
+    (usingPostgres ? it : it.skip)(
+      'a deletion holding the account row: the token waits, then is not stored',
+      async () => {
+        const user = await signUp(api);
+        await eventsHandled(api);
+        const deletion = api.app.dataSource.createQueryRunner();
+        await deletion.connect();
+        try {
+          await deletion.startTransaction();
+          await deletion.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [user.user.id]);
+          const stored = new AccountTokensRepository(api.app.dataSource.manager).insertForLiveUser(
+            tokenFor(user.user.id, user.user.email),
+          );
+          await someoneWaitsForALock();
+          await deletion.query(`DELETE FROM account_tokens WHERE user_id = $1`, [user.user.id]);
+          await deletion.query(`UPDATE users SET deleted_at = now() WHERE id = $1`, [user.user.id]);
+          await deletion.commitTransaction();
+          expect(await stored).toBe(false);
+        } finally {
+          await deletion.release();
+        }
+        expect(await tokensOf(user.user.id)).toEqual([]);
+      },
+    );
+
+    (usingPostgres ? it : it.skip)(
+      'a token being stored: deleteAccount waits for it, then deletes it with the account',
+      async () => {
+        const user = await signUp(api);
+        await eventsHandled(api);
+        const handler = api.app.dataSource.createQueryRunner();
+        await handler.connect();
+        try {
+          await handler.startTransaction();
+          expect(
+            await new AccountTokensRepository(handler.manager).insertForLiveUser(
+              tokenFor(user.user.id, user.user.email),
+            ),
+          ).toBe(true);
+          const deleted = api.gql(DELETE_ACCOUNT, { p: user.password }, { token: user.accessToken });
+          await someoneWaitsForALock();
+          await handler.commitTransaction();
+          expect((await deleted).body).toMatchObject({ data: { deleteAccount: true } });
+        } finally {
+          await handler.release();
+        }
+        expect(await tokensOf(user.user.id)).toEqual([]);
+      },
+    );
   });
 
   it('refuses the last OWNER of an organization (CONFLICT naming it) and changes nothing; once another OWNER exists, it goes', async () => {

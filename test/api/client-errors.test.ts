@@ -71,7 +71,7 @@ describe('automatic persisted queries (Apollo APQ protocol)', () => {
 
 describe('a subscription over HTTP', () => {
   it('gets 400 saying subscriptions are served over WebSocket', async () => {
-    const response = await post({ query: 'subscription Live { me { id } }' });
+    const response = await post({ query: 'subscription Live { notificationAdded { id } }' });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([
       {
@@ -146,7 +146,7 @@ describe('the bad-input pack', () => {
       'an APQ version 2',
       json({ query: '{ me { id } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'f'.repeat(64) } } }),
     ],
-    ['a subscription', json({ query: 'subscription { me { id } }' })],
+    ['a subscription', json({ query: 'subscription { notificationAdded { id } }' })],
     ['a text/plain POST (CSRF)', json(JSON.stringify({ query: '{ me { id } }' }), { 'content-type': 'text/plain' })],
     ['an unsupported content type', json('<query/>', { 'content-type': 'application/xml' })],
     ['a body over the limit', json({ query: `{ me { id } } # ${'x'.repeat(1_100_000)}` })],

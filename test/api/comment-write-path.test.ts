@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { addMember, createOrganization, ok, type Session } from '../support/organizations';
 import { createProject, createTask } from '../support/projects';
-import { signUp, startTestApp, type TestApp } from '../support/test-app';
+import { signUp, startTestApp, withTableMissing, type TestApp } from '../support/test-app';
 
 /**
- * q3 of `npm run bench`: addComment is BEGIN, one INSERT that finds the task,
- * checks the viewer's membership and the project's status and holds both, the
- * outbox row, COMMIT. The checks it folds in still answer their own codes,
- * decided only when the INSERT found nothing.
+ * q3 of `npm run bench`: addComment is one statement, an INSERT that finds
+ * the task, checks the viewer's membership and the project's status, holds
+ * both, and writes the outbox row beside the comment; no BEGIN, no COMMIT.
+ * The checks it folds in still answer their own codes, decided only when the
+ * INSERT found nothing, and then nothing is written, event included.
  */
 let api: TestApp;
 let owner: Session;
@@ -54,30 +55,59 @@ const commentsOn = async (id: string) =>
     ]
   )[0].n;
 
-it('is four statements: BEGIN, the insert with every check folded in, the outbox row, COMMIT', async () => {
+it('is one statement: the insert with every check folded in and the outbox row beside it', async () => {
   const { response, sql } = await send(member, { i: { taskId, body: '  Looks good  ' } });
   const comment = (await ok(Promise.resolve(response))).addComment as { id: string; body: string };
   expect(comment.body).toBe('Looks good');
-  expect(sql).toHaveLength(4);
-  expect(sql[0]).toMatch(/^(START TRANSACTION|BEGIN)/);
-  expect(sql[1]).toMatch(/INSERT INTO comments/);
-  expect(sql[1]).toMatch(/memberships/);
-  expect(sql[2]).toMatch(/INSERT INTO outbox/);
-  expect(sql[3]).toBe('COMMIT');
-  const [event] = (await api.app.dataSource.query(`SELECT data FROM outbox WHERE subject_id = $1`, [comment.id])) as {
+  expect(sql).toHaveLength(1);
+  expect(sql[0]).toMatch(/INSERT INTO comments/);
+  expect(sql[0]).toMatch(/memberships/);
+  expect(sql[0]).toMatch(/INSERT INTO outbox/);
+  const [event] = (await api.app.dataSource.query(
+    `SELECT type, organization_id AS "organizationId", actor_id AS "actorId", request_id AS "requestId",
+            subject_type AS "subjectType", data
+       FROM outbox WHERE subject_id = $1`,
+    [comment.id],
+  )) as {
+    type: string;
+    organizationId: string;
+    actorId: string;
+    requestId: string;
+    subjectType: string;
     data: Record<string, unknown>;
   }[];
+  const [task] = (await api.app.dataSource.query('SELECT organization_id AS id FROM tasks WHERE id = $1', [
+    taskId,
+  ])) as {
+    id: string;
+  }[];
+  expect(event).toMatchObject({
+    type: 'comment.added',
+    organizationId: task.id,
+    actorId: member.user.id,
+    subjectType: 'comment',
+  });
+  expect(event.requestId).toMatch(/^write-path-/);
   const [project] = (await api.app.dataSource.query('SELECT project_id AS id FROM tasks WHERE id = $1', [taskId])) as {
     id: string;
   }[];
   expect(event.data).toEqual({ taskId, projectId: project.id, authorId: member.user.id, body: 'Looks good' });
 });
 
-it('answers NOT_FOUND to a non-member and for an unknown task, writing nothing', async () => {
+const commentEvents = async () =>
+  (
+    (await api.app.dataSource.query(`SELECT count(*)::int AS n FROM outbox WHERE type = 'comment.added'`)) as [
+      { n: number },
+    ]
+  )[0].n;
+
+it('answers NOT_FOUND to a non-member and for an unknown task, writing nothing, event included', async () => {
   const before = await commentsOn(taskId);
+  const eventsBefore = await commentEvents();
   expect(codeOf((await send(outsider, { i: { taskId, body: 'sneaky' } })).response)).toBe('NOT_FOUND');
   expect(codeOf((await send(member, { i: { taskId: randomUUID(), body: 'nowhere' } })).response)).toBe('NOT_FOUND');
   expect(await commentsOn(taskId)).toBe(before);
+  expect(await commentEvents()).toBe(eventsBefore);
 });
 
 it('answers CONFLICT on an archived project, and UNAUTHENTICATED without a token', async () => {
@@ -94,4 +124,11 @@ it('answers CONFLICT on an archived project, and UNAUTHENTICATED without a token
   expect(codeOf((await send(owner, { i: { taskId: task.id, body: 'too late' } })).response)).toBe('CONFLICT');
   expect(await commentsOn(task.id)).toBe(0);
   expect(codeOf(await api.gql(ADD, { i: { taskId: task.id, body: 'anonymous' } }))).toBe('UNAUTHENTICATED');
+});
+
+it('writes neither the comment nor its event when the event cannot be written', async () => {
+  const before = await commentsOn(taskId);
+  const { response } = await withTableMissing(api, 'outbox', () => send(member, { i: { taskId, body: 'no event' } }));
+  expect(codeOf(response)).toBe('INTERNAL_SERVER_ERROR');
+  expect(await commentsOn(taskId)).toBe(before);
 });

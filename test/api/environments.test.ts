@@ -54,7 +54,7 @@ describe('in development', () => {
         'mutation { logIn(input: { email: "nobody@example.com", password: "not the password" }) { accessToken } }',
       ),
       await api.gql('query { organization(id: "nope") { id } }'),
-      await api.gql('subscription { me { id } }'),
+      await api.gql('subscription { notificationAdded { id } }'),
     ];
     const bare = await fetch(`${api.baseUrl}/graphql`, {
       method: 'POST',

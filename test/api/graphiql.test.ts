@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { createOrganization } from '../support/organizations';
+import { createProject, createTask } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait';
 
 /** Debian's Chromium (CI installs it when missing); playwright-core drives it and downloads no browser of its own. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,8 +29,11 @@ describeInBrowser('GraphiQL at /graphiql, with the network cut off', () => {
     await api?.stop();
   });
 
-  it('loads from the API alone, runs a query with the Authorization header typed in, and shows the answer', async () => {
-    const user = await signUp(api);
+  /**
+   * A page of /graphiql with every request outside the server's origin aborted (and listed in `blocked`), the
+   * document and an Authorization header typed in, not yet run.
+   */
+  async function graphiqlWith(document: string, accessToken: string) {
     const context = await browser.newContext();
     const blocked: string[] = [];
     await context.route('**/*', (route) => {
@@ -42,17 +48,42 @@ describeInBrowser('GraphiQL at /graphiql, with the network cut off', () => {
     await page.goto(`${api.baseUrl}/graphiql`);
     const queryEditor = page.locator('.graphiql-query-editor .CodeMirror');
     await queryEditor.waitFor();
-
     await queryEditor.click();
     await page.keyboard.press('Control+A');
-    await page.keyboard.insertText('{ me { email } }');
+    await page.keyboard.insertText(document);
     await page.getByRole('button', { name: 'Headers', exact: true }).click();
     await page.locator('section[aria-label="Headers"] .graphiql-editor:not(.hidden) .CodeMirror').click();
-    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${user.accessToken}` }));
-    await page.locator('.graphiql-execute-button').click();
+    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${accessToken}` }));
+    return { context, page, blocked, pageErrors, run: () => page.locator('.graphiql-execute-button').click() };
+  }
+
+  it('loads from the API alone, runs a query with the Authorization header typed in, and shows the answer', async () => {
+    const user = await signUp(api);
+    const { context, page, blocked, pageErrors, run } = await graphiqlWith('{ me { email } }', user.accessToken);
+    await run();
 
     await page.locator('.graphiql-response', { hasText: user.user.email }).waitFor();
     expect(await page.locator('.graphiql-response').innerText()).toContain(`"email": "${user.user.email}"`);
+    expect(blocked).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('runs a subscription over WebSocket, signed in by the Authorization header typed in, and shows each event as it comes', async () => {
+    const owner = await signUp(api);
+    const organization = await createOrganization(api, owner, 'Explorer');
+    const project = await createProject(api, owner, organization.id);
+    const { context, page, blocked, pageErrors, run } = await graphiqlWith(
+      `subscription { taskChanged(projectId: "${project.id}") { kind task { title } } }`,
+      owner.accessToken,
+    );
+    const before = api.app.live.size;
+    await run();
+    await waitFor(() => api.app.live.size > before, 'the page to subscribe');
+
+    await createTask(api, owner, project.id, { title: 'Seen in GraphiQL' });
+    await page.locator('.graphiql-response', { hasText: 'Seen in GraphiQL' }).waitFor();
+    expect(await page.locator('.graphiql-response').innerText()).toContain('"kind": "CREATED"');
     expect(blocked).toEqual([]);
     expect(pageErrors).toEqual([]);
     await context.close();

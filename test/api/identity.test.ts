@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { AccessTokens } from '../../src/modules/identity/tokens';
+import { TestClock } from '../support/smtp-catcher';
 import { SIGN_UP, signUp, startTestApp, uniqueEmail, type TestApp } from '../support/test-app';
 
 const ME = `query Me { me { id email name createdAt } }`;
@@ -284,6 +286,34 @@ describe('access tokens', () => {
         extensions: { code: 'UNAUTHENTICATED', requestId: response.headers.get('x-request-id') },
       }),
     ]);
+  });
+
+  it('refuses a token it has verified before once the token expires (verified tokens are remembered)', async () => {
+    const clock = new TestClock();
+    const settings = { secret: 'a secret of at least thirty-two bytes, for this test', previousSecrets: [] };
+    const tokens = new AccessTokens(
+      { ...settings, issuer: 'groundwork', audience: 'groundwork-api', ttlSeconds: 60 },
+      clock,
+    );
+    const userId = randomUUID();
+    const sessionId = randomUUID();
+    const { token, expiresAt } = await tokens.issue(userId, sessionId);
+    expect(await tokens.verify(token)).toEqual({ userId, sessionId, expiresAt });
+    expect(await tokens.verify(token)).toEqual({ userId, sessionId, expiresAt });
+    // jose's rule: expired from the second of exp on.
+    clock.advance(expiresAt.getTime() - clock.now().getTime() - 1000);
+    expect(await tokens.verify(token)).toEqual({ userId, sessionId, expiresAt });
+    clock.advance(1000);
+    expect(await tokens.verify(token)).toBeUndefined();
+    // Another instance with another secret never takes it (its keys are its own).
+    const other = new AccessTokens({
+      secret: 'another secret of at least thirty-two bytes',
+      previousSecrets: [],
+      issuer: 'groundwork',
+      audience: 'groundwork-api',
+      ttlSeconds: 60,
+    });
+    expect(await other.verify((await tokens.issue(userId)).token)).toBeUndefined();
   });
 
   it('rejects an Authorization header that is not a bearer token', async () => {

@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -136,6 +136,25 @@ describe('loadConfig', () => {
     });
   });
 
+  it('warns that mailed unsubscribe links cannot work when production mail points them at localhost', () => {
+    const env = {
+      NODE_ENV: 'production',
+      DATA_ENCRYPTION_KEYS,
+      JWT_SECRET: STRONG_SECRET,
+      MAIL_TRANSPORT: 'smtp',
+      APP_URL: 'https://app.example.com',
+    };
+    expect(loadConfig({ ...env, SMTP_URL: 'smtp://mail:25' }).warnings).toEqual([
+      expect.stringContaining('PUBLIC_API_URL points at localhost in production'),
+    ]);
+    expect(
+      loadConfig({ ...env, SMTP_URL: 'smtp://mail:25', PUBLIC_API_URL: 'https://api.example.com' }).warnings,
+    ).toEqual([]);
+    expect(problemsOf({ ...env, SMTP_URL: 'smtp://mail:25', PUBLIC_API_URL: 'ftp://api' })).toEqual([
+      expect.stringContaining('PUBLIC_API_URL must be an http(s) URL'),
+    ]);
+  });
+
   it('warns that production mail on the log transport is never delivered', () => {
     expect(loadConfig({ NODE_ENV: 'production', DATA_ENCRYPTION_KEYS, JWT_SECRET: STRONG_SECRET }).warnings).toEqual([
       expect.stringContaining('MAIL_TRANSPORT=log in production'),

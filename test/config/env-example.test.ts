@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { declaredVariables } from '../../src/config/environment';

@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import { ApolloServer } from '@apollo/server';
 import { defineIntegrationTestSuite } from '@apollo/server-integration-testsuite';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';

@@ -64,20 +64,40 @@ describe('isDatabaseUnavailable', () => {
     },
   );
 
-  (usingPostgres ? it : it.skip)(
-    "is true for a transaction whose session died between statements (TypeORM's released runner at COMMIT)",
-    async () => {
-      const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
-      await admin.connect();
+  /** A query runner inside a transaction whose session PostgreSQL terminated, once TypeORM has released it. */
+  async function deadTransaction() {
+    const admin = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    try {
       const runner = api.app.dataSource.createQueryRunner();
       await runner.connect();
       await runner.startTransaction();
       const [{ pid }] = (await runner.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       await waitFor(() => runner.isReleased, 'TypeORM to release the dead session');
-      const error = await failureOf(runner.commitTransaction());
+      return runner;
+    } finally {
       await admin.end();
+    }
+  }
+
+  (usingPostgres ? it : it.skip)(
+    "is true for a transaction whose session died between statements (TypeORM's released runner at COMMIT)",
+    async () => {
+      const runner = await deadTransaction();
+      const error = await failureOf(runner.commitTransaction());
       expect((error as Error).name).toBe('QueryRunnerAlreadyReleasedError');
+      expect(isDatabaseUnavailable(error)).toBe(true);
+    },
+  );
+
+  (usingPostgres ? it : it.skip)(
+    "is true for the next statement through a dead transaction's manager (TypeORM's released provider)",
+    async () => {
+      const runner = await deadTransaction();
+      // What the relay met in CI: its transaction's manager asked for the next statement after the session died.
+      const error = await failureOf(runner.manager.query('SELECT 1'));
+      expect((error as Error).name).toBe('QueryRunnerProviderAlreadyReleasedError');
       expect(isDatabaseUnavailable(error)).toBe(true);
     },
   );

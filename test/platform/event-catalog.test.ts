@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import 'reflect-metadata';
 import { eventTypes, modules } from '../../src/modules';
 import { EventTypes } from '../../src/platform/events/catalog';

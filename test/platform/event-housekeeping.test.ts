@@ -1,4 +1,4 @@
-import { FAST_EVENTS, publishTestEvent } from '../support/events';
+import { FAST_EVENTS, publishTestEvent, redisStreamsEnv, redisUrl } from '../support/events';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/test-database';
 import { waitFor } from '../support/wait';
@@ -7,28 +7,42 @@ import { waitFor } from '../support/wait';
  * The events' housekeeping (forgetting what is past retention, trimming the
  * stream) runs once per interval across the fleet, not in every instance:
  * the instance that takes the housekeeping lease runs it, the others skip.
- * Several instances on one PostgreSQL; one on embedded PGlite (one process
- * per data directory).
+ * Several instances on one PostgreSQL (ROLE=all on the inline transport, and
+ * ROLE=worker as in production, on Redis Streams when the run has Redis); one
+ * on embedded PGlite (one process per data directory).
  */
 const INSTANCES = usingPostgres ? 3 : 1;
+type Fleet = () => { env: Record<string, string>; cleanup(): Promise<void> };
+const inline: Fleet = () => ({ env: { EVENTS_TRANSPORT: 'inline' }, cleanup: async () => undefined });
+const fleets: [string, Fleet][] = [['ROLE=all, inline', inline]];
+if (usingPostgres)
+  fleets.push([
+    redisUrl ? 'ROLE=worker, redis-streams' : 'ROLE=worker, inline',
+    () => {
+      // Redis Streams settles an event at the redelivery sweep: soon, here.
+      const transport = redisUrl ? redisStreamsEnv(redisUrl) : inline();
+      return { ...transport, env: { ROLE: 'worker', EVENTS_REDELIVER_AFTER_MS: '100', ...transport.env } };
+    },
+  ]);
 
-describe(`housekeeping with ${INSTANCES} instance(s) on one database`, () => {
+describe.each(fleets)(`housekeeping with ${INSTANCES} instance(s) on one database (%s)`, (_, fleet) => {
   const instances: TestApp[] = [];
   let database: TestDatabase;
+  // One fleet: the same settings (and Redis key prefix) for every instance.
+  const { env, cleanup } = fleet();
 
   beforeAll(async () => {
     database = await createTestDatabase();
     // Retention of one second: a relayed event is past it a second later.
     for (let index = 0; index < INSTANCES; index += 1) {
-      instances.push(
-        await startTestApp({ ...FAST_EVENTS, EVENTS_TRANSPORT: 'inline', EVENTS_OUTBOX_RETENTION: '1s' }, database),
-      );
+      instances.push(await startTestApp({ ...FAST_EVENTS, ...env, EVENTS_OUTBOX_RETENTION: '1s' }, database));
     }
   });
 
   afterAll(async () => {
     for (const instance of instances) await instance.stop();
     await database?.drop();
+    await cleanup();
   });
 
   const db = () => instances[0].app.dataSource;
@@ -46,8 +60,10 @@ describe(`housekeeping with ${INSTANCES} instance(s) on one database`, () => {
     );
     await waitFor(
       async () =>
-        (await count(`SELECT 1 FROM outbox WHERE id = $1 AND relayed_at < now() - interval '1 second'`, [event.id])) ===
-        1,
+        (await count(
+          `SELECT 1 FROM outbox WHERE id = $1 AND settled_at IS NOT NULL AND relayed_at < now() - interval '1 second'`,
+          [event.id],
+        )) === 1,
       'it to be past retention',
     );
     await intervalOver();

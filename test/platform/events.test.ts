@@ -79,7 +79,11 @@ describe.each(transports)('the $name transport', ({ name, setup }) => {
         (await countRows(api, 'SELECT 1 FROM outbox WHERE id = $1 AND relayed_at IS NOT NULL', [event.id])) === 1,
       'the outbox row to be marked relayed',
     );
-    expect(await countRows(api, 'SELECT 1 FROM event_consumptions WHERE event_id = $1', [event.id])).toBe(1);
+    // The recorder sees the event inside the handler's transaction; its "handled" record commits with it, a moment later.
+    await waitFor(
+      async () => (await countRows(api, 'SELECT 1 FROM event_consumptions WHERE event_id = $1', [event.id])) === 1,
+      'the handled record to commit',
+    );
   });
 
   it('publishes nothing for a write that rolled back', async () => {

@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import 'reflect-metadata';
 import { graphql } from 'graphql';
 import { Authorized, Ctx, Query, Resolver } from 'type-graphql';

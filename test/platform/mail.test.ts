@@ -1,7 +1,8 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { createLogger } from '../../src/platform/logging/logger';
-import { createMailer } from '../../src/platform/mail/mailer';
+import { createMailer, mailSurelyNotAccepted } from '../../src/platform/mail/mailer';
+import { SmtpCatcher } from '../support/smtp-catcher';
 import { MemoryTransport } from '../support/memory-transport';
 import { createOrganization, INVITE, ok } from '../support/organizations';
 import { signUp, startTestApp, uniqueEmail, type TestApp } from '../support/test-app';
@@ -148,5 +149,81 @@ describe('invitation mail over SMTP', () => {
     await startSmtp();
     const mail = await waitFor(() => received.find((entry) => entry.to.includes(email)), 'the retried mail');
     expect(mail.raw).toContain('Subject: You are invited to join');
+  });
+});
+
+describe('what a failed SMTP send says about the message', () => {
+  const mailerTo = (port: number) =>
+    createMailer({
+      transport: 'smtp',
+      from: 'x@example.com',
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      withholdBodies: false,
+      logger: createLogger({ level: 'error', format: 'json', transports: [new MemoryTransport()] }),
+    });
+  const failureOf = (port: number) =>
+    mailerTo(port)
+      .send(message)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+  it('surely not accepted: the connection is refused, or the server answers a refusal', async () => {
+    const probe = createServer();
+    const closed = await new Promise<number>((resolve) =>
+      probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)),
+    );
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    expect(mailSurelyNotAccepted(await failureOf(closed))).toBe(true);
+
+    const catcher = new SmtpCatcher();
+    await catcher.start();
+    catcher.beforeReply = async () => 550;
+    try {
+      const refusal = await failureOf(catcher.port);
+      expect(refusal).toMatchObject({ responseCode: 550 });
+      expect(mailSurelyNotAccepted(refusal)).toBe(true);
+    } finally {
+      await catcher.stop();
+    }
+  });
+
+  it('maybe accepted: the connection drops after the whole message went out, before the reply', async () => {
+    // A server that takes the message and hangs up instead of answering "250".
+    const server = createServer((socket: Socket) => {
+      let inData = false;
+      let buffer = '';
+      socket.write('220 test ESMTP\r\n');
+      socket.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('latin1');
+        if (inData) {
+          if (buffer.includes('\r\n.\r\n')) socket.destroy();
+          return;
+        }
+        let end: number;
+        while ((end = buffer.indexOf('\r\n')) >= 0) {
+          const line = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (/^DATA/i.test(line)) {
+            inData = true;
+            socket.write('354 go ahead\r\n');
+            return;
+          }
+          socket.write(/^(EHLO|HELO)/i.test(line) ? '250 test\r\n' : '250 ok\r\n');
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+    );
+    try {
+      const failure = await failureOf(port);
+      expect(failure).toBeInstanceOf(Error);
+      expect(mailSurelyNotAccepted(failure)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

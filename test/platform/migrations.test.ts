@@ -17,7 +17,7 @@ describe('npm run db:migrate', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase({ migrated: false });
     embeddedDir = usingPostgres ? undefined : mkdtempSync(join(tmpdir(), 'gw-migrate-'));
     env = {
       PATH: process.env.PATH,
@@ -56,7 +56,7 @@ describe('npm run db:migrate', () => {
   const apps: TestApp[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase({ migrated: false });
   });
 
   afterAll(async () => {

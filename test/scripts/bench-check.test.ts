@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkSameAnswers } from '../../scripts/bench-check';

@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import { firstDifference, parseServers, scenarios } from '../../scripts/bench-scenarios';
 
 const fixture = { taskId: 't-1', organizationId: 'o-1' };

@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

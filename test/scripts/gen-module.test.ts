@@ -1,3 +1,5 @@
+// @database-independent: the generated module's own tests run on the pass's backend in its copy, but CI runs this once, on the
+// PGlite pass (jest.config.js): the module pattern on PostgreSQL is what every real module's tests prove in the second.
 import { moduleNames, singularOf } from '../../scripts/module-template/names';
 import { copyRepository, porcelain, type RepositoryCopy } from '../support/repo-copy';
 

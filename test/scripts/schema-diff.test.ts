@@ -1,3 +1,4 @@
+// @database-independent: no database, no Redis (CI runs it once, on the PGlite pass: jest.config.js).
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

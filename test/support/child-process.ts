@@ -8,7 +8,7 @@ export interface AppProcess {
   child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
   output(): string;
-  /** The GraphQL URL from the "groundwork ready at" line. */
+  /** The GraphQL URL from the "groundwork ready at" line (/readyz's for ROLE=worker). */
   ready: Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -30,7 +30,7 @@ export function spawnApp(env: Record<string, string>, script = 'src/main.ts', cw
   const ready = new Promise<string>((done, fail) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /groundwork ready at (http:\/\/\S+?\/graphql)/.exec(output);
+      const match = /groundwork ready at (http:\/\/\S+?\/(?:graphql|readyz))\b/.exec(output);
       if (match) done(match[1]);
     };
     child.stdout!.on('data', onData);

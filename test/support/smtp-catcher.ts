@@ -39,11 +39,19 @@ function decodeBody(headers: Record<string, string>, body: string): string {
 }
 
 function decodeHeader(value: string): string {
-  return value.replace(/=\?utf-8\?([QB])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
-    kind.toUpperCase() === 'B'
-      ? Buffer.from(text, 'base64').toString('utf8')
-      : decodeQuotedPrintable(text.replace(/_/g, ' ')),
-  );
+  // RFC 2047: the whitespace between two adjacent encoded words is not part of the text.
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?utf-8\?([QB])\?([^?]*)\?=/gi, (_, kind: string, text: string) =>
+      kind.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : decodeQuotedPrintable(text.replace(/_/g, ' ')),
+    );
+}
+
+/** The header fields of a raw message, unfolded, by lower-case name. */
+export function headersOf(raw: string): Record<string, string> {
+  return splitHeaders(raw).headers;
 }
 
 /** Text and HTML of a message: a single part, or the parts of a multipart one (one level, as nodemailer writes text + html). */
@@ -74,6 +82,12 @@ export class SmtpCatcher {
   readonly mails: CaughtMail[] = [];
   private server?: SMTPServer;
   port = 0;
+  /**
+   * Runs once a message's data has arrived, before the server answers: a test
+   * can act while the sender waits for the reply, or refuse the message by
+   * returning an SMTP reply code (it is then not kept).
+   */
+  beforeReply?: (mail: CaughtMail) => Promise<number | void>;
 
   async start(): Promise<void> {
     const probe = createServer();
@@ -89,13 +103,23 @@ export class SmtpCatcher {
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('latin1');
-          this.mails.push({
+          const mail: CaughtMail = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
             raw,
             ...parseMail(raw),
-          });
-          callback();
+          };
+          void (this.beforeReply?.(mail) ?? Promise.resolve()).then(
+            (refusal) => {
+              if (typeof refusal === 'number') {
+                callback(Object.assign(new Error('refused by the test'), { responseCode: refusal }));
+                return;
+              }
+              this.mails.push(mail);
+              callback();
+            },
+            (error: unknown) => callback(error as Error),
+          );
         });
       },
     });

@@ -67,6 +67,8 @@ export async function startTestApp(
     MAIL_TRANSPORT: 'capture',
     ...db.env,
     ...redis?.env,
+    // GRAPHQL_EXECUTOR=jit npx jest: the whole suite on graphql-jit.
+    ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
     ...env,
   });
   const logs = new MemoryTransport();

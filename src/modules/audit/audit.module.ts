@@ -4,6 +4,7 @@ import type { OrganizationAccess } from '../organizations';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditEventResolver } from './audit.resolver';
 import { AuditService } from './audit.service';
+import { auditEventAddedTopic } from './audit.live';
 import { Audit1795579300000 } from './migrations/1795579300000-audit';
 import { AccountAudit1796300000000 } from './migrations/1796300000000-account-audit';
 
@@ -20,6 +21,11 @@ export const auditModule = defineModule<AuditDeps, Record<string, never>>({
   resolvers: [AuditEventResolver],
   build({ uow, eventTypes, identity, access }) {
     const audit = new AuditService(uow, access, eventTypes);
-    return { resolvers: [new AuditEventResolver(audit, identity)], exports: {}, consumers: [audit.consumer()] };
+    return {
+      resolvers: [new AuditEventResolver(audit, identity)],
+      exports: {},
+      consumers: [audit.consumer()],
+      liveTopics: [auditEventAddedTopic(access, eventTypes)],
+    };
   },
 });

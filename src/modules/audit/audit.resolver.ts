@@ -1,5 +1,6 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { RequestContext } from '../../platform/graphql/context';
+import type { LiveRequest } from '../../platform/live/live-hub';
 import { PageArgs, type Connection } from '../../platform/pagination';
 import { User, type IdentityService } from '../identity';
 import { AuditEvent, AuditEventConnection, AuditEventFilter } from './audit-event.types';
@@ -31,6 +32,19 @@ export class AuditEventResolver {
     @Args(() => PageArgs, { validate: false }) page: PageArgs,
   ): Promise<Connection<AuditEvent>> {
     return this.audit.accountActivity(ctx, page);
+  }
+
+  @Subscription(() => AuditEvent, {
+    topics: 'auditEventAdded',
+    topicId: ({ args, context }): LiveRequest => ({
+      context: context as RequestContext,
+      argument: (args as { organizationId: string }).organizationId,
+    }),
+    description:
+      "Over WebSocket, ADMIN+: the organization's audited events as they happen. Ends with FORBIDDEN when the viewer's role drops below ADMIN or they leave.",
+  })
+  auditEventAdded(@Arg('organizationId', () => ID) _organizationId: string, @Root() event: AuditEvent): AuditEvent {
+    return event;
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'Who caused it; null for the system.' })

@@ -34,23 +34,24 @@ export function accountMailConsumer(
   const users = () => uow.get(UsersRepository);
   const live = (user: UserEntity | undefined) => (user && !user.deletedAt ? user : undefined);
 
+  /** A new token, or undefined when the account was deleted since the handler read it (then nothing is mailed). */
   async function issue(
     user: UserEntity,
     purpose: AccountTokenPurpose,
     email: string,
     ttlSeconds: number,
-  ): Promise<string> {
+  ): Promise<string | undefined> {
     const token = newOpaqueToken();
     const expiresAt = new Date(clock.now().getTime() + ttlSeconds * 1000);
-    await uow
+    const stored = await uow
       .get(AccountTokensRepository)
-      .insert({ userId: user.id, purpose, tokenHash: hashOpaqueToken(token), email, expiresAt });
-    return token;
+      .insertForLiveUser({ userId: user.id, purpose, tokenHash: hashOpaqueToken(token), email, expiresAt });
+    return stored ? token : undefined;
   }
 
   async function sendVerification(user: UserEntity): Promise<void> {
     const token = await issue(user, 'verify_email', user.email, lifetimes.verifyEmailSeconds);
-    await mailer.send(mails.verifyEmail(user.email, token, lifetimes.verifyEmailSeconds));
+    if (token) await mailer.send(mails.verifyEmail(user.email, token, lifetimes.verifyEmailSeconds));
   }
 
   return defineConsumer<IdentityEvents>('identity', {
@@ -61,12 +62,12 @@ export function accountMailConsumer(
     'user.sign_up_repeated': async (event) => {
       const user = live((await users().byIds([event.data.userId]))[0]);
       if (!user) return;
-      const verification = user.emailVerified
-        ? undefined
-        : {
-            token: await issue(user, 'verify_email', user.email, lifetimes.verifyEmailSeconds),
-            ttlSeconds: lifetimes.verifyEmailSeconds,
-          };
+      let verification: { token: string; ttlSeconds: number } | undefined;
+      if (!user.emailVerified) {
+        const token = await issue(user, 'verify_email', user.email, lifetimes.verifyEmailSeconds);
+        if (!token) return;
+        verification = { token, ttlSeconds: lifetimes.verifyEmailSeconds };
+      }
       await mailer.send(mails.alreadyRegistered(user.email, verification));
     },
     'user.verification_requested': async (event) => {
@@ -77,7 +78,7 @@ export function accountMailConsumer(
       const user = live(await users().byEmail(event.data.email));
       if (!user) return;
       const token = await issue(user, 'reset_password', user.email, lifetimes.resetPasswordSeconds);
-      await mailer.send(mails.resetPassword(user.email, token, lifetimes.resetPasswordSeconds));
+      if (token) await mailer.send(mails.resetPassword(user.email, token, lifetimes.resetPasswordSeconds));
     },
     'user.password_changed': async (event) => {
       const user = live((await users().byIds([event.data.userId]))[0]);
@@ -92,6 +93,7 @@ export function accountMailConsumer(
         logger.info('email change not mailed: the new address has an account', { userId: user.id });
       } else {
         const token = await issue(user, 'change_email', newEmail, lifetimes.changeEmailSeconds);
+        if (!token) return;
         await mailer.send(mails.confirmEmailChange(newEmail, token, lifetimes.changeEmailSeconds));
       }
       await mailer.send(mails.emailChangeRequested(user.email));

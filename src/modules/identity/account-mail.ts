@@ -1,4 +1,5 @@
 import type { MailMessage } from '../../platform/mail/mailer';
+import { escapeHtml } from '../../platform/html';
 
 export interface AccountMailSettings {
   /** PRODUCT_NAME: how mail names the product. */
@@ -17,15 +18,6 @@ interface MailContent {
 }
 
 const NOT_YOU = 'If this was not you, you can ignore this message.';
-
-function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 function duration(seconds: number): string {
   if (seconds % 86_400 === 0) return seconds === 86_400 ? '24 hours' : `${seconds / 86_400} days`;

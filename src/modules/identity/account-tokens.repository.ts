@@ -12,10 +12,21 @@ export interface SpentAccountToken {
 export class AccountTokensRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  async insert(
+  /**
+   * Stores a token for a live account; false when the account is deleted. The account row is read FOR SHARE, so a
+   * deletion (which locks it FOR UPDATE, then deletes the account's tokens) either waits for this token and deletes
+   * it too, or commits first and this inserts nothing: no token, and no mail, outlives the account.
+   */
+  async insertForLiveUser(
     values: Pick<AccountTokenEntity, 'userId' | 'purpose' | 'tokenHash' | 'email' | 'expiresAt'>,
-  ): Promise<void> {
-    await this.manager.insert(AccountTokenEntity, values);
+  ): Promise<boolean> {
+    const inserted = (await this.manager.query(
+      `INSERT INTO account_tokens (user_id, purpose, token_hash, email, expires_at)
+       SELECT u.id, $2, $3, $4, $5 FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL FOR SHARE
+       RETURNING id`,
+      [values.userId, values.purpose, values.tokenHash, values.email, values.expiresAt],
+    )) as { id: string }[];
+    return inserted.length === 1;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { parseDurationSeconds } from '../../config/duration';
+import { systemClock } from '../../platform/clock';
 import type { RequestContext } from '../../platform/graphql/context';
 import { defineModule, Slot, type PlatformDeps } from '../../platform/module';
 import { accountMailConsumer } from './account-mail.consumer';
@@ -51,13 +52,18 @@ export const identityModule = defineModule<IdentityDeps, IdentityExports>({
       perIp: config.ACCOUNT_MAIL_LIMIT_PER_IP,
       windowSeconds: parseDurationSeconds(config.ACCOUNT_MAIL_LIMIT_WINDOW)!,
     });
-    const accessTokens = new AccessTokens({
-      secret: config.jwtSecret,
-      previousSecrets: config.jwtPreviousSecrets,
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      ttlSeconds: config.accessTokenTtlSeconds,
-    });
+    const accessTokens = new AccessTokens(
+      {
+        secret: config.jwtSecret,
+        previousSecrets: config.jwtPreviousSecrets,
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        ttlSeconds: config.accessTokenTtlSeconds,
+      },
+      // The system clock, not the module's: an access token lives in the client's hands on real time (a live
+      // connection is closed by a real timer when it expires), while the module clock moves stored expiries.
+      systemClock,
+    );
     const successors = new RefreshSuccessors([config.jwtSecret, ...config.jwtPreviousSecrets]);
     const sessions = new SessionsService(
       uow,

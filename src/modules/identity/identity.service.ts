@@ -135,6 +135,20 @@ export class IdentityService {
     return this.uow.get(UsersRepository).byEmail(normaliseEmail(email));
   }
 
+  /**
+   * Where background mail (notification digests) may go: the live accounts
+   * among `ids` whose address is verified (an address nobody proved is theirs
+   * gets no mail), by id, in one statement.
+   */
+  async mailRecipients(ids: readonly string[]): Promise<Map<string, { email: string; name: string }>> {
+    const users = ids.length > 0 ? await this.uow.get(UsersRepository).byIds(ids) : [];
+    return new Map(
+      users
+        .filter((user): user is UserEntity => Boolean(user && !user.deletedAt && user.emailVerified))
+        .map((user) => [user.id, { email: user.email, name: user.name }]),
+    );
+  }
+
   /** Batched per request: any number of calls in one tick is one query. */
   async findById(ctx: RequestContext, id: string): Promise<UserEntity | undefined> {
     return ctx.loaders.get(this.usersById).load(id);
@@ -160,9 +174,10 @@ export class IdentityService {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     const claims = match ? await this.accessTokens.verify(match[1]) : undefined;
     if (!claims) throw new UnauthenticatedError('Invalid or expired access token');
+    const expiry = claims.expiresAt ? { expiresAt: claims.expiresAt } : {};
     return claims.sessionId
-      ? { kind: 'user', userId: claims.userId, sessionId: claims.sessionId }
-      : { kind: 'user', userId: claims.userId };
+      ? { kind: 'user', userId: claims.userId, sessionId: claims.sessionId, ...expiry }
+      : { kind: 'user', userId: claims.userId, ...expiry };
   }
 
   /** The signed-in viewer's account; UNAUTHENTICATED when anonymous or deleted (its access token outlives it by at most ACCESS_TOKEN_TTL). */

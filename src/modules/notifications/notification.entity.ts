@@ -3,6 +3,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 /** Something a user should know, made from a domain event; one per (event, recipient). */
 @Entity('notifications')
 @Index('notifications_user_id_created_at_id_idx', ['userId', 'createdAt', 'id'])
+@Index('notifications_mail_digest_id_idx', ['mailDigestId'], { where: '"mail_digest_id" IS NOT NULL' })
 @Index('notifications_event_id_user_id_key', ['eventId', 'userId'], { unique: true })
 export class NotificationEntity {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'notifications_pkey' })
@@ -25,6 +26,10 @@ export class NotificationEntity {
 
   @Column('uuid', { name: 'task_id', nullable: true })
   taskId: string | null;
+
+  /** The digest that mails it, when its recipient wants mail of its type; a notification is in one digest at most. */
+  @Column('uuid', { name: 'mail_digest_id', nullable: true })
+  mailDigestId: string | null;
 
   @Column('timestamptz', { name: 'read_at', nullable: true })
   readAt: Date | null;

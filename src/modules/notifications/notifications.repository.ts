@@ -13,17 +13,29 @@ export interface NotificationRow {
   taskId: string;
 }
 
+/** A notification just written, and whether its recipient chose mail for its type (null: they did not say). */
+export interface WrittenNotification extends NotificationEntity {
+  mailChoice: boolean | null;
+}
+
 /** Every statement about notifications. */
 export class NotificationsRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  /** Many notifications in one statement; a recipient already notified of an event is skipped, so a redelivery adds nothing. */
-  async insert(rows: readonly NotificationRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.manager.query(
+  /**
+   * Many notifications in one statement; a recipient already notified of an event is skipped, so a redelivery adds
+   * nothing. Answers those written, each with its recipient's stored mail choice for its type (null: none stored).
+   */
+  async insert(rows: readonly NotificationRow[]): Promise<WrittenNotification[]> {
+    if (rows.length === 0) return [];
+    return (await this.manager.query(
       `INSERT INTO notifications (user_id, organization_id, event_id, type, message, task_id)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[])
-       ON CONFLICT (event_id, user_id) DO NOTHING`,
+       ON CONFLICT (event_id, user_id) DO NOTHING
+       RETURNING id, user_id AS "userId", organization_id AS "organizationId", event_id AS "eventId", type, message,
+                 task_id AS "taskId", read_at AS "readAt", created_at AS "createdAt",
+                 (SELECT p.mail FROM notification_mail_preferences p
+                   WHERE p.user_id = notifications.user_id AND p.type = notifications.type) AS "mailChoice"`,
       [
         rows.map((row) => row.userId),
         rows.map((row) => row.organizationId),
@@ -32,7 +44,7 @@ export class NotificationsRepository {
         rows.map((row) => row.message),
         rows.map((row) => row.taskId),
       ],
-    );
+    )) as WrittenNotification[];
   }
 
   /** Deletes every notification addressed to any of `userIds` (their accounts were deleted), in one statement; run again, it finds none. */

@@ -1,6 +1,20 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Authorized,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import { NotFoundError } from '../../platform/errors';
 import type { RequestContext } from '../../platform/graphql/context';
+import type { LiveRequest } from '../../platform/live/live-hub';
 import { PageArgs, type Connection } from '../../platform/pagination';
 import { Task, type TasksService } from '../projects';
 import { Notification, NotificationConnection } from './notification.types';
@@ -33,6 +47,17 @@ export class NotificationResolver {
   })
   markNotificationsRead(@Ctx() ctx: RequestContext, @Arg('ids', () => [ID]) ids: string[]): Promise<number> {
     return this.notificationsService.markRead(ctx, ids);
+  }
+
+  @Authorized()
+  @Subscription(() => Notification, {
+    topics: 'notificationAdded',
+    topicId: ({ context }): LiveRequest => ({ context: context as RequestContext }),
+    description:
+      "Over WebSocket: the viewer's own notifications as they are created, from the organizations they are a member of.",
+  })
+  notificationAdded(@Root() notification: Notification): Notification {
+    return notification;
   }
 
   @FieldResolver(() => Task, {

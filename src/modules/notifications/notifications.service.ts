@@ -1,14 +1,20 @@
-import type { UnitOfWork } from '../../platform/database/unit-of-work';
+import type { Clock } from '../../platform/clock';
+import type { Transaction, UnitOfWork } from '../../platform/database/unit-of-work';
 import { BadUserInputError } from '../../platform/errors';
 import { defineBatchConsumer, type DomainEvent, type EventConsumer } from '../../platform/events/event';
-import { requireUserId, type RequestContext } from '../../platform/graphql/context';
+import type { TypedPublisher } from '../../platform/events/outbox';
+import { ANONYMOUS, requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import { pageRequest, type Connection, type PageArgs } from '../../platform/pagination';
 import type { IdentityEvents } from '../identity';
 import type { OrganizationAccess } from '../organizations';
 import type { ProjectEvents, TasksService } from '../projects';
+import { NotificationDigestsRepository } from './notification-digests.repository';
 import type { NotificationEntity } from './notification.entity';
-import { NotificationsRepository, type NotificationRow } from './notifications.repository';
+import { kindOf } from './notification-kinds';
+import { NotificationMailPreferencesRepository } from './notification-mail-preferences.repository';
+import type { NotificationEvents } from './notification.events';
+import { NotificationsRepository, type NotificationRow, type WrittenNotification } from './notifications.repository';
 
 const MAX_IDS = 100;
 
@@ -17,6 +23,10 @@ export class NotificationsService {
     private readonly uow: UnitOfWork,
     private readonly tasks: TasksService,
     private readonly access: OrganizationAccess,
+    private readonly events: TypedPublisher<NotificationEvents>,
+    private readonly clock: Clock,
+    /** How long a digest collects from its first notification (NOTIFICATION_DIGEST_WINDOW). */
+    private readonly digestWindowMs: number,
   ) {}
 
   /**
@@ -26,8 +36,13 @@ export class NotificationsService {
    * memberships of a whole batch are read in one statement each, through the
    * other modules' public services (never their tables), before the
    * transaction that writes every notification of the batch at once.
-   * `user.deleted` deletes every notification addressed to the user, in the same transaction, after the batch's
-   * inserts; none is written for them later, since they left every organization in the transaction that published it.
+   * Each notification written whose recipient wants its type mailed joins
+   * their OPEN digest (opened, due a window later, by the first), in the same
+   * transaction: the digest sender only sees it once that has committed.
+   * `user.deleted` deletes every notification addressed to the user, and their digests and mail preferences, in the
+   * same transaction, after the batch's inserts; none is written for them later, since they left every organization
+   * in the transaction that published it.
+   * Each notification written raises notification.created in the same transaction (its recipient's live feed).
    */
   consumer(): EventConsumer {
     return defineBatchConsumer<ProjectEvents & IdentityEvents, 'task.assigned' | 'comment.added' | 'user.deleted'>(
@@ -85,12 +100,51 @@ export class NotificationsService {
         await ctx.transaction(async (tx, fresh) => {
           const freshIds = new Set(fresh.map((event) => event.id));
           const notifications = tx.get(NotificationsRepository);
-          await notifications.insert(rows.filter((row) => freshIds.has(row.eventId)));
-          await notifications.deleteAllOf(
-            deleted.filter((event) => freshIds.has(event.id)).map((event) => event.data.userId),
-          );
+          const digests = tx.get(NotificationDigestsRepository);
+          const preferences = tx.get(NotificationMailPreferencesRepository);
+          const written = await notifications.insert(rows.filter((row) => freshIds.has(row.eventId)));
+          const mailed = written.filter((row) => row.mailChoice ?? kindOf(row.type)?.mailByDefault ?? false);
+          await digests.queue(mailed, new Date(this.clock.now().getTime() + this.digestWindowMs));
+          await this.publishCreated(tx, written, events);
+          const gone = deleted.filter((event) => freshIds.has(event.id)).map((event) => event.data.userId);
+          await notifications.deleteAllOf(gone);
+          await digests.deleteAllOf(gone);
+          await preferences.deleteAllOf(gone);
         });
       },
+    );
+  }
+
+  /** One notification.created per notification written, in the same transaction: each recipient's live feed. */
+  private async publishCreated(
+    tx: Transaction,
+    written: readonly WrittenNotification[],
+    causesOf: readonly DomainEvent[],
+  ): Promise<void> {
+    const causes = new Map(causesOf.map((event) => [event.id, event]));
+    await this.events.publishAll(
+      tx,
+      written.map((notification) => {
+        const cause = causes.get(notification.eventId)!;
+        return {
+          origin: {
+            requestId: cause.requestId ?? `event:${cause.id}`,
+            viewer: cause.actorId ? { kind: 'user' as const, userId: cause.actorId } : ANONYMOUS,
+          },
+          draft: {
+            type: 'notification.created' as const,
+            organizationId: notification.organizationId,
+            subject: { type: 'notification', id: notification.id },
+            data: {
+              recipientId: notification.userId,
+              type: notification.type,
+              message: notification.message,
+              taskId: notification.taskId,
+              createdAt: new Date(notification.createdAt).toISOString(),
+            },
+          },
+        };
+      }),
     );
   }
 

@@ -36,13 +36,17 @@ export class MembershipsRepository {
   }
 
   /** Which (organization, user) pairs are memberships, in one statement; answered as `organizationId/userId` keys. */
-  async existing(pairs: readonly { organizationId: string; userId: string }[]): Promise<Set<string>> {
+  async existing(
+    pairs: readonly { organizationId: string; userId: string }[],
+    roles?: readonly Role[],
+  ): Promise<Set<string>> {
     if (pairs.length === 0) return new Set();
     const rows = (await this.manager.query(
       `SELECT m.organization_id AS "organizationId", m.user_id AS "userId"
          FROM unnest($1::uuid[], $2::uuid[]) AS p(organization_id, user_id)
-         JOIN memberships m ON m.organization_id = p.organization_id AND m.user_id = p.user_id`,
-      [pairs.map((pair) => pair.organizationId), pairs.map((pair) => pair.userId)],
+         JOIN memberships m ON m.organization_id = p.organization_id AND m.user_id = p.user_id
+        WHERE $3::text[] IS NULL OR m.role::text = ANY($3::text[])`,
+      [pairs.map((pair) => pair.organizationId), pairs.map((pair) => pair.userId), roles ?? null],
     )) as { organizationId: string; userId: string }[];
     return new Set(rows.map((row) => `${row.organizationId}/${row.userId}`));
   }

@@ -79,9 +79,16 @@ export class OrganizationAccess {
     return this.uow.get(MembershipsRepository).isMember(organizationId, userId);
   }
 
-  /** Which of the (organization, user) pairs are members now, in one statement: for event handlers acting on many events. Keys are `organizationId/userId`. */
-  async membersAmong(pairs: readonly { organizationId: string; userId: string }[]): Promise<Set<string>> {
-    return this.uow.get(MembershipsRepository).existing(pairs);
+  /**
+   * Which of the (organization, user) pairs are members now (with at least `minimum`, when given), in one statement:
+   * for event handlers and the live feed acting on many events. Keys are `organizationId/userId`.
+   */
+  async membersAmong(
+    pairs: readonly { organizationId: string; userId: string }[],
+    minimum?: Role,
+  ): Promise<Set<string>> {
+    const roles = minimum && Object.values(Role).filter((role) => atLeast(role, minimum));
+    return this.uow.get(MembershipsRepository).existing(pairs, roles);
   }
 
   /** Whether the viewer and `userId` are members of a common organization (a viewer always shares with themself). */

@@ -28,29 +28,29 @@ export class CommentsService {
 
   /**
    * Any member comments on a task of a project that is not archived. The
-   * fast path is four statements: BEGIN, one INSERT that finds the task,
-   * checks the membership and the project's status and holds both, the
-   * outbox row, COMMIT. Only when the INSERT finds nothing are the usual
-   * checks asked why (NOT_FOUND, FORBIDDEN, CONFLICT).
+   * fast path is one statement: an INSERT that finds the task, checks the
+   * membership and the project's status, holds both, and writes the outbox
+   * row of `comment.added` beside the comment (no BEGIN, no COMMIT). Only
+   * when it finds nothing are the usual checks asked why (NOT_FOUND,
+   * FORBIDDEN, CONFLICT).
    */
   async add(ctx: RequestContext, input: AddCommentInput): Promise<CommentEntity> {
     const authorId = requireUserId(ctx);
     const taskId = parseId(input.taskId, 'taskId');
-    const comment = await this.uow.transaction(async (tx) => {
-      const inserted = await tx
-        .get(CommentsRepository)
-        .insertOnWritableTask({ taskId, authorId, body: input.body.trim() });
-      if (!inserted) return undefined;
-      const { projectId, ...comment } = inserted;
-      await this.events.publish(tx, ctx, {
-        type: 'comment.added',
-        organizationId: comment.organizationId,
-        subject: { type: 'comment', id: comment.id },
-        data: { taskId: comment.taskId, projectId, authorId, body: comment.body },
-      });
-      return comment;
-    });
-    return comment ?? this.tasks.refuseWrite(ctx, taskId);
+    const event = this.events.prepare(ctx, 'comment.added');
+    const inserted = await event.write(() =>
+      this.uow.get(CommentsRepository).insertOnWritableTask({ taskId, authorId, body: input.body.trim() }, event),
+    );
+    if (!inserted) return this.tasks.refuseWrite(ctx, taskId);
+    const { projectId: _projectId, ...comment } = inserted;
+    return comment;
+  }
+
+  /** The comments among `ids` that exist now, by id, in one statement: for the live feed, which reads for every subscriber at once. */
+  async currentOf(ids: readonly string[]): Promise<Map<string, CommentEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.uow.get(CommentsRepository).byIds(ids);
+    return new Map(rows.flatMap((row) => (row ? [[row.id, row] as const] : [])));
   }
 
   /** Oldest first; the comments of every task in one response load in one statement. */

@@ -10,6 +10,8 @@ import { ProjectResolver } from './projects.resolver';
 import { ProjectsService } from './projects.service';
 import { TaskFilterExtensions } from './task-filters';
 import { TaskEntity } from './task.entity';
+import { taskChangedTopic } from './task-changes.live';
+import { TaskChangeResolver } from './task-changes.resolver';
 import { CommentResolver, TaskResolver } from './tasks.resolver';
 import { TasksService } from './tasks.service';
 
@@ -31,7 +33,7 @@ export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
   entities: [ProjectEntity, TaskEntity, CommentEntity],
   migrations: [Projects1795567726657],
   events: projectEvents,
-  resolvers: [ProjectResolver, TaskResolver, CommentResolver],
+  resolvers: [ProjectResolver, TaskResolver, CommentResolver, TaskChangeResolver],
   build({ uow, events, identity, access, organizations }) {
     const publisher = events.typed(projectEvents);
     const projects = new ProjectsService(uow, access, publisher);
@@ -43,8 +45,10 @@ export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
         new ProjectResolver(projects, tasks, organizations, identity),
         new TaskResolver(tasks, projects, comments, identity),
         new CommentResolver(comments, tasks, identity),
+        new TaskChangeResolver(identity),
       ],
       exports: { projects, tasks, taskFilters },
+      liveTopics: [taskChangedTopic(projects, tasks, comments, access)],
     };
   },
 });

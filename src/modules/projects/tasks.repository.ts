@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { columnValues, insertRow, selectList } from '../../platform/database/entity-columns';
 import { loadKeysetPages, type KeysetOrder } from '../../platform/database/keyset-pages';
 import { loadByIds } from '../../platform/database/load-by-ids';
+import { prepared } from '../../platform/database/prepared-statements';
 import { likePattern } from '../../platform/database/sql';
 import type { Connection, PageRequest } from '../../platform/pagination';
 import { membershipSql } from '../organizations';
@@ -43,7 +44,9 @@ export class TasksRepository {
    */
   async visibleByIds(ids: readonly string[], userId: string): Promise<(TaskEntity | undefined)[]> {
     const rows = (await this.manager.query(
-      `SELECT ${selectList(this.manager, TaskEntity, 't')} FROM tasks t WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
+      prepared(
+        `SELECT ${selectList(this.manager, TaskEntity, 't')} FROM tasks t WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
+      ),
       [ids, userId],
     )) as TaskEntity[];
     const byId = new Map(rows.map((row) => [row.id, row]));

@@ -8,10 +8,12 @@ import { WebhookDeliveryEntity, WebhookDeliveryStatus } from './webhook.entities
 export interface OutgoingEvent extends Pick<DomainEvent, 'id' | 'type'> {
   organizationId: string;
   payload: string;
+  /** The trace the delivery's attempts continue (the W3C traceparent), when tracing is on. */
+  traceparent: string | undefined;
 }
 
 /** A delivery as lists show it: the payload, which may be large, stays in the table. */
-export type DeliverySummary = Omit<WebhookDeliveryEntity, 'payload' | 'endpoint'>;
+export type DeliverySummary = Omit<WebhookDeliveryEntity, 'payload' | 'endpoint' | 'traceParent'>;
 
 /** A delivery claimed for sending, with what its endpoint needs to send it. */
 export interface DueDelivery {
@@ -22,6 +24,7 @@ export interface DueDelivery {
   url: string;
   secretSealed: string;
   active: boolean;
+  traceparent: string | null;
 }
 
 /** How an attempt went; `delayMs` schedules the next one (null: none). */
@@ -49,9 +52,9 @@ export class WebhookDeliveriesRepository {
   async fanOut(events: readonly OutgoingEvent[]): Promise<number> {
     if (events.length === 0) return 0;
     const rows = (await this.manager.query(
-      `INSERT INTO webhook_deliveries (endpoint_id, organization_id, event_id, event_type, payload, next_attempt_at)
-       SELECT e.id, e.organization_id, ev.id, ev.type, ev.payload, now()
-         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[]) AS ev(id, type, organization_id, payload)
+      `INSERT INTO webhook_deliveries (endpoint_id, organization_id, event_id, event_type, payload, next_attempt_at, trace_parent)
+       SELECT e.id, e.organization_id, ev.id, ev.type, ev.payload, now(), ev.trace_parent
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[]) AS ev(id, type, organization_id, payload, trace_parent)
          JOIN webhook_endpoints e ON e.organization_id = ev.organization_id AND e.active AND ev.type = ANY(e.event_types)
        ON CONFLICT (endpoint_id, event_id) DO NOTHING
        RETURNING id`,
@@ -60,6 +63,7 @@ export class WebhookDeliveriesRepository {
         events.map((event) => event.type),
         events.map((event) => event.organizationId),
         events.map((event) => event.payload),
+        events.map((event) => event.traceparent ?? null),
       ],
     )) as unknown[];
     return rows.length;
@@ -92,7 +96,8 @@ export class WebhookDeliveriesRepository {
        UPDATE webhook_deliveries d SET locked_until = now() + $2 * interval '1 millisecond'
          FROM due, webhook_endpoints e
         WHERE d.id = due.id AND e.id = d.endpoint_id
-       RETURNING d.id, d.event_id AS "eventId", d.payload, d.attempts, e.url, e.secret_sealed AS "secretSealed", e.active`,
+       RETURNING d.id, d.event_id AS "eventId", d.payload, d.attempts, e.url, e.secret_sealed AS "secretSealed", e.active,
+                 d.trace_parent AS "traceparent"`,
       [limit, lockMs],
     )) as [DueDelivery[], number];
     return rows;
@@ -116,7 +121,7 @@ export class WebhookDeliveriesRepository {
       alias: 'd',
       parent: 'endpoint_id',
       order: { column: 'created_at', kind: 'timestamp', descending: true },
-      omit: ['payload'],
+      omit: ['payload', 'traceParent'],
     } as const;
     return loadKeysetPages(this.manager, list, endpointIds, page);
   }

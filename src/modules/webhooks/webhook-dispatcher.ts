@@ -1,6 +1,8 @@
 import type { UnitOfWork } from '../../platform/database/unit-of-work';
 import { WakeableLoop } from '../../platform/events/loop';
 import type { Logger } from '../../platform/logging/logger';
+import { traceHeaders } from '../../platform/telemetry/spans';
+import { inAttemptSpan } from './webhook-spans';
 import type { SecretBox } from './secret-box';
 import { signWebhook } from './signature';
 import { WebhookDeliveriesRepository, type DueDelivery } from './webhook-deliveries.repository';
@@ -66,7 +68,7 @@ export class WebhookDispatcher {
       );
       return;
     }
-    const result = await this.send(delivery);
+    const result = await inAttemptSpan(delivery, attempts, () => this.send(delivery));
     if (!result.error) {
       await this.record(delivery.id, attempts, WebhookDeliveryStatus.SUCCEEDED, result, null);
       return;
@@ -102,7 +104,12 @@ export class WebhookDispatcher {
     return sendWebhook(
       delivery.url,
       delivery.payload,
-      { 'webhook-id': delivery.eventId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
+      {
+        'webhook-id': delivery.eventId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signature,
+        ...traceHeaders(),
+      },
       { timeoutMs: this.settings.timeoutMs, allowPrivateNetworks: this.settings.allowPrivateNetworks },
     );
   }

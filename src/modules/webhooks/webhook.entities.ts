@@ -97,6 +97,10 @@ export class WebhookDeliveryEntity {
   @Column('timestamptz', { name: 'locked_until', nullable: true })
   lockedUntil: Date | null;
 
+  /** The W3C traceparent its attempts continue (the event's trace); null when tracing was off. */
+  @Column('text', { name: 'trace_parent', nullable: true })
+  traceParent: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -7,6 +7,7 @@ import { WebhookDeliveryEntity, WebhookEndpointEntity } from './webhook.entities
 import { WebhookEndpointResolver } from './webhooks.resolver';
 import { WebhooksService } from './webhooks.service';
 import { Webhooks1795579300002 } from './migrations/1795579300002-webhooks';
+import { WebhookTraceContext1796420000001 } from './migrations/1796420000001-webhook-trace-context';
 
 export interface WebhooksDeps extends PlatformDeps {
   access: OrganizationAccess;
@@ -16,7 +17,7 @@ export interface WebhooksDeps extends PlatformDeps {
 export const webhooksModule = defineModule<WebhooksDeps, Record<string, never>>({
   name: 'webhooks',
   entities: [WebhookEndpointEntity, WebhookDeliveryEntity],
-  migrations: [Webhooks1795579300002],
+  migrations: [Webhooks1795579300002, WebhookTraceContext1796420000001],
   resolvers: [WebhookEndpointResolver],
   build({ config, uow, eventTypes, logger, access }) {
     const secrets = SecretBox.fromConfig(config);

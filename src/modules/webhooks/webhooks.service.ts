@@ -5,6 +5,7 @@ import { BadUserInputError } from '../../platform/errors';
 import { requireUserId, type RequestContext } from '../../platform/graphql/context';
 import type { EventTypeInfo } from '../../platform/graphql/event-types';
 import { parseId } from '../../platform/ids';
+import { traceparentFor } from '../../platform/telemetry/spans';
 import {
   childPagesLoader,
   pageRequest,
@@ -169,5 +170,5 @@ function outgoing(event: DomainEvent, organizationId: string): OutgoingEvent {
     timestamp,
     data: { id, occurredAt: timestamp, organizationId, actorId, requestId, subject, ...(data as object) },
   });
-  return { id, type, organizationId, payload };
+  return { id, type, organizationId, payload, traceparent: traceparentFor(event.traceparent) };
 }

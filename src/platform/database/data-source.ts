@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 import type { Logger } from '../logging/logger';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
+import { usePreparedStatements, type PgClientLike } from './prepared-statements';
 import { QueryLogger } from './query-logger';
 
 export interface DatabaseOptions {
@@ -9,6 +11,8 @@ export interface DatabaseOptions {
   url?: string;
   embeddedPath: string;
   poolMax: number;
+  /** Run the statements marked `prepared()` as named prepared statements (DATABASE_PREPARED_STATEMENTS). */
+  preparedStatements?: boolean;
   slowQueryMs: number;
   logger: Logger;
   entities: MixedList<Function | string | EntitySchema>;
@@ -26,6 +30,7 @@ class GuardedDataSource extends DataSource {
   constructor(
     options: DataSourceOptions,
     private readonly onClientError: (error: Error) => void,
+    private readonly preparedStatements = false,
   ) {
     super(options);
   }
@@ -36,6 +41,7 @@ class GuardedDataSource extends DataSource {
     const pool = (this.driver as unknown as { master?: EventEmitter & { _clients?: EventEmitter[] } }).master;
     const guard = (client: EventEmitter) => {
       if (!client.listeners('error').includes(this.onClientError)) client.on('error', this.onClientError);
+      if (this.preparedStatements) usePreparedStatements(client as EventEmitter & PgClientLike);
     };
     pool?.on('connect', guard);
     for (const client of pool?._clients ?? []) guard(client);
@@ -49,8 +55,9 @@ class EmbeddedDataSource extends GuardedDataSource {
     options: DataSourceOptions,
     onClientError: (error: Error) => void,
     private readonly embedded: EmbeddedPostgres,
+    preparedStatements: boolean,
   ) {
-    super(options, onClientError);
+    super(options, onClientError, preparedStatements);
   }
 
   override async destroy(): Promise<void> {
@@ -60,6 +67,29 @@ class EmbeddedDataSource extends GuardedDataSource {
       await this.embedded.stop();
     }
   }
+
+  saveMigratedTemplate(): Promise<void> {
+    return this.embedded.saveMigratedTemplate();
+  }
+}
+
+/**
+ * After a start applied every migration to a new in-memory embedded database: keeps that state, so the next one
+ * (each test app, say) starts migrated. Nothing for PostgreSQL or a database on disk.
+ */
+export async function keepMigratedState(dataSource: DataSource): Promise<void> {
+  if (dataSource instanceof EmbeddedDataSource) await dataSource.saveMigratedTemplate();
+}
+
+/** Names a set of migrations by their code, so a migration edited in place is a new set. */
+export function migrationsKey(migrations: DatabaseOptions['migrations']): string {
+  const list: unknown[] = Array.isArray(migrations) ? migrations : Object.values(migrations);
+  const text = list
+    .map((migration) =>
+      typeof migration === 'function' ? `${migration.name}\n${migration.toString()}` : String(migration),
+    )
+    .join('\n\n');
+  return createHash('sha256').update(text).digest('hex').slice(0, 24);
 }
 
 /**
@@ -96,10 +126,13 @@ export async function createDataSource(options: DatabaseOptions): Promise<DataSo
         extra: { connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
       },
       onClientError,
+      options.preparedStatements,
     );
   }
 
-  const embedded = await startEmbeddedPostgres(options.embeddedPath);
+  const embedded = await startEmbeddedPostgres(options.embeddedPath, {
+    migratedTemplateKey: migrationsKey(options.migrations),
+  });
   return new EmbeddedDataSource(
     {
       ...common,
@@ -112,5 +145,6 @@ export async function createDataSource(options: DatabaseOptions): Promise<DataSo
     },
     onClientError,
     embedded,
+    options.preparedStatements ?? false,
   );
 }

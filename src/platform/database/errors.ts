@@ -41,7 +41,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     // TypeORM releases a transaction's runner when its session dies (the pg client's 'error' event), so the next
     // statement or the COMMIT throws this instead of the socket error: inside EntityManager.transaction, only a lost
     // session releases the runner.
-    if ((current as { name?: unknown }).name === 'QueryRunnerAlreadyReleasedError') return true;
+    // The same, met by the next statement through that transaction's EntityManager.
+    const name = (current as { name?: unknown }).name;
+    if (name === 'QueryRunnerAlreadyReleasedError' || name === 'QueryRunnerProviderAlreadyReleasedError') return true;
     // TypeORM keeps the driver's error in driverError; graphql-js wraps what is not an Error (to it) in NonErrorThrown.thrownValue.
     current = (current.driverError ?? current.cause ?? current.thrownValue) as typeof current;
   }

@@ -2,15 +2,18 @@ import DataLoader from 'dataloader';
 import type { EntityManager, EntityTarget } from 'typeorm';
 import { LoaderKey } from '../graphql/context';
 import { selectList } from './entity-columns';
+import { prepared } from './prepared-statements';
 
 const statements = new WeakMap<object, string>();
 
-/** `SELECT <every column> FROM <table> r WHERE r.id = ANY($1::uuid[])`, built once per entity. */
+/** `SELECT <every column> FROM <table> r WHERE r.id = ANY($1::uuid[])`, built once per entity; a prepared statement. */
 function byIdsSql(manager: EntityManager, entity: EntityTarget<object>): string {
   const metadata = manager.dataSource.getMetadata(entity);
   let sql = statements.get(metadata);
   if (!sql) {
-    sql = `SELECT ${selectList(manager, entity, 'r')} FROM ${metadata.tableName} r WHERE r.id = ANY($1::uuid[])`;
+    sql = prepared(
+      `SELECT ${selectList(manager, entity, 'r')} FROM ${metadata.tableName} r WHERE r.id = ANY($1::uuid[])`,
+    );
     statements.set(metadata, sql);
   }
   return sql;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** A repository class: built on the EntityManager it runs its statements through. */
@@ -24,6 +25,18 @@ export class RepositoryScope {
   }
 }
 
+const connectionScope = new AsyncLocalStorage<RepositoryScope>();
+
+/**
+ * Runs `work` with the statements of every `uow.get(…)` in it on `manager`
+ * (a connection of its own, ReservedConnection) instead of the pool: the
+ * live feed's reads through the modules' services. Transactions still take
+ * a pool connection.
+ */
+export function onConnection<T>(manager: EntityManager, work: () => Promise<T>): Promise<T> {
+  return connectionScope.run(new RepositoryScope(manager), work);
+}
+
 /** A scope whose statements commit together: what `UnitOfWork.transaction` hands its work. */
 export class Transaction extends RepositoryScope {}
 
@@ -41,7 +54,7 @@ export class UnitOfWork {
   }
 
   get<TRepository>(repository: RepositoryClass<TRepository>): TRepository {
-    return this.autocommit.get(repository);
+    return (connectionScope.getStore() ?? this.autocommit).get(repository);
   }
 
   /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */

@@ -6,12 +6,12 @@ import type { Config } from '../../config/config';
 import type { ReadinessCheck } from '../http/readiness';
 import type { Logger } from '../logging/logger';
 import { StreamDeadLetters, TableDeadLetters, type DeadLetters } from './dead-letters';
-import type { EventConsumer } from './event';
+import type { DomainEvent, EventConsumer } from './event';
 import { HandlerRunner } from './handler-runner';
 import { InlineRelay } from './inline-relay';
 import { EventMetrics } from './metrics';
 import { EventPublisher, handlerPairs, OutboxCommitSubscriber, WAITING_PAIRS } from './outbox';
-import { streamKeys, untilReady, type StreamKeys } from './redis';
+import { streamKeys, subscribe, untilReady, type StreamKeys } from './redis';
 import { GroupWorker, trimAcknowledged } from './redis-consumers';
 import { RedisRedelivery } from './redis-redelivery';
 import { RedisRelay } from './redis-relay';
@@ -38,7 +38,12 @@ interface Transport {
  * started after them (their consumers are known then).
  */
 export class EventBus {
-  readonly publisher = new EventPublisher();
+  /** A statement that wrote an event by itself (no transaction, so no commit to hear) reports it here. */
+  readonly publisher = new EventPublisher((origin) => {
+    this.metrics.published += 1;
+    if (origin.afterResponse) origin.afterResponse(() => this.committed());
+    else this.committed();
+  });
   readonly metrics = new EventMetrics();
   readonly deadLetters: DeadLetters;
   /** This process within consumer groups and the inline lease: host, pid and a random part (pids repeat in containers). */
@@ -49,6 +54,8 @@ export class EventBus {
   private housekeeping: NodeJS.Timeout | undefined;
   private housekeepingRun: Promise<void> = Promise.resolve();
   private consumers: EventConsumer[] = [];
+  private running: EventConsumer[] = [];
+  private readonly relayedListeners = new Set<(events: DomainEvent[]) => void>();
   /** Runs the consumers' handlers; set by start(). */
   runner: HandlerRunner | undefined;
 
@@ -62,12 +69,28 @@ export class EventBus {
     } else {
       this.deadLetters = new TableDeadLetters(dataSource);
     }
-    dataSource.subscribers.push(new OutboxCommitSubscriber(this.metrics, () => this.transport?.wake()));
+    dataSource.subscribers.push(new OutboxCommitSubscriber(this.metrics, () => this.committed()));
   }
 
-  /** The consumers given to start(). */
+  /**
+   * A commit with events wakes this process's relay; a process that does not
+   * relay (ROLE=api, or not started yet) wakes the workers' through Redis, so
+   * they need not wait for their next poll. Fire and forget: the poll is the
+   * fallback when Redis is away.
+   */
+  private committed(): void {
+    if (this.transport) this.transport.wake();
+    else this.redis?.publish(this.keys.wake, '1').catch(() => undefined);
+  }
+
+  /** The deployment's consumers, as given to declare() or start(). */
   get startedConsumers(): readonly EventConsumer[] {
     return this.consumers;
+  }
+
+  /** The consumers whose handlers run in this process: none before start() (and on ROLE=api). */
+  get runningConsumers(): readonly EventConsumer[] {
+    return this.running;
   }
 
   get transportName(): 'inline' | 'redis-streams' {
@@ -86,12 +109,42 @@ export class EventBus {
     if (this.redis) await untilReady(this.redis, timeoutMs);
   }
 
-  /** Starts relaying and consuming; each consumer's name must be unique. */
-  start(consumers: EventConsumer[]): void {
+  /**
+   * On the inline transport, `listener` is told of every batch this process
+   * relays, once, in outbox order (the live feed of subscriptions); the
+   * Redis transport has its stream for that. Returns the unsubscribe.
+   */
+  onRelayed(listener: (events: DomainEvent[]) => void): () => void {
+    this.relayedListeners.add(listener);
+    return () => this.relayedListeners.delete(listener);
+  }
+
+  /**
+   * Names the deployment's consumers without running any (ROLE=api): what
+   * backlog() counts. Each consumer's name must be unique.
+   */
+  declare(consumers: EventConsumer[]): void {
     const names = consumers.map((consumer) => consumer.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate) throw new Error(`Two event consumers are named ${duplicate}`);
     this.consumers = consumers;
+  }
+
+  /**
+   * Starts relaying, consuming and housekeeping. `consumers` are the
+   * deployment's (an event is settled, and the stream trimmed, only once
+   * each has handled it); `running` names those whose handlers run here
+   * (all of them by default; a subset only on Redis Streams, where each is
+   * a consumer group other workers may run).
+   */
+  start(consumers: EventConsumer[], running: readonly string[] = consumers.map((consumer) => consumer.name)): void {
+    this.declare(consumers);
+    const names = consumers.map((consumer) => consumer.name);
+    this.running = consumers.filter((consumer) => running.includes(consumer.name));
+    if (!this.redis && this.running.length !== consumers.length)
+      throw new Error(
+        'The inline transport runs every consumer in the lease holder; only Redis Streams can split them',
+      );
     const { config, logger, dataSource } = this.options;
     const runner = new HandlerRunner(dataSource, logger, this.metrics, config.EVENTS_HANDLER_TIMEOUT_MS);
     this.runner = runner;
@@ -115,7 +168,7 @@ export class EventBus {
         redeliverAfterMs: config.EVENTS_REDELIVER_AFTER_MS,
         wakeRelay: () => relay.loop.wake(),
       });
-      const workers = consumers.map(
+      const workers = this.running.map(
         (consumer) =>
           new GroupWorker({
             redis: this.redis!,
@@ -133,11 +186,13 @@ export class EventBus {
       relay.loop.start();
       redelivery.loop.start();
       for (const worker of workers) worker.start();
+      const unsubscribe = subscribe(this.redis, this.keys.wake, () => relay.loop.wake());
       this.transport = {
         wake: () => relay.loop.wake(),
         stop: async () => {
+          unsubscribe();
           await redelivery.loop.stop();
-          await relay.loop.stop();
+          await relay.stop();
           await Promise.all(workers.map((worker) => worker.stop()));
         },
       };
@@ -153,6 +208,9 @@ export class EventBus {
         ...retry,
         retryCapMs: config.EVENTS_CLAIM_IDLE_MS,
         leaseMs: config.EVENTS_CLAIM_IDLE_MS,
+        onRelayed: (events) => {
+          for (const listener of this.relayedListeners) listener(events);
+        },
       });
       relay.start();
       this.transport = relay;
@@ -164,7 +222,12 @@ export class EventBus {
       );
     }, HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
-    logger.info('event bus started', { transport: this.transportName, consumers: names, instance: this.instanceId });
+    logger.info('event bus started', {
+      transport: this.transportName,
+      consumers: this.running.map((consumer) => consumer.name),
+      ...(this.running.length < names.length ? { elsewhere: names.filter((name) => !running.includes(name)) } : {}),
+      instance: this.instanceId,
+    });
   }
 
   /**

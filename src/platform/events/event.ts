@@ -21,6 +21,8 @@ export interface DomainEvent<TType extends string = string, TData = unknown> {
   requestId: string | null;
   subject: EventSubject;
   data: TData;
+  /** The W3C traceparent of the span that wrote or relayed it, so its handlers continue the trace; absent when tracing is off. */
+  traceparent?: string;
 }
 
 /** A module's events: event type -> payload type. Declared by the module that publishes them. */

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Logger } from '../logging/logger';
 import { errorMessage } from './errors';
 import type { BatchContext, BatchHandler, DomainEvent, EventConsumer, EventHandler, HandlerContext } from './event';
+import { inBatchSpan, inHandlerSpan } from './event-spans';
 import type { EventMetrics } from './metrics';
 
 export class HandlerTimeoutError extends Error {
@@ -153,19 +154,21 @@ export class HandlerRunner {
           return result;
         }),
     };
-    const started = performance.now();
-    await this.withTimeout(controller, handler(events, ctx));
-    // Handled but not recorded through a transaction (nothing to write): recorded now; the retry of a failure here runs it again.
-    recorded ??= await bookkeeping(
-      this.recordMany(
-        this.dataSource.manager,
-        consumer.name,
-        events.map((event) => event.id),
-      ),
-    );
-    this.metrics.delivered += recorded.size;
-    logger.debug('event batch handled', { durationMs: Math.round(performance.now() - started) });
-    return recorded;
+    return inBatchSpan(consumer.name, events, async () => {
+      const started = performance.now();
+      await this.withTimeout(controller, handler(events, ctx));
+      // Handled but not recorded through a transaction (nothing to write): recorded now; the retry of a failure here runs it again.
+      recorded ??= await bookkeeping(
+        this.recordMany(
+          this.dataSource.manager,
+          consumer.name,
+          events.map((event) => event.id),
+        ),
+      );
+      this.metrics.delivered += recorded.size;
+      logger.debug('event batch handled', { durationMs: Math.round(performance.now() - started) });
+      return recorded;
+    });
   }
 
   /** One event through its handler; a handler that did not record through ctx.transaction has its id pushed to `unrecorded`. */
@@ -195,20 +198,22 @@ export class HandlerRunner {
           return result;
         }),
     };
-    const started = performance.now();
-    try {
-      await this.withTimeout(controller, handler(event, ctx));
-    } catch (error) {
-      if (error instanceof AlreadyHandled) return 'duplicate';
-      if (error instanceof EventBookkeepingError) throw error;
-      this.metrics.failed += 1;
-      logger.warn('event handler failed', { error, durationMs: Math.round(performance.now() - started) });
-      throw error;
-    }
-    if (!recorded) unrecorded.push(event.id);
-    this.metrics.delivered += 1;
-    logger.debug('event handled', { durationMs: Math.round(performance.now() - started) });
-    return 'handled';
+    return inHandlerSpan(consumer.name, event, async () => {
+      const started = performance.now();
+      try {
+        await this.withTimeout(controller, handler(event, ctx));
+      } catch (error) {
+        if (error instanceof AlreadyHandled) return 'duplicate';
+        if (error instanceof EventBookkeepingError) throw error;
+        this.metrics.failed += 1;
+        logger.warn('event handler failed', { error, durationMs: Math.round(performance.now() - started) });
+        throw error;
+      }
+      if (!recorded) unrecorded.push(event.id);
+      this.metrics.delivered += 1;
+      logger.debug('event handled', { durationMs: Math.round(performance.now() - started) });
+      return 'handled';
+    });
   }
 
   private async withTimeout(controller: AbortController, work: Promise<void>): Promise<void> {

@@ -1,6 +1,8 @@
 import type Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
+import { ReservedConnection } from '../database/reserved-connection';
 import type { Logger } from '../logging/logger';
+import { handOffSpans } from './event-spans';
 import { WakeableLoop } from './loop';
 import type { EventMetrics } from './metrics';
 import { eventFromRow, OUTBOX_COLUMNS, serializeEvent, type OutboxRow } from './outbox';
@@ -8,6 +10,13 @@ import type { StreamKeys } from './redis';
 
 /** Any constant works; it only has to be the same in every instance (and unlike our other advisory locks). */
 const RELAY_LOCK = 0x6777_7265;
+/**
+ * How soon a relay that found another instance relaying looks again. The
+ * other read its batch before this instance's commit (or it would hold the
+ * rows), and the commit woke only this instance's relay: without a second
+ * look the event would wait for the next commit or poll.
+ */
+const LOCK_BUSY_RETRY_MS = 20;
 
 export interface RedisRelayOptions {
   dataSource: DataSource;
@@ -31,10 +40,14 @@ export interface RedisRelayOptions {
  * every consumer handled it (RedisRedelivery).
  */
 export class RedisRelay {
-  /** Start, wake and stop the relay through its loop. */
+  /** Start and wake the relay through its loop; stop it with stop(). */
   readonly loop: WakeableLoop;
+  private retry: NodeJS.Timeout | undefined;
+  /** Its transactions do not queue for the pool behind requests (ReservedConnection). */
+  private readonly connection: ReservedConnection;
 
   constructor(private readonly options: RedisRelayOptions) {
+    this.connection = new ReservedConnection(options.dataSource);
     this.loop = new WakeableLoop(() => this.relayBatch(), {
       intervalMs: options.pollIntervalMs,
       logger: options.logger,
@@ -43,24 +56,47 @@ export class RedisRelay {
     });
   }
 
+  /** Stops the loop and gives its connection back. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await this.connection.release();
+  }
+
+  /** Wakes the loop once after LOCK_BUSY_RETRY_MS (one timer at a time; a wake after stop is a no-op). */
+  private retryShortly(): void {
+    this.options.logger.debug('another instance is relaying events; looking again shortly', {
+      retryMs: LOCK_BUSY_RETRY_MS,
+    });
+    this.retry ??= setTimeout(() => {
+      this.retry = undefined;
+      this.loop.wake();
+    }, LOCK_BUSY_RETRY_MS).unref();
+  }
+
   private async relayBatch(): Promise<boolean> {
-    const { dataSource, redis, keys, metrics } = this.options;
+    const { redis, keys, metrics } = this.options;
     const batchSize = this.options.batchSize ?? 200;
-    return dataSource.transaction(async (manager) => {
+    return this.connection.transaction(async (manager) => {
       const [{ locked }] = (await manager.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK])) as [
         { locked: boolean },
       ];
-      if (!locked) return false;
+      if (!locked) {
+        this.retryShortly();
+        return false;
+      }
       const rows = (await manager.query(
         `SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE relayed_at IS NULL ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [batchSize],
       )) as OutboxRow[];
       metrics.relayLagMs = rows.length > 0 ? Math.max(0, Date.now() - new Date(rows[0].occurredAt).getTime()) : 0;
       if (rows.length === 0) return false;
+      const events = rows.map(eventFromRow);
+      const handOff = handOffSpans(events, keys.events);
       const pipeline = redis.pipeline();
-      for (const row of rows) pipeline.xadd(keys.events, '*', 'event', serializeEvent(eventFromRow(row)));
+      for (const event of events) pipeline.xadd(keys.events, '*', 'event', serializeEvent(event));
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error);
+      handOff?.end(failed?.[0] ?? undefined);
       if (failed || results.length !== rows.length) throw failed?.[0] ?? new Error('redis did not answer every XADD');
       // The entry id lets the redelivery check ask Redis whether the entry is still on its way (redis-redelivery.ts).
       await manager.query(

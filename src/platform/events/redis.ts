@@ -6,10 +6,29 @@ import { FailureStreak } from './loop';
 export interface StreamKeys {
   events: string;
   deadLetters: string;
+  /** The pub/sub channel a process that writes events but does not relay them (ROLE=api) wakes the relays on. */
+  wake: string;
 }
 
 export function streamKeys(prefix: string): StreamKeys {
-  return { events: `${prefix}events`, deadLetters: `${prefix}events:dead` };
+  return { events: `${prefix}events`, deadLetters: `${prefix}events:dead`, wake: `${prefix}events:wake` };
+}
+
+/**
+ * Calls `onMessage` for every message on `channel`, on a connection of its
+ * own (subscribed again after each reconnect), and once each time the
+ * subscription is in place, for what was published while it was not.
+ * Returns what closes it.
+ */
+export function subscribe(redis: Redis, channel: string, onMessage: () => void): () => void {
+  const subscriber = redis.duplicate({ connectionName: `${redis.options.connectionName ?? 'groundwork'}:wake` });
+  subscriber.on('error', () => undefined);
+  subscriber.on('message', () => onMessage());
+  subscriber.on('ready', () => {
+    subscriber.subscribe(channel).then(onMessage, () => undefined);
+  });
+  subscriber.connect().catch(() => undefined);
+  return () => subscriber.disconnect();
 }
 
 /**

@@ -1,13 +1,12 @@
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { GraphQLError } from 'graphql';
 import { RateLimitedError, ServiceUnavailableError, type LogLevel } from '../errors';
-import { requestScope } from '../logging/logger';
 import type { AppMetrics } from '../metrics/metrics';
-import type { RequestContext } from './context';
+import type { ScopedRequestContext } from './context';
 import { classifyError, codeOf, type ErrorKind } from './format-error';
 
 /**
- * The one per-operation plugin: names the logger after the operation, logs
+ * The one per-operation plugin: names the request's log lines after the operation, logs
  * unexpected errors with their stack (a client's mistakes are warnings,
  * without one), puts the request id on every error, writes one line per
  * operation, turns RATE_LIMITED into a Retry-After header, and
@@ -15,8 +14,8 @@ import { classifyError, codeOf, type ErrorKind } from './format-error';
  */
 export function operationPlugin(
   metrics: AppMetrics,
-  options: { onLogged?(context: RequestContext): void } = {},
-): ApolloServerPlugin<RequestContext> {
+  options: { onLogged?(context: ScopedRequestContext): void } = {},
+): ApolloServerPlugin<ScopedRequestContext> {
   return {
     async requestDidStart({ contextValue }) {
       const startedAt = performance.now();
@@ -30,9 +29,8 @@ export function operationPlugin(
         async didResolveOperation({ operationName, operation }) {
           const name = operationName ?? `anonymous ${operation?.operation ?? 'operation'}`;
           operationLabel = metrics.operationLabel(name);
-          contextValue.logger = contextValue.logger.child({ operationName: name });
-          const scope = requestScope.getStore();
-          if (scope) scope.logger = contextValue.logger;
+          // Every later line of the request carries it: the scope's fields are read when a line is written.
+          contextValue.scope.fields.operationName = name;
         },
 
         async didEncounterErrors({ errors }) {
@@ -52,7 +50,7 @@ export function operationPlugin(
           }
         },
 
-        async willSendResponse(requestContext: GraphQLRequestContextWillSendResponse<RequestContext>) {
+        async willSendResponse(requestContext: GraphQLRequestContextWillSendResponse<ScopedRequestContext>) {
           const { body } = requestContext.response;
           if (body.kind === 'single') {
             for (const error of body.singleResult.errors ?? []) {
@@ -70,8 +68,7 @@ export function operationPlugin(
             { operation: operationLabel, outcome: errorCodes.size === 0 ? 'ok' : [...errorCodes][0] },
             durationMs / 1000,
           );
-          const logger = requestContext.contextValue.logger;
-          logger.log(level, 'graphql operation', {
+          contextValue.scope.log(level, 'graphql operation', {
             durationMs,
             outcome,
             ...(errorCodes.size > 0 ? { errorCodes: [...errorCodes] } : {}),

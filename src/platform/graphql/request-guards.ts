@@ -6,7 +6,7 @@ import { describeValidation } from './format-error';
 import { invalidTextIn } from './input-text';
 
 export const SUBSCRIPTIONS_OVER_HTTP =
-  'Subscriptions are not served over HTTP: they are served over WebSocket, and this API offers none yet';
+  'Subscriptions are not served over HTTP: open a WebSocket to this path (graphql-transport-ws) and subscribe there';
 
 /**
  * Refuses, with a 400 and before any resolver runs, what a client should

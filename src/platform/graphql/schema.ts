@@ -1,6 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { buildSchema, type AuthChecker, type ContainerType, type NonEmptyArray } from 'type-graphql';
+import { buildSchema, type AuthChecker, type ContainerType, type NonEmptyArray, type PubSub } from 'type-graphql';
 import { UnauthenticatedError } from '../errors';
 import type { RequestContext } from './context';
 
@@ -20,13 +20,31 @@ function containerOf(classes: Function[], instances: object[]): ContainerType {
   return { get: (resolverClass: Function) => byClass.get(resolverClass) };
 }
 
-/** Without instances the schema can be printed but not executed (schema export, drift test). */
-export async function buildGraphQLSchema(classes: Function[], instances?: object[]): Promise<GraphQLSchema> {
+/** The pub-sub of a schema built to be printed: its Subscription fields are never subscribed to. */
+const PRINT_ONLY: PubSub = {
+  publish() {
+    throw new Error('This schema was built to be printed, not served');
+  },
+  subscribe() {
+    throw new Error('This schema was built to be printed, not served');
+  },
+};
+
+/**
+ * Without instances the schema can be printed but not executed (schema export, drift test). `pubSub` serves the
+ * Subscription fields: the live hub, fed by the event stream.
+ */
+export async function buildGraphQLSchema(
+  classes: Function[],
+  instances?: object[],
+  pubSub: PubSub = PRINT_ONLY,
+): Promise<GraphQLSchema> {
   if (classes.length === 0) throw new Error('At least one module must contribute a resolver');
   return buildSchema({
     resolvers: classes as NonEmptyArray<Function>,
     container: instances ? containerOf(classes, instances) : undefined,
     authChecker,
+    pubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: { forbidUnknownValues: true, validationError: { target: false, value: false } },
   });

@@ -32,6 +32,7 @@ const CONTENT_SECURITY_POLICY = [
 
 const DEFAULT_QUERY = `# groundwork's GraphiQL, served offline by the API itself (development only).
 # Sign in with the logIn mutation, then put {"Authorization": "Bearer <accessToken>"} under Headers below.
+# Subscriptions (subscription { notificationAdded { message } }) run here too, over WebSocket, with the same header.
 {
   me {
     id
@@ -40,7 +41,12 @@ const DEFAULT_QUERY = `# groundwork's GraphiQL, served offline by the API itself
 }
 `;
 
-const START = `const fetcher = GraphiQL.createFetcher({ url: new URL('/graphql', location.href).href });
+// Subscriptions go over graphql-ws on the same path (ws:, or wss: behind TLS); the headers typed in GraphiQL's Headers
+// pane become the connection_init payload, so {"Authorization": "Bearer <token>"} signs the socket in too.
+const START = `const url = new URL('/graphql', location.href);
+const subscriptionUrl = new URL(url);
+subscriptionUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+const fetcher = GraphiQL.createFetcher({ url: url.href, subscriptionUrl: subscriptionUrl.href });
 ReactDOM.createRoot(document.getElementById('graphiql')).render(
   React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)} }),
 );

@@ -11,28 +11,35 @@ import {
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyCors from '@fastify/cors';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Config } from '../../config/config';
 import { UnauthenticatedError } from '../errors';
-import { Loaders, type RequestContext, type Viewer } from '../graphql/context';
+import { AfterResponse, Loaders, ScopedRequestContext, type Viewer } from '../graphql/context';
 import { createErrorFormatter, INTERNAL_MESSAGE } from '../graphql/format-error';
 import { operationPlugin } from '../graphql/operation-plugin';
 import { queryCostPlugin, queryLimitRules } from '../graphql/query-limits';
+import { jitGateway } from '../graphql/jit-executor';
 import { requestGuardsPlugin } from '../graphql/request-guards';
-import { requestScope, type Logger, type RequestScope } from '../logging/logger';
+import { RequestLog, requestScope, type Logger } from '../logging/logger';
+import { inRequestSpan, operationSpanPlugin } from '../telemetry/request-spans';
+import { tracingEnabled } from '../telemetry/spans';
 import { startMetricsServer, type AppMetrics } from '../metrics/metrics';
+import type { ModuleRoutes } from '../module';
 import type { RateLimits } from '../rate-limit';
 import { clientErrorHandler, connectionsCheckingInterval, errorBody } from './client-errors';
 import { GRAPHIQL_PATH, graphiqlEnabled, serveGraphiql } from './graphiql';
 import { metricsAuthorizer, metricsExposure, servePublicMetrics } from './metrics-endpoint';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 import type { RedisApqCache } from '../graphql/redis-apq-cache';
+import { attachLiveServer } from '../live/live-server';
+import type { LiveMetrics } from '../live/metrics';
 
 export interface HttpServerOptions {
   config: Config;
   logger: Logger;
-  schema: GraphQLSchema;
+  /** The API's schema, served on /graphql; none (ROLE=worker): only /healthz, /readyz and /metrics, 404 elsewhere. */
+  schema: GraphQLSchema | undefined;
   /** Turns the Authorization header into a viewer; throws UnauthenticatedError for a bad token. */
   authenticate(authorization: string | undefined): Promise<Viewer>;
   readinessChecks: ReadinessCheck[];
@@ -40,15 +47,22 @@ export interface HttpServerOptions {
   rateLimits: RateLimits;
   /** Where automatic persisted queries are kept: Redis when configured (shared by every instance), else Apollo's in-memory cache. */
   persistedQueries?: RedisApqCache;
+  /** The modules' plain HTTP routes, each in a scope of its own (request ids, security headers and errors as for every route). */
+  routes?: ModuleRoutes[];
+  /** Subscriptions over WebSocket on the GraphQL path (the schema's Subscription fields, fed by the live hub); absent: no upgrades. */
+  live?: { metrics: LiveMetrics };
 }
 
 export interface HttpServer {
   readonly fastify: FastifyInstance;
-  /** Listens on HOST:PORT (and METRICS_HOST:METRICS_PORT when set) and returns the GraphQL URL. */
+  /** Listens on HOST:PORT (and METRICS_HOST:METRICS_PORT when set) and returns the GraphQL URL (/readyz's without a schema). */
   listen(): Promise<string>;
   /** Where /metrics is served, once listening (undefined: nowhere, as in production by default). */
   readonly metricsUrl: string | undefined;
-  /** Stops accepting, lets requests in flight finish (bounded by SHUTDOWN_TIMEOUT_MS), stops Apollo. */
+  /**
+   * Stops accepting, drains and closes WebSocket connections with 1001, lets requests in flight finish (each bounded
+   * by SHUTDOWN_TIMEOUT_MS), stops Apollo.
+   */
   close(): Promise<void>;
 }
 
@@ -109,9 +123,11 @@ export async function createFastify(
   });
 
   const securityHeaders = jsonApiSecurityHeaders(config);
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Hooks take a callback, not a promise: each async hook costs a promise and a microtask per request.
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     reply.headers(securityHeaders);
+    done();
   });
 
   const corsOrigins = config.corsOrigins;
@@ -136,7 +152,7 @@ export async function createFastify(
     void reply.code(status).send(errorBody(message, 'BAD_REQUEST', request.id));
   });
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     // A client's mistake is a warning without a stack; 5xx answers were logged where they arose.
@@ -149,18 +165,19 @@ export async function createFastify(
         status: reply.statusCode,
       });
     }
+    done();
   });
   // Errors Apollo answers before its request pipeline (bad token, no query) are not seen by the operation
   // plugin; they are the only error responses with a 4xx status and no request id yet.
-  fastify.addHook('onSend', async (request, reply, payload) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     if (
       !requestIdInGraphQLErrors ||
       reply.statusCode < 400 ||
       typeof payload !== 'string' ||
       !request.url.startsWith(graphqlPath)
     )
-      return payload;
-    return withRequestId(payload, request.id);
+      done(null, payload);
+    else done(null, withRequestId(payload, request.id));
   });
 
   return fastify;
@@ -183,7 +200,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       .code(report.ready ? 200 : 503)
       .send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
-  const graphiql = graphiqlEnabled(config) && serveGraphiql(fastify, logger);
+  const schema = options.schema;
+  const graphiql = schema !== undefined && graphiqlEnabled(config) && serveGraphiql(fastify, logger);
+  // Modules' own routes are part of the API: a worker (no schema) serves only the operations endpoints.
+  if (schema !== undefined) for (const routes of options.routes ?? []) await fastify.register(routes);
 
   const limits = {
     maxDepth: config.GRAPHQL_MAX_DEPTH,
@@ -192,76 +212,104 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     maxTokens: config.GRAPHQL_MAX_TOKENS,
     maxCost: config.GRAPHQL_MAX_COST,
   };
+  const budget = {
+    perUser: options.rateLimits.create({
+      keyPrefix: 'api-budget-user',
+      points: config.API_BUDGET_PER_USER_PER_MINUTE,
+      durationSeconds: 60,
+    }),
+    perIp: options.rateLimits.create({
+      keyPrefix: 'api-budget-ip',
+      points: config.API_BUDGET_PER_IP_PER_MINUTE,
+      durationSeconds: 60,
+    }),
+  };
+  const formatError = createErrorFormatter({ exposeInternalErrors: config.isDevelopment });
   // Apollo hands plugins a shallow copy of the context: its loaders, made per request, are what identifies the request.
   const requestOf = new WeakMap<Loaders, FastifyRequest>();
-  const apollo = new ApolloServer<RequestContext>({
-    schema: options.schema,
-    introspection: config.introspectionEnabled,
-    csrfPrevention: true,
-    hideSchemaDetailsFromClientErrors: config.isProduction,
-    includeStacktraceInErrorResponses: config.isDevelopment,
-    formatError: createErrorFormatter({ exposeInternalErrors: config.isDevelopment }),
-    stopOnTerminationSignals: false,
-    // A JSON array of operations is refused (400): batching would multiply every limit below by the batch's length.
-    allowBatchedHttpRequests: false,
-    parseOptions: { maxLexicalTokens: config.GRAPHQL_MAX_TOKENS },
-    persistedQueries: options.persistedQueries ? { cache: options.persistedQueries } : undefined,
-    validationRules: queryLimitRules(limits),
-    plugins: [
-      ...lightweightPlugins(config),
-      requestGuardsPlugin(),
-      operationPlugin(metrics, { onLogged: (context) => markLogged(requestOf.get(context.loaders)) }),
-      queryCostPlugin(options.schema, limits.maxCost, {
-        perUser: options.rateLimits.create({
-          keyPrefix: 'api-budget-user',
-          points: config.API_BUDGET_PER_USER_PER_MINUTE,
-          durationSeconds: 60,
-        }),
-        perIp: options.rateLimits.create({
-          keyPrefix: 'api-budget-ip',
-          points: config.API_BUDGET_PER_IP_PER_MINUTE,
-          durationSeconds: 60,
-        }),
-      }),
-    ],
-  });
-  await apollo.start();
+  // Read once: with tracing off, the request path does not touch OpenTelemetry at all.
+  const tracing = tracingEnabled();
+  const apollo =
+    schema &&
+    new ApolloServer<ScopedRequestContext>({
+      // GRAPHQL_EXECUTOR=jit: queries and mutations run compiled by graphql-jit, behind Apollo's executor hook.
+      ...(config.GRAPHQL_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+      introspection: config.introspectionEnabled,
+      csrfPrevention: true,
+      hideSchemaDetailsFromClientErrors: config.isProduction,
+      includeStacktraceInErrorResponses: config.isDevelopment,
+      formatError,
+      stopOnTerminationSignals: false,
+      // A JSON array of operations is refused (400): batching would multiply every limit below by the batch's length.
+      allowBatchedHttpRequests: false,
+      parseOptions: { maxLexicalTokens: config.GRAPHQL_MAX_TOKENS },
+      persistedQueries: options.persistedQueries ? { cache: options.persistedQueries } : undefined,
+      validationRules: queryLimitRules(limits),
+      plugins: [
+        ...lightweightPlugins(config),
+        requestGuardsPlugin(),
+        operationPlugin(metrics, { onLogged: (context) => markLogged(requestOf.get(context.loaders)) }),
+        queryCostPlugin(schema, limits.maxCost, budget),
+        // Last: its willSendResponse reads the cost the plugin above reports.
+        ...(tracing ? [operationSpanPlugin()] : []),
+      ],
+    });
+  await apollo?.start();
 
-  const scopes = new WeakMap<FastifyRequest, RequestScope>();
-  const handleGraphQL = fastifyApolloHandler(apollo, {
-    context: async (request: FastifyRequest) => {
-      const scope = scopes.get(request)!;
-      const viewer = await authenticateOrReject(options, request, scope);
-      if (viewer.kind === 'user') {
-        scope.logger = scope.logger.child({ userId: viewer.userId });
-      }
-      const loaders = new Loaders(viewer);
-      requestOf.set(loaders, request);
-      return {
-        requestId: request.id,
-        logger: scope.logger,
-        config,
-        viewer,
-        loaders,
-        ip: request.ip,
-        userAgent: request.headers['user-agent'],
-      };
-    },
-  });
+  const scopes = new WeakMap<FastifyRequest, RequestLog>();
+  const handleGraphQL =
+    apollo &&
+    fastifyApolloHandler(apollo, {
+      context: async (request: FastifyRequest, reply: FastifyReply) => {
+        const scope = scopes.get(request)!;
+        const viewer = await authenticateOrReject(options, request, scope);
+        if (viewer.kind === 'user') scope.fields.userId = viewer.userId;
+        const loaders = new Loaders(viewer);
+        requestOf.set(loaders, request);
+        // 'close' comes after the answer was handed to the socket, or when the client went away first.
+        const afterResponse = new AfterResponse();
+        if (reply.raw.closed) afterResponse.run();
+        else reply.raw.once('close', () => afterResponse.run());
+        return new ScopedRequestContext(scope, {
+          config,
+          viewer,
+          loaders,
+          ip: request.ip,
+          userAgent: request.headers['user-agent'],
+          afterResponse: afterResponse.add,
+        });
+      },
+    });
   // Request ids on SQL lines need AsyncLocalStorage, whose promise hooks cost about 30% of the throughput
   // of a large nested response on Node 20 (measured: 62 vs 87 requests/s); so only when SQL is logged.
   const traceSql = logger.isDebugEnabled();
-  type ApolloHandlerArgs = Parameters<typeof handleGraphQL>;
-  fastify.route({
-    method: ['GET', 'POST'],
-    url: '/graphql',
-    handler(request, reply) {
-      const scope = { requestId: request.id, logger: logger.child({ requestId: request.id }) };
-      scopes.set(request, scope);
-      const handle = () => handleGraphQL.call(this, request as ApolloHandlerArgs[0], reply as ApolloHandlerArgs[1]);
-      return traceSql ? requestScope.run(scope, handle) : handle();
-    },
-  });
+  type ApolloHandlerArgs = Parameters<NonNullable<typeof handleGraphQL>>;
+  if (handleGraphQL)
+    fastify.route({
+      method: ['GET', 'POST'],
+      url: '/graphql',
+      handler(request, reply) {
+        const scope = new RequestLog(logger, request.id);
+        scopes.set(request, scope);
+        const handle = () => handleGraphQL.call(this, request as ApolloHandlerArgs[0], reply as ApolloHandlerArgs[1]);
+        const run = traceSql ? () => requestScope.run(scope, handle) : handle;
+        return tracing ? inRequestSpan(request, reply, '/graphql', run) : run();
+      },
+    });
+  const live =
+    schema &&
+    options.live &&
+    attachLiveServer(fastify.server, {
+      config,
+      logger,
+      schema,
+      metrics: options.live.metrics,
+      authenticate: options.authenticate,
+      limits,
+      budget,
+      formatError,
+      path: '/graphql',
+    });
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   let publicOrigin: string | undefined;
   return {
@@ -283,18 +331,20 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
           'GET /metrics is not served: set METRICS_PORT (a private listener) or METRICS_TOKEN (a bearer token)',
         );
       if (graphiql) logger.info(`GraphiQL, offline (no CDN), at ${publicOrigin}${GRAPHIQL_PATH}`);
-      return `${publicOrigin}/graphql`;
+      return `${publicOrigin}${schema ? '/graphql' : '/readyz'}`;
     },
     async close() {
       shuttingDown = true;
       await metricsServer?.close();
+      // Upgraded sockets keep the HTTP server open: they go first, each client told to reconnect elsewhere (1001).
+      await live?.close(config.SHUTDOWN_TIMEOUT_MS);
       const forceClose = setTimeout(() => fastify.server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
       try {
         await fastify.close();
       } finally {
         clearTimeout(forceClose);
       }
-      await apollo.stop();
+      await apollo?.stop();
     },
   };
 }
@@ -303,17 +353,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 async function authenticateOrReject(
   options: HttpServerOptions,
   request: FastifyRequest,
-  scope: RequestScope,
+  scope: RequestLog,
 ): Promise<Viewer> {
   try {
     return await options.authenticate(request.headers.authorization);
   } catch (error) {
     if (error instanceof UnauthenticatedError) {
-      scope.logger.warn('graphql operation', { outcome: 'rejected', errorCodes: [error.code] });
+      scope.log('warn', 'graphql operation', { outcome: 'rejected', errorCodes: [error.code] });
       markLogged(request);
       throw new GraphQLError(error.message, { originalError: error, extensions: { http: { status: 401 } } });
     }
-    scope.logger.error('authentication failed unexpectedly', { error });
+    scope.log('error', 'authentication failed unexpectedly', { error });
     throw error;
   }
 }
@@ -348,7 +398,7 @@ function jsonApiSecurityHeaders(config: Config): Record<string, string> {
 }
 
 /** The lean request path of ARCHITECTURE.md: no per-field plugins, no reporting. */
-function lightweightPlugins(config: Config): ApolloServerPlugin<RequestContext>[] {
+function lightweightPlugins(config: Config): ApolloServerPlugin<ScopedRequestContext>[] {
   return [
     ApolloServerPluginCacheControlDisabled(),
     ApolloServerPluginInlineTraceDisabled(),

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createLogger as createWinstonLogger, format, transports, type Logger } from 'winston';
 import type Transport from 'winston-transport';
+import { activeTraceIds } from '../telemetry/spans';
 import { isSecretKey, REDACTED, redact } from './redact';
 
 export type { Logger };
@@ -36,17 +37,59 @@ export function createLogger(options: LoggerOptions): Logger {
     options.format === 'json'
       ? format.combine(format.timestamp(), format.json())
       : format.combine(format.timestamp({ format: 'HH:mm:ss.SSS' }), format.colorize(), pretty);
-  return createWinstonLogger({
+  const logger = createWinstonLogger({
     level: options.level,
     format: format.combine(format.errors({ stack: true }), redactSecrets(), output),
     transports: options.transports ?? [new transports.Console({ stderrLevels: [] })],
   });
+  // The active span's ids, read as the line is written (children write through here); a format could run later, out of the span.
+  const write = logger.write.bind(logger);
+  logger.write = ((info: Record<string, unknown>) => {
+    const ids = activeTraceIds();
+    return write(ids ? Object.assign(info, ids) : info);
+  }) as typeof logger.write;
+  return logger;
 }
 
-/** A request's id and its logger (which gains userId and operationName as they become known). */
-export interface RequestScope {
+/** The fields every line of a request carries: its id, then its user and operation as they become known. */
+export interface RequestLogFields {
   requestId: string;
-  logger: Logger;
+  userId?: string;
+  operationName?: string;
+}
+
+/** A request's id and its logger, as the SQL logger finds them (AsyncLocalStorage, at LOG_LEVEL=debug). */
+export interface RequestScope {
+  readonly requestId: string;
+  readonly logger: Logger;
+}
+
+/**
+ * A request's id and its logging. Most requests write one line, their
+ * operation's: `log` writes it with the request's fields and no child
+ * logger. `logger`, for the rare line from a resolver or the SQL logger, is
+ * a child made on first use; winston reads its fields when it writes, so a
+ * userId or operationName added later is on its lines too.
+ */
+export class RequestLog implements RequestScope {
+  readonly fields: RequestLogFields;
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly base: Logger,
+    readonly requestId: string,
+  ) {
+    this.fields = { requestId };
+  }
+
+  get logger(): Logger {
+    return (this.child ??= this.base.child(this.fields));
+  }
+
+  /** One line with the request's fields: the line `logger.log(level, message, meta)` writes, built in one object. */
+  log(level: string, message: string, meta: Record<string, unknown> = {}): void {
+    this.base.log({ ...this.fields, ...meta, level, message });
+  }
 }
 
 /**

@@ -8,6 +8,10 @@ export interface MailMessage {
   text: string;
   /** The same message as HTML, sent beside the text as multipart/alternative. */
   html?: string;
+  /** `<unique@domain>`; the same on a retry, so a receiver can tell a repeat. Generated when absent. */
+  messageId?: string;
+  /** Extra header fields (List-Unsubscribe, say). */
+  headers?: Record<string, string>;
 }
 
 export interface Mailer {
@@ -32,6 +36,7 @@ class LogMailer implements Mailer {
     this.options.logger.info('mail (log transport: not delivered)', {
       to: message.to,
       subject: message.subject,
+      ...(message.messageId ? { messageId: message.messageId } : {}),
       ...body,
     });
   }
@@ -57,6 +62,26 @@ export class CaptureMailer implements Mailer {
   async send(message: MailMessage): Promise<void> {
     this.sent.push(message);
   }
+}
+
+/** Socket errors that mean no connection was made, so nothing reached the server. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * True when a failed send certainly did not hand the message over: the
+ * server answered with a refusal (a 4xx or 5xx reply), or no connection was
+ * ever made. Any other failure (a connection lost or a timeout mid-way) may
+ * have come after the server accepted it.
+ */
+export function mailSurelyNotAccepted(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { responseCode, code, originalCode } = error as {
+    responseCode?: unknown;
+    code?: unknown;
+    originalCode?: unknown;
+  };
+  if (typeof responseCode === 'number' && responseCode >= 400) return true;
+  return code === 'EDNS' || NEVER_CONNECTED.has(String(originalCode ?? code));
 }
 
 export function createMailer(options: MailerOptions): Mailer {

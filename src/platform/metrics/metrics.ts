@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource, EntitySubscriberInterface } from 'typeorm';
 import type { EventMetrics } from '../events/metrics';
+import type { LiveMetrics } from '../live/metrics';
 
 const MAX_OPERATION_NAMES = 200;
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -85,21 +86,61 @@ export class AppMetrics {
     gauge('db_pool_waiting_requests', 'Queries waiting for a pool connection.', (current) => current.waitingCount);
   }
 
-  /** The event bus's counters, read at each scrape. */
-  watchEvents(events: EventMetrics): void {
-    const counter = (name: string, help: string, read: () => number) => {
-      let seen = 0;
-      return new Counter({
+  /** The live feed (subscriptions over WebSocket): what is open now, what was sent, who was dropped and why. */
+  watchLive(live: LiveMetrics): void {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          const current = read();
-          if (current > seen) this.inc(current - seen);
-          seen = current;
+          this.set(read());
         },
       });
-    };
+    const counter = (name: string, help: string, read: () => number) => this.runningTotal(name, help, read);
+    gauge('live_connections', 'WebSocket connections open now.', () => live.connections);
+    gauge('live_subscriptions', 'Subscriptions active now.', () => live.subscriptions);
+    gauge('live_queued_events', 'Events queued for sockets now, over every connection.', () => live.queued);
+    counter('live_messages_sent_total', 'Subscription results sent.', () => live.sent);
+    counter('live_events_read_total', 'Events the live feed read from the transport.', () => live.eventsRead);
+    counter(
+      'live_slow_consumers_dropped_total',
+      'Connections closed with 4002 because they could not keep up.',
+      () => live.slowConsumersDropped,
+    );
+    const seen = new Map<number, number>();
+    new Counter({
+      name: 'live_connections_closed_total',
+      help: 'Connections the server closed, by close code (1001 going away, 4001 token expired, 4002 slow consumer, 4029 too many).',
+      labelNames: ['code'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [code, count] of live.closed) {
+          const before = seen.get(code) ?? 0;
+          if (count > before) this.inc({ code: String(code) }, count - before);
+          seen.set(code, count);
+        }
+      },
+    });
+  }
+  /** A counter that follows a running total kept elsewhere, read at each scrape. */
+  private runningTotal(name: string, help: string, read: () => number): Counter {
+    let seen = 0;
+    return new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        const current = read();
+        if (current > seen) this.inc(current - seen);
+        seen = current;
+      },
+    });
+  }
+
+  /** The event bus's counters, read at each scrape. */
+  watchEvents(events: EventMetrics): void {
+    const counter = (name: string, help: string, read: () => number) => this.runningTotal(name, help, read);
     counter('events_published_total', 'Domain events committed to the outbox.', () => events.published);
     counter('events_relayed_total', 'Domain events handed from the outbox to the transport.', () => events.relayed);
     counter('events_delivered_total', 'Event handler runs that succeeded.', () => events.delivered);

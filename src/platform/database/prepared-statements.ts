@@ -1,0 +1,47 @@
+/**
+ * Named prepared statements for the hot, fixed statements of the request path
+ * (by-id loads, the task read with its membership check, a comment's insert,
+ * the outbox row). A repository marks such a text with `prepared(sql)`; with
+ * DATABASE_PREPARED_STATEMENTS=true every pool client runs a marked text as a
+ * named statement: PostgreSQL parses and plans it once per connection instead
+ * of once per execution, and the driver sends Bind/Execute without the text.
+ *
+ * Names are per client (`gw<client>_<statement>`): embedded PGlite serves all
+ * its socket connections from one session, so a replacement connection must
+ * not meet the names of the one it replaced. Only texts that do not vary
+ * with the input belong here (no IN lists built per call): past
+ * MAX_STATEMENTS marked texts, further ones run unnamed.
+ */
+const MAX_STATEMENTS = 200;
+const indexes = new Map<string, number>();
+
+/** Marks `sql` as one of the hot statements (it returns the text unchanged). */
+export function prepared(sql: string): string {
+  if (!indexes.has(sql) && indexes.size < MAX_STATEMENTS) indexes.set(sql, indexes.size);
+  return sql;
+}
+
+/** The slice of pg's Client the switch touches. */
+export interface PgClientLike {
+  query(...args: unknown[]): unknown;
+}
+
+let clients = 0;
+const switched = new WeakSet<PgClientLike>();
+
+/** Makes `client` run marked texts with values as named statements; idempotent. */
+export function usePreparedStatements(client: PgClientLike): void {
+  if (switched.has(client)) return;
+  switched.add(client);
+  clients += 1;
+  const prefix = `gw${clients.toString(36)}_`;
+  const query = client.query;
+  client.query = function (this: PgClientLike, ...args: unknown[]) {
+    const [text, values] = args;
+    if (typeof text === 'string' && Array.isArray(values) && args.length <= 3) {
+      const index = indexes.get(text);
+      if (index !== undefined) return query.call(this, { name: `${prefix}${index}`, text, values }, args[2]);
+    }
+    return query.apply(this, args);
+  };
+}

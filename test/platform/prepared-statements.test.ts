@@ -1,0 +1,95 @@
+import type { Client } from 'pg';
+import { addMember, createOrganization, ok, type Session } from '../support/organizations';
+import { createProject, createTask } from '../support/projects';
+import { signUp, startTestApp, type TestApp } from '../support/test-app';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * DATABASE_PREPARED_STATEMENTS: the request path's hot statements (q1's task
+ * read and by-id loads, q3's comment insert and outbox row) run as named
+ * prepared statements, on PGlite and on PostgreSQL; off, nothing is prepared.
+ * A pool of one, so the session the test inspects is the one the requests used.
+ */
+const TASK = `query($id: ID!) { task(id: $id) { id title assignee { id name } } }`;
+const ADD = `mutation($i: AddCommentInput!) { addComment(input: $i) { id body } }`;
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+async function withApp(setting: string, work: (api: TestApp) => Promise<void>): Promise<void> {
+  const api = await startTestApp({ DATABASE_PREPARED_STATEMENTS: setting, DATABASE_POOL_MAX: '1' }, database);
+  try {
+    await work(api);
+  } finally {
+    await api.stop();
+  }
+}
+
+async function readAndComment(api: TestApp): Promise<void> {
+  const owner: Session = await signUp(api);
+  const organizationId = (await createOrganization(api, owner, 'Prepared')).id;
+  const member = await addMember(api, owner, organizationId, 'MEMBER');
+  const project = await createProject(api, owner, organizationId);
+  const taskId = (await createTask(api, owner, project.id, { assigneeId: member.user.id })).id;
+  for (let round = 0; round < 2; round += 1) {
+    const read = await ok(api.gql(TASK, { id: taskId }, { token: member.accessToken }));
+    expect(read.task).toEqual({
+      id: taskId,
+      title: expect.any(String),
+      assignee: { id: member.user.id, name: expect.any(String) },
+    });
+    const added = await ok(api.gql(ADD, { i: { taskId, body: `round ${round}` } }, { token: member.accessToken }));
+    expect(added.addComment.body).toBe(`round ${round}`);
+  }
+  const outsider = await signUp(api);
+  const refused = await api.gql(TASK, { id: taskId }, { token: outsider.accessToken });
+  expect(refused.body.errors?.[0]?.extensions.code).toBe('NOT_FOUND');
+}
+
+async function preparedTexts(api: TestApp): Promise<string[]> {
+  const rows = (await api.app.dataSource.query(
+    `SELECT statement FROM pg_prepared_statements WHERE name LIKE 'gw%' ORDER BY statement`,
+  )) as { statement: string }[];
+  return rows.map((row) => row.statement);
+}
+
+it('runs the hot statements of reads and comments as named prepared statements when on', async () => {
+  await withApp('true', async (api) => {
+    await readAndComment(api);
+    const texts = await preparedTexts(api);
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^SELECT .* FROM tasks t WHERE t\.id = ANY\(\$1::uuid\[\]\) AND /s),
+        expect.stringMatching(/^SELECT .* FROM users r WHERE r\.id = ANY\(\$1::uuid\[\]\)$/s),
+        expect.stringMatching(/INSERT INTO comments AS c/),
+        expect.stringMatching(/^INSERT INTO outbox /),
+      ]),
+    );
+  });
+});
+
+it('keeps working when the pool replaces its connection (embedded PGlite keeps one session for all of them)', async () => {
+  await withApp('true', async (api) => {
+    await readAndComment(api);
+    const runner = api.app.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as Client;
+    // An ended client is dropped by pg-pool when released: the next request gets a new connection.
+    await client.end();
+    await runner.release();
+    await readAndComment(api);
+  });
+});
+
+it('prepares nothing when off', async () => {
+  await withApp('false', async (api) => {
+    await readAndComment(api);
+    expect(await preparedTexts(api)).toEqual([]);
+  });
+});
