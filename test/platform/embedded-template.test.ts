@@ -1,3 +1,4 @@
+// @embedded-only: its databases are embedded PGlite of its own choosing, whatever TEST_DATABASE_URL says (CI runs it once, on the PGlite pass: jest.config.js).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres, templatePath, type EmbeddedPostgres } from '../../src/platform/database/embedded';
 import { startTestApp } from '../support/test-app';
-import { usingPostgres } from '../support/test-database';
+import { embeddedDatabase } from '../support/test-database';
 
 async function query<T>(db: EmbeddedPostgres, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ host: db.socketDirectory, port: db.port, user: 'postgres', database: 'postgres' });
@@ -131,28 +132,25 @@ describe('the embedded cluster template', () => {
     }
   });
 
-  // The app's own use of it: a test app starts migrated (PostgreSQL's pass has no embedded database).
-  (usingPostgres ? it.skip : it)(
-    'starts the second in-memory app with every migration applied and none to apply',
-    async () => {
-      const first = await startTestApp();
-      const [{ n: applied }] = (await first.app.dataSource.query(`SELECT count(*)::int AS n FROM migrations`)) as [
+  // The app's own use of it: a test app starts migrated.
+  it('starts the second in-memory app with every migration applied and none to apply', async () => {
+    const first = await startTestApp({}, embeddedDatabase());
+    const [{ n: applied }] = (await first.app.dataSource.query(`SELECT count(*)::int AS n FROM migrations`)) as [
+      { n: number },
+    ];
+    await first.stop();
+    const second = await startTestApp({}, embeddedDatabase());
+    try {
+      expect(second.logs.find('migrations applied')).toEqual([]);
+      const [{ n }] = (await second.app.dataSource.query(`SELECT count(*)::int AS n FROM migrations`)) as [
         { n: number },
       ];
-      await first.stop();
-      const second = await startTestApp();
-      try {
-        expect(second.logs.find('migrations applied')).toEqual([]);
-        const [{ n }] = (await second.app.dataSource.query(`SELECT count(*)::int AS n FROM migrations`)) as [
-          { n: number },
-        ];
-        expect(n).toBe(applied);
-        expect(n).toBe(second.app.dataSource.migrations.length);
-      } finally {
-        await second.stop();
-      }
-    },
-  );
+      expect(n).toBe(applied);
+      expect(n).toBe(second.app.dataSource.migrations.length);
+    } finally {
+      await second.stop();
+    }
+  });
 
   it('leaves the pid file out of a template made in a data directory, and a directory started from any template names its own process', async () => {
     type Embedded = typeof import('../../src/platform/database/embedded');

@@ -1,3 +1,4 @@
+// @embedded-only: its databases are embedded PGlite of its own choosing, whatever TEST_DATABASE_URL says (CI runs it once, on the PGlite pass: jest.config.js).
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';

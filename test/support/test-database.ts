@@ -20,9 +20,14 @@ export const usingPostgres = Boolean(process.env.TEST_DATABASE_URL);
  * (PGlite's in-memory clusters start migrated too, from a saved cluster). `migrated: false`: an empty database, for
  * tests of migrating itself.
  */
+/** In-memory PGlite whatever TEST_DATABASE_URL says: for the files marked @embedded-only. */
+export function embeddedDatabase(): TestDatabase {
+  return { env: { DATABASE_EMBEDDED_PATH: 'memory://' }, drop: async () => undefined };
+}
+
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) return { env: { DATABASE_EMBEDDED_PATH: 'memory://' }, drop: async () => undefined };
+  if (!adminUrl) return embeddedDatabase();
 
   const name = `gw_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const template = options.migrated === false ? undefined : await migratedTemplate(adminUrl);
