@@ -63,13 +63,42 @@ async function statementsOf(
 }
 
 describe('q1: a task by id with its assignee', () => {
-  it("is two statements: the task with the viewer's membership checked in it, then the assignee", async () => {
+  it("is one statement: the task with the viewer's membership checked in it and its assignee joined", async () => {
     const { data, sql } = await statementsOf(Q1, { id: taskId }, member);
     expect(data.task.id).toBe(taskId);
-    expect(data.task.assignee.id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(sql).toHaveLength(2);
-    expect(sql[0]).toMatch(/FROM tasks t WHERE .*memberships/s);
-    expect(sql[1]).toMatch(/FROM users/);
+    expect([owner.user.id, member.user.id]).toContain(data.task.assignee.id);
+    expect(data.task.assignee.name).toEqual(expect.any(String));
+    expect(sql).toHaveLength(1);
+    expect(sql[0]).toMatch(/FROM tasks t LEFT JOIN users a ON a\.id = t\.assignee_id WHERE .*memberships/s);
+  });
+
+  it('joins no user when the query does not select the assignee, and answers null for an unassigned task', async () => {
+    const bare = await statementsOf(`query($id: ID!) { task(id: $id) { id title } }`, { id: taskId }, member);
+    expect(bare.sql).toHaveLength(1);
+    expect(bare.sql[0]).not.toMatch(/users/);
+    const [{ id: unassignedTaskId }] = (await api.app.dataSource.query(
+      `INSERT INTO tasks (project_id, organization_id, title, created_by_id)
+       SELECT project_id, organization_id, 'Unassigned', created_by_id FROM tasks WHERE id = $1 RETURNING id`,
+      [taskId],
+    )) as { id: string }[];
+    try {
+      const { data, sql } = await statementsOf(Q1, { id: unassignedTaskId }, member);
+      expect(data.task).toMatchObject({ id: unassignedTaskId, assignee: null });
+      expect(sql).toHaveLength(1);
+    } finally {
+      await api.app.dataSource.query('DELETE FROM tasks WHERE id = $1', [unassignedTaskId]);
+    }
+  });
+
+  it('gives the joined assignee the same fields as a load by id, email included (co-members see it)', async () => {
+    const USER = `{ id name email emailVerified createdAt }`;
+    const joined = await statementsOf(`query($id: ID!) { task(id: $id) { assignee ${USER} } }`, { id: taskId }, member);
+    // The email's visibility may ask about a shared organization; the user is never loaded again by id.
+    expect(joined.sql.filter((sql) => /FROM users r WHERE/.test(sql))).toEqual([]);
+    const assignee = joined.data.task.assignee as { id: string; email: string | null };
+    expect(assignee.email).toMatch(/@/);
+    const self = await statementsOf(`{ me ${USER} }`, {}, assignee.id === member.user.id ? member : owner);
+    expect(joined.data.task.assignee).toEqual(self.data.me);
   });
 
   it('is NOT_FOUND for a non-member and UNAUTHENTICATED for anonymous, as before the fold', async () => {

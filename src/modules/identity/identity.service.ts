@@ -163,6 +163,12 @@ export class IdentityService {
     if (ids.length > 0) await ctx.loaders.get(this.usersById).loadMany(ids);
   }
 
+  /** Users another module read in its own statement (`userColumnsSql`): this request's loader answers for them from now on. */
+  keep(ctx: RequestContext, users: readonly UserEntity[]): void {
+    const loader = ctx.loaders.get(this.usersById);
+    for (const user of users) loader.prime(user.id, user);
+  }
+
   /** The user if this request has loaded them (undefined: there is no such user), else NOT_LOADED: then ask findById. */
   loadedById(ctx: RequestContext, id: string): UserEntity | undefined | typeof NOT_LOADED {
     return ctx.loaders.get(this.usersById).peek(id);

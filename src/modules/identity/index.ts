@@ -3,3 +3,4 @@ export { normaliseEmail, type IdentityService, type AuthResult } from './identit
 export { User, Session } from './user.types';
 export type { AccountRemoval } from './accounts.service';
 export { type IdentityEvents } from './identity.events';
+export { userColumnsSql, type UserRow } from './users.repository';

@@ -1,7 +1,23 @@
-import { insertRow } from '../../platform/database/entity-columns';
+import { insertRow, selectList } from '../../platform/database/entity-columns';
 import type { EntityManager } from 'typeorm';
 import { loadByIds } from '../../platform/database/load-by-ids';
 import { UserEntity } from './user.entity';
+
+/** A user's row as the identity module reads it (what `IdentityService.keep` takes). */
+export type UserRow = UserEntity;
+
+/**
+ * A user's columns for another module's statement to read beside its own rows
+ * (a task's assignee, joined to the task), each named `"<prefix>.<property>"`:
+ * the repository takes them out with `splitPrefixed`, and the service hands the
+ * user to `IdentityService.keep`, so the request's user loader answers for
+ * them without a statement of its own. Only rows the statement already may
+ * show (its own authorization decides); visibility of fields such as the email
+ * stays with the identity module's resolvers.
+ */
+export function userColumnsSql(manager: EntityManager, alias: string, prefix: string): string {
+  return selectList(manager, UserEntity, alias, [], prefix);
+}
 
 /** Every statement about users. */
 export class UsersRepository {

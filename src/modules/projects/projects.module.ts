@@ -38,7 +38,7 @@ export const projectsModule = defineModule<ProjectsDeps, ProjectsExports>({
     const publisher = events.typed(projectEvents);
     const projects = new ProjectsService(uow, access, publisher);
     const taskFilters = new TaskFilterExtensions();
-    const tasks = new TasksService(uow, projects, access, publisher, taskFilters);
+    const tasks = new TasksService(uow, projects, access, publisher, taskFilters, identity);
     const comments = new CommentsService(uow, tasks, publisher);
     return {
       resolvers: [

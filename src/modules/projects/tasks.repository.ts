@@ -1,10 +1,11 @@
 import type { EntityManager } from 'typeorm';
-import { columnValues, insertRow, selectList } from '../../platform/database/entity-columns';
+import { columnValues, insertRow, selectList, splitPrefixed } from '../../platform/database/entity-columns';
 import { loadKeysetPages, type KeysetOrder } from '../../platform/database/keyset-pages';
-import { loadByIds } from '../../platform/database/load-by-ids';
+import { inIdOrder, loadByIds } from '../../platform/database/load-by-ids';
 import { prepared } from '../../platform/database/prepared-statements';
 import { likePattern } from '../../platform/database/sql';
 import type { Connection, PageRequest } from '../../platform/pagination';
+import { userColumnsSql, type UserRow } from '../identity';
 import { membershipSql } from '../organizations';
 import type { TaskFilter, TaskOrder } from './project.inputs';
 import { OrderDirection, TaskOrderField } from './project.types';
@@ -49,8 +50,25 @@ export class TasksRepository {
       ),
       [ids, userId],
     )) as TaskEntity[];
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.map((id) => byId.get(id));
+    return inIdOrder(ids, rows);
+  }
+
+  /** As visibleByIds, with each task's assignee read in the same statement (null when unassigned). */
+  async visibleWithAssigneesByIds(
+    ids: readonly string[],
+    userId: string,
+  ): Promise<({ task: TaskEntity; assignee: UserRow | null } | undefined)[]> {
+    const rows = (await this.manager.query(
+      prepared(
+        `SELECT ${selectList(this.manager, TaskEntity, 't')}, ${userColumnsSql(this.manager, 'a', 'assignee')} FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
+      ),
+      [ids, userId],
+    )) as Record<string, unknown>[];
+    const found = rows.map((read) => {
+      const { row, joined } = splitPrefixed<TaskEntity, UserRow>(read, 'assignee');
+      return { id: row.id, task: row, assignee: joined };
+    });
+    return inIdOrder(ids, found);
   }
 
   /** The task columns an input carries, normalised as stored (see columnValues): the service never lists fields. */

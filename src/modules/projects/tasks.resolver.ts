@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { NOT_LOADED } from '../../platform/database/load-by-ids';
 import { NotFoundError } from '../../platform/errors';
+import { selects } from '../../platform/graphql/selection';
 import type { RequestContext } from '../../platform/graphql/context';
 import { PageArgs, selectsTotalCount, type Connection } from '../../platform/pagination';
 import { User, type IdentityService } from '../identity';
@@ -21,8 +22,8 @@ export class TaskResolver {
   ) {}
 
   @Query(() => Task, { nullable: true, description: 'NOT_FOUND unless the viewer is a member of its organization.' })
-  task(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string): Promise<Task> {
-    return this.tasks.get(ctx, id);
+  task(@Ctx() ctx: RequestContext, @Arg('id', () => ID) id: string, @Info() info: GraphQLResolveInfo): Promise<Task> {
+    return this.tasks.get(ctx, id, { withAssignee: selects(info, ['assignee']) });
   }
 
   @Authorized()

@@ -7,6 +7,7 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../../platform/
 import { LoaderKey, requireUserId, type RequestContext } from '../../platform/graphql/context';
 import { parseId } from '../../platform/ids';
 import { childPagesLoader, pageRequest, type Connection, type PageQuery } from '../../platform/pagination';
+import type { IdentityService } from '../identity';
 import type { OrganizationAccess } from '../organizations';
 import type { ProjectEvents, TaskSnapshot } from './project.events';
 import type { CreateTaskInput, TaskFilter, TaskOrder, UpdateTaskInput } from './project.inputs';
@@ -41,6 +42,15 @@ export class TasksService {
         { cache: false },
       ),
   );
+  private readonly visibleWithAssigneeById = new LoaderKey(
+    'tasks.visibleWithAssigneeById',
+    (viewer) =>
+      new DataLoader(
+        (ids: readonly string[]) =>
+          this.uow.get(TasksRepository).visibleWithAssigneesByIds(ids, requireUserId({ viewer })),
+        { cache: false },
+      ),
+  );
   private readonly pages = childPagesLoader('tasks.pages', (ids: readonly string[], page: TaskPageRequest) =>
     this.uow.get(TasksRepository).pages(ids, page, this.filters),
   );
@@ -51,6 +61,7 @@ export class TasksService {
     private readonly access: OrganizationAccess,
     private readonly events: TypedPublisher<ProjectEvents>,
     private readonly filters: TaskFilterExtensions,
+    private readonly identity: IdentityService,
   ) {}
 
   /**
@@ -60,14 +71,27 @@ export class TasksService {
    */
   async require(ctx: RequestContext, id: string): Promise<TaskEntity> {
     requireUserId(ctx);
-    const task = await ctx.loaders.get(this.visibleById).load(id);
+    return this.found(ctx, id, await ctx.loaders.get(this.visibleById).load(id));
+  }
+
+  /**
+   * The task query's read (NOT_FOUND as require). `withAssignee` (the query
+   * selects `assignee`): the assignee comes in the same statement and the
+   * request's user loader keeps them, so `Task.assignee` needs no statement.
+   */
+  async get(ctx: RequestContext, id: string, { withAssignee = false } = {}): Promise<TaskEntity> {
+    const taskId = parseId(id, 'id');
+    requireUserId(ctx);
+    if (!withAssignee) return this.found(ctx, taskId, await ctx.loaders.get(this.visibleById).load(taskId));
+    const read = await ctx.loaders.get(this.visibleWithAssigneeById).load(taskId);
+    if (read?.assignee) this.identity.keep(ctx, [read.assignee]);
+    return this.found(ctx, taskId, read?.task);
+  }
+
+  private found(ctx: RequestContext, id: string, task: TaskEntity | undefined): TaskEntity {
     if (!task) throw new NotFoundError('Task');
     ctx.loaders.get(this.byId).prime(id, task);
     return task;
-  }
-
-  get(ctx: RequestContext, id: string): Promise<TaskEntity> {
-    return this.require(ctx, parseId(id, 'id'));
   }
 
   /**

@@ -6,12 +6,15 @@ const selectLists = new WeakMap<EntityMetadata, Map<string, string>>();
  * Every column of an entity under its property name, `t.due_date AS "dueDate"`,
  * read from the entity's metadata: a new column is selected without touching SQL.
  * `omit` leaves out properties a list never shows (a large payload, say).
+ * `prefix` names the columns `"<prefix>.dueDate"` instead, for a row read beside
+ * another entity's in one statement (`splitPrefixed` takes it back out).
  */
 export function selectList(
   manager: EntityManager,
   entity: EntityTarget<object>,
   alias: string,
   omit: readonly string[] = [],
+  prefix = '',
 ): string {
   const metadata = manager.dataSource.getMetadata(entity);
   let byAlias = selectLists.get(metadata);
@@ -19,16 +22,38 @@ export function selectList(
     byAlias = new Map();
     selectLists.set(metadata, byAlias);
   }
-  const key = `${alias} ${omit.join(',')}`;
+  const key = `${alias} ${omit.join(',')} ${prefix}`;
   let list = byAlias.get(key);
   if (!list) {
+    const as = prefix ? `${prefix}.` : '';
     list = metadata.columns
       .filter((column) => !omit.includes(column.propertyName))
-      .map((column) => `${alias}.${column.databaseName} AS "${column.propertyName}"`)
+      .map((column) => `${alias}.${column.databaseName} AS "${as}${column.propertyName}"`)
       .join(', ');
     byAlias.set(key, list);
   }
   return list;
+}
+
+/**
+ * A row read with another entity's columns beside its own (`selectList(…,
+ * prefix)`), split in two: `row`, the main entity's columns as if read alone,
+ * and `joined`, the other one, null when its id is NULL (a LEFT JOIN that
+ * found nothing). Both are new objects: deleting keys would leave V8 a slow
+ * dictionary-mode object to resolve fields from.
+ */
+export function splitPrefixed<T, J extends { id: string }>(
+  read: Record<string, unknown>,
+  prefix: string,
+): { row: T; joined: J | null } {
+  const start = `${prefix}.`;
+  const row: Record<string, unknown> = {};
+  const joined: Record<string, unknown> = {};
+  for (const key in read) {
+    if (key.startsWith(start)) joined[key.slice(start.length)] = read[key];
+    else row[key] = read[key];
+  }
+  return { row: row as T, joined: joined.id == null ? null : (joined as J) };
 }
 
 /**

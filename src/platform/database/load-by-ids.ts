@@ -32,6 +32,11 @@ export async function loadByIds<T extends { id: string }>(
   ids: readonly string[],
 ): Promise<(T | undefined)[]> {
   const rows = (await manager.query(byIdsSql(manager, entity as EntityTarget<object>), [ids])) as T[];
+  return inIdOrder(ids, rows);
+}
+
+/** `rows` (each with an id) in the order of `ids`, undefined where absent: what a DataLoader's batch function answers. */
+export function inIdOrder<T extends { id: string }>(ids: readonly string[], rows: readonly T[]): (T | undefined)[] {
   if (ids.length === 1) return [rows[0]?.id === ids[0] ? rows[0] : undefined];
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => byId.get(id));
