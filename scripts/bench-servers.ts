@@ -56,6 +56,8 @@ export async function startServer(name: ServerName, settings: ServerSettings): P
       // One member drives every connection: the per-user and per-address API budgets would stop the load, not measure it.
       API_BUDGET_PER_USER_PER_MINUTE: '1000000000',
       API_BUDGET_PER_IP_PER_MINUTE: '1000000000',
+      // `GRAPHQL_EXECUTOR=jit npm run bench` measures the other executor.
+      ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
       ...(settings.tracesEndpoint
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: settings.tracesEndpoint, OTEL_SERVICE_NAME: 'groundwork-bench' }
         : {}),
