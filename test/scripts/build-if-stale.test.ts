@@ -19,6 +19,7 @@ async function npmStart(copy: RepositoryCopy): Promise<string> {
       PORT: '0',
       DATABASE_EMBEDDED_PATH: 'memory://',
       LOG_FORMAT: 'json',
+      ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,13 +14,19 @@ export interface AppProcess {
 }
 
 /**
- * Runs src/main.ts (or another entry point) as `npm run dev` does (without --watch), with only the environment given (plus PATH and HOME),
+ * Runs src/main.ts (or another entry point) as `npm run dev` does (without --watch), with only the environment given (plus PATH, HOME and GRAPHQL_EXECUTOR),
  * in the repository or in `cwd` (which then needs a node_modules link, and SWC_NODE_PROJECT naming the repository's tsconfig.json).
  */
 export function spawnApp(env: Record<string, string>, script = 'src/main.ts', cwd = root): AppProcess {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', resolve(root, script)], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      // GRAPHQL_EXECUTOR=jit npx jest: the apps the suite spawns run on graphql-jit too (as startTestApp's do).
+      ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

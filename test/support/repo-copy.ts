@@ -28,7 +28,7 @@ const COPIED = [
 
 export interface RepositoryCopy {
   dir: string;
-  /** Runs a command in the copy with only PATH, HOME and the test database settings; never rejects on a non-zero exit. */
+  /** Runs a command in the copy with only PATH, HOME, the test database settings and GRAPHQL_EXECUTOR; never rejects on a non-zero exit. */
   run(command: string, args: string[], timeoutMs?: number): Promise<ScriptResult>;
   /** Every file of the copy (node_modules aside) with a hash of its content: two snapshots differ exactly where a file was written. */
   snapshot(): Map<string, string>;
@@ -45,6 +45,7 @@ export function copyRepository(prefix: string): RepositoryCopy {
     HOME: process.env.HOME ?? '',
     ...(process.env.TEST_DATABASE_URL ? { TEST_DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
     ...(process.env.TEST_REDIS_URL ? { TEST_REDIS_URL: process.env.TEST_REDIS_URL } : {}),
+    ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
   };
   return {
     dir,
