@@ -31,9 +31,9 @@ export class HttpConfig {
   @IsBoolean()
   GRAPHQL_INTROSPECTION: boolean | undefined = undefined;
 
-  /** How queries and mutations run: graphql-js's interpreter, or graphql-jit's compiled functions (one per document). */
+  /** How queries and mutations run: graphql-jit's compiled functions (one per document), or graphql-js's interpreter. */
   @IsIn(['graphql-js', 'jit'])
-  GRAPHQL_EXECUTOR: 'graphql-js' | 'jit' = 'graphql-js';
+  GRAPHQL_EXECUTOR: 'graphql-js' | 'jit' = 'jit';
 
   /** Milliseconds a client has to send a whole request (headers and body); slower ones get 408 and the connection closed. */
   @IsInt()
