@@ -66,7 +66,9 @@ it('runs the hot statements of reads and comments as named prepared statements w
     const texts = await preparedTexts(api);
     expect(texts).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^SELECT .* FROM tasks t LEFT JOIN users a ON .* WHERE t\.id = ANY\(\$1::uuid\[\]\) AND /s),
+        expect.stringMatching(
+          /^SELECT .* FROM tasks t LEFT JOIN users a ON .* WHERE t\.id = ANY\(\$1::uuid\[\]\) AND /s,
+        ),
         expect.stringMatching(/^SELECT .* FROM users r WHERE r\.id = ANY\(\$1::uuid\[\]\)$/s),
         expect.stringMatching(/INSERT INTO comments AS c/),
         expect.stringMatching(/^INSERT INTO outbox /),
