@@ -10,7 +10,7 @@ import type { AccountMailLimits } from './account-mail-limits';
 import type { IdentityEvents } from './identity.events';
 import type { SignUpInput, LogInInput } from './identity.inputs';
 import type { LoginThrottle } from './login-throttle';
-import { hashPassword, needsRehash, verifyPassword } from './passwords';
+import { decoyHash, hashPassword, needsRehash, verifyPassword } from './passwords';
 import type { Session, SessionsService } from './sessions.service';
 import type { AccessTokens } from './tokens';
 import type { UserEntity } from './user.entity';
@@ -30,7 +30,7 @@ export function normaliseEmail(email: string): string {
 /** Users, sign-up and log-in; the viewer behind a bearer token. */
 export class IdentityService {
   /** A hash to check wrong emails against, so an unknown email costs as much time as a wrong password. */
-  private readonly decoyHash: Promise<string>;
+  private readonly decoyHash: string;
   private readonly usersById = byIdLoader('identity.usersById', (ids) => this.uow.get(UsersRepository).byIds(ids));
 
   constructor(
@@ -44,8 +44,7 @@ export class IdentityService {
     private readonly signupMode: SignupMode,
     readonly clock: Clock,
   ) {
-    this.decoyHash = hashPassword('decoy password for unknown emails', passwordCost);
-    this.decoyHash.catch(() => undefined);
+    this.decoyHash = decoyHash(passwordCost);
   }
 
   /**
@@ -221,6 +220,6 @@ export class IdentityService {
     password: string,
   ): Promise<{ user: UserEntity | undefined; valid: boolean }> {
     const user = await this.uow.get(UsersRepository).byEmail(email);
-    return { user, valid: await verifyPassword(password, user?.passwordHash ?? (await this.decoyHash)) };
+    return { user, valid: await verifyPassword(password, user?.passwordHash ?? this.decoyHash) };
   }
 }

@@ -32,6 +32,15 @@ export async function hashPassword(password: string, logN: number): Promise<stri
   return `$scrypt$ln=${logN},r=${params.r},p=${params.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/**
+ * A stored hash no password matches, in hashPassword's format at cost `logN`: a random salt and a random key. Checking
+ * a password against it runs the same scrypt as checking a real hash, so an unknown email can cost as much as a wrong
+ * password, without a hash computed up front (each scrypt at cost 17 holds 128 MiB while it runs).
+ */
+export function decoyHash(logN: number): string {
+  return `$scrypt$ln=${logN},r=${BLOCK_SIZE},p=${PARALLELISM}$${randomBytes(SALT_LENGTH).toString('base64')}$${randomBytes(KEY_LENGTH).toString('base64')}`;
+}
+
 const STORED = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/;
 
 /** Timing-safe; false for a malformed stored hash rather than an exception. */
