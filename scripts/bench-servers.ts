@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MEMBER_ROLE, type Runtimes } from './bench-postgraphile';
 import type { ServerName } from './bench-scenarios';
+import { DOCKERFILE_STEPS } from './ci/production-install';
 import { startProcess } from './process-support';
 import { startStatementCounter, type StatementCounter } from './statement-counter';
 
@@ -62,9 +63,9 @@ export async function startServer(name: ServerName, settings: ServerSettings): P
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: settings.tracesEndpoint, OTEL_SERVICE_NAME: 'groundwork-bench' }
         : {}),
     };
-    const command = profile
-      ? ['-r', './dist/scripts/bench-profile-agent.js', 'dist/src/main.js']
-      : ['dist/src/main.js'];
+    // The Dockerfile's start command (its V8 flags included), less the node binary.
+    const start = DOCKERFILE_STEPS.runtime.cmd.slice(1);
+    const command = profile ? ['-r', './dist/scripts/bench-profile-agent.js', ...start] : start;
     started = await startProcess(command, env, /groundwork ready at (http:\/\/\S+?\/graphql)/, {
       ...node,
       ipc: profile,

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
+import { DOCKERFILE_STEPS } from './ci/production-install';
 import { databaseUrlOn, percentile, root, rssMiB, startProcess, withClient } from './process-support';
 
 /**
@@ -89,7 +90,8 @@ async function must<TData>(
 
 async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
   const { child, match } = await startProcess(
-    ['dist/src/main.js'],
+    // The Dockerfile's start command (its V8 flags included), less the node binary.
+    DOCKERFILE_STEPS.runtime.cmd.slice(1),
     env,
     /groundwork ready at (http:\/\/\S+?\/graphql)/,
   );
