@@ -81,8 +81,8 @@ export class TasksService {
    */
   async get(ctx: RequestContext, id: string, { withAssignee = false } = {}): Promise<TaskEntity> {
     const taskId = parseId(id, 'id');
+    if (!withAssignee) return this.require(ctx, taskId);
     requireUserId(ctx);
-    if (!withAssignee) return this.found(ctx, taskId, await ctx.loaders.get(this.visibleById).load(taskId));
     const read = await ctx.loaders.get(this.visibleWithAssigneeById).load(taskId);
     if (read?.assignee) this.identity.keep(ctx, [read.assignee]);
     return this.found(ctx, taskId, read?.task);
