@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createLogger as createWinstonLogger, format, transports, type Logger } from 'winston';
+import { createLogger as createWinstonLogger, format, type Logger } from 'winston';
 import type Transport from 'winston-transport';
 import { activeTraceIds } from '../telemetry/spans';
+import { BatchedStdoutTransport } from './batched-stdout';
 import { isSecretKey, REDACTED, redact } from './redact';
 
 export type { Logger };
@@ -40,7 +41,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const logger = createWinstonLogger({
     level: options.level,
     format: format.combine(format.errors({ stack: true }), redactSecrets(), output),
-    transports: options.transports ?? [new transports.Console({ stderrLevels: [] })],
+    // Every level to stdout, one write per turn of the event loop (see batched-stdout.ts).
+    transports: options.transports ?? [new BatchedStdoutTransport()],
   });
   // The active span's ids, read as the line is written (children write through here); a format could run later, out of the span.
   const write = logger.write.bind(logger);
