@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import {
@@ -16,7 +16,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Config } from '../../config/config';
 import { UnauthenticatedError } from '../errors';
 import { AfterResponse, Loaders, ScopedRequestContext, type Viewer } from '../graphql/context';
-import { createErrorFormatter, INTERNAL_MESSAGE } from '../graphql/format-error';
+import { createErrorFormatter } from '../graphql/format-error';
 import { operationPlugin } from '../graphql/operation-plugin';
 import { queryCostPlugin, queryLimitRules } from '../graphql/query-limits';
 import { jitGateway } from '../graphql/jit-executor';
@@ -28,6 +28,15 @@ import { startMetricsServer, type AppMetrics } from '../metrics/metrics';
 import type { ModuleRoutes } from '../module';
 import type { RateLimits } from '../rate-limit';
 import { clientErrorHandler, connectionsCheckingInterval, errorBody } from './client-errors';
+import {
+  clientAddress,
+  errorAnswer,
+  graphqlFrontDoor,
+  markLogged,
+  recordAnswer,
+  requestIdOf,
+  withRequestId,
+} from './front-door';
 import { GRAPHIQL_PATH, graphiqlEnabled, serveGraphiql } from './graphiql';
 import { metricsAuthorizer, metricsExposure, servePublicMetrics } from './metrics-endpoint';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
@@ -53,6 +62,20 @@ export interface HttpServerOptions {
   live?: { metrics: LiveMetrics };
 }
 
+/** The response headers a browser's script may read (CORS). */
+const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
+
+/**
+ * What @fastify/cors adds to an answer to a request without an Origin header, for the front door to add the same
+ * (test/api/front-door.test.ts compares both doors' headers). A list with "*" in it makes it send
+ * `access-control-allow-origin: *` too: such a server leaves every request to fastify (undefined).
+ */
+export function corsHeadersWithoutOrigin(origins: true | string[] | false): Record<string, string> | undefined {
+  if (origins === false) return {};
+  if (Array.isArray(origins) && origins.includes('*')) return undefined;
+  return { vary: 'Origin', 'access-control-expose-headers': CORS_EXPOSED_HEADERS.join(', ') };
+}
+
 export interface HttpServer {
   readonly fastify: FastifyInstance;
   /** Listens on HOST:PORT (and METRICS_HOST:METRICS_PORT when set) and returns the GraphQL URL (/readyz's without a schema). */
@@ -64,15 +87,6 @@ export interface HttpServer {
    * by SHUTDOWN_TIMEOUT_MS), stops Apollo.
    */
   close(): Promise<void>;
-}
-
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** Requests GraphQL logged itself (one operation line each); every other 4xx answer gets a line from the HTTP layer. */
-const loggedByGraphQL = new WeakSet<FastifyRequest>();
-
-function markLogged(request: FastifyRequest | undefined): void {
-  if (request) loggedByGraphQL.add(request);
 }
 
 /**
@@ -87,6 +101,11 @@ export interface FastifyOptions {
   graphqlPath?: string;
   /** Off only for Apollo's test suite, whose snapshots are Apollo's bodies to the letter. */
   requestIdInGraphQLErrors?: boolean;
+  /**
+   * Asked first for every request: true when it answered it itself (the GraphQL front door, set once Apollo has
+   * started), false to leave it to fastify.
+   */
+  frontDoor?: { handle?: (request: IncomingMessage, response: ServerResponse) => boolean };
 }
 
 export async function createFastify(
@@ -95,26 +114,33 @@ export async function createFastify(
   metrics: AppMetrics,
   options: FastifyOptions = {},
 ): Promise<FastifyInstance> {
-  const { graphqlPath = '/graphql', requestIdInGraphQLErrors = true } = options;
+  const { graphqlPath = '/graphql', requestIdInGraphQLErrors = true, frontDoor } = options;
   const fastify = Fastify({
     logger: false,
     trustProxy: config.trustProxy,
     requestIdHeader: false,
-    genReqId: (request) => {
-      const header = request.headers['x-request-id'];
-      return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
-    },
+    genReqId: requestIdOf,
     forceCloseConnections: 'idle',
     bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
-    // A client dribbling its headers or body must not hold a connection: 408 and closed once past these.
-    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-    http: {
-      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
-      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: connectionsCheckingInterval([
-        config.HTTP_HEADERS_TIMEOUT_MS,
-        config.HTTP_REQUEST_TIMEOUT_MS,
-      ]),
+    // Our node:http server, so the front door sees each request before fastify does; fastify serves the rest.
+    serverFactory: (fastifyHandler) => {
+      const server = createServer(
+        {
+          // A client dribbling its headers or body must not hold a connection: 408 and closed once past these.
+          headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+          requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+          connectionsCheckingInterval: connectionsCheckingInterval([
+            config.HTTP_HEADERS_TIMEOUT_MS,
+            config.HTTP_REQUEST_TIMEOUT_MS,
+          ]),
+        },
+        (request, response) => {
+          if (!frontDoor?.handle?.(request, response)) fastifyHandler(request, response);
+        },
+      );
+      // What fastify sets on a server it makes itself (its default keep-alive).
+      server.keepAliveTimeout = 72_000;
+      return server;
     },
     clientErrorHandler: clientErrorHandler(logger, {
       requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
@@ -132,39 +158,24 @@ export async function createFastify(
 
   const corsOrigins = config.corsOrigins;
   if (corsOrigins !== false) {
-    await fastify.register(fastifyCors, { origin: corsOrigins, exposedHeaders: ['x-request-id', 'retry-after'] });
+    await fastify.register(fastifyCors, { origin: corsOrigins, exposedHeaders: CORS_EXPOSED_HEADERS });
   }
 
   fastify.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(errorBody(`Route ${request.method} ${request.url} not found`, 'NOT_FOUND', request.id));
   });
   fastify.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) {
-      logger.error('unexpected http error', { requestId: request.id, error });
-      void reply.code(500).send(errorBody(INTERNAL_MESSAGE, 'INTERNAL_SERVER_ERROR', request.id));
-      return;
-    }
-    const message =
-      (error as { code?: string }).code === 'FST_ERR_CTP_INVALID_JSON_BODY'
-        ? `Invalid JSON: ${error.message}`
-        : error.message;
-    void reply.code(status).send(errorBody(message, 'BAD_REQUEST', request.id));
+    const { status, body } = errorAnswer(logger, error, request.id);
+    void reply.code(status).send(body);
   });
 
   fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    // A client's mistake is a warning without a stack; 5xx answers were logged where they arose.
-    if (reply.statusCode >= 400 && reply.statusCode < 500 && !loggedByGraphQL.has(request)) {
-      logger.warn('http request refused', {
-        requestId: request.id,
-        method: request.method,
-        route,
-        path: request.url.split('?')[0],
-        status: reply.statusCode,
-      });
-    }
+    recordAnswer(logger, metrics, {
+      request: request.raw,
+      requestId: request.id,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+    });
     done();
   });
   // Errors Apollo answers before its request pipeline (bad token, no query) are not seen by the operation
@@ -188,7 +199,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   let shuttingDown = false;
 
   const { metrics } = options;
-  const fastify = await createFastify(config, logger, metrics);
+  const frontDoor: NonNullable<FastifyOptions['frontDoor']> = {};
+  const fastify = await createFastify(config, logger, metrics, { frontDoor });
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   const exposure = metricsExposure(config);
   const metricsAuthorized = metricsAuthorizer(config.METRICS_TOKEN);
@@ -226,7 +238,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   };
   const formatError = createErrorFormatter({ exposeInternalErrors: config.isDevelopment });
   // Apollo hands plugins a shallow copy of the context: its loaders, made per request, are what identifies the request.
-  const requestOf = new WeakMap<Loaders, FastifyRequest>();
+  const requestOf = new WeakMap<Loaders, IncomingMessage>();
   // Read once: with tracing off, the request path does not touch OpenTelemetry at all.
   const tracing = tracingEnabled();
   const apollo =
@@ -256,29 +268,32 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     });
   await apollo?.start();
 
-  const scopes = new WeakMap<FastifyRequest, RequestLog>();
+  const scopes = new WeakMap<IncomingMessage, RequestLog>();
+  const ipOf = clientAddress(config.trustProxy);
+  // A request's context, whichever door it came in by: its viewer (401 for a bad token), loaders and log scope.
+  const contextOf = async (request: IncomingMessage, response: ServerResponse, ip: string) => {
+    const scope = scopes.get(request)!;
+    const viewer = await authenticateOrReject(options, request, scope);
+    if (viewer.kind === 'user') scope.fields.userId = viewer.userId;
+    const loaders = new Loaders(viewer);
+    requestOf.set(loaders, request);
+    // 'close' comes after the answer was handed to the socket, or when the client went away first.
+    const afterResponse = new AfterResponse();
+    if (response.closed) afterResponse.run();
+    else response.once('close', () => afterResponse.run());
+    return new ScopedRequestContext(scope, {
+      config,
+      viewer,
+      loaders,
+      ip,
+      userAgent: request.headers['user-agent'],
+      afterResponse: afterResponse.add,
+    });
+  };
   const handleGraphQL =
     apollo &&
     fastifyApolloHandler(apollo, {
-      context: async (request: FastifyRequest, reply: FastifyReply) => {
-        const scope = scopes.get(request)!;
-        const viewer = await authenticateOrReject(options, request, scope);
-        if (viewer.kind === 'user') scope.fields.userId = viewer.userId;
-        const loaders = new Loaders(viewer);
-        requestOf.set(loaders, request);
-        // 'close' comes after the answer was handed to the socket, or when the client went away first.
-        const afterResponse = new AfterResponse();
-        if (reply.raw.closed) afterResponse.run();
-        else reply.raw.once('close', () => afterResponse.run());
-        return new ScopedRequestContext(scope, {
-          config,
-          viewer,
-          loaders,
-          ip: request.ip,
-          userAgent: request.headers['user-agent'],
-          afterResponse: afterResponse.add,
-        });
-      },
+      context: (request: FastifyRequest, reply: FastifyReply) => contextOf(request.raw, reply.raw, request.ip),
     });
   // Request ids on SQL lines need AsyncLocalStorage, whose promise hooks cost about 30% of the throughput
   // of a large nested response on Node 20 (measured: 62 vs 87 requests/s); so only when SQL is logged.
@@ -290,11 +305,32 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       url: '/graphql',
       handler(request, reply) {
         const scope = new RequestLog(logger, request.id);
-        scopes.set(request, scope);
+        scopes.set(request.raw, scope);
         const handle = () => handleGraphQL.call(this, request as ApolloHandlerArgs[0], reply as ApolloHandlerArgs[1]);
         const run = traceSql ? () => requestScope.run(scope, handle) : handle;
         return tracing ? inRequestSpan(request, reply, '/graphql', run) : run();
       },
+    });
+  // POST /graphql with a JSON body, the API's traffic, skips fastify's pipeline (front-door.ts); with spans on,
+  // every request takes fastify's route above, where the request span is wired.
+  const corsHeaders = corsHeadersWithoutOrigin(config.corsOrigins);
+  if (apollo && !tracing && corsHeaders)
+    frontDoor.handle = graphqlFrontDoor({
+      apollo,
+      path: '/graphql',
+      logger,
+      metrics,
+      bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
+      headers: { ...jsonApiSecurityHeaders(config), ...corsHeaders },
+      corsEnabled: config.corsOrigins !== false,
+      open: () => !shuttingDown,
+      requestIdInErrors: true,
+      around: (request, requestId, work) => {
+        const scope = new RequestLog(logger, requestId);
+        scopes.set(request, scope);
+        return traceSql ? requestScope.run(scope, work) : work();
+      },
+      context: (request, response) => contextOf(request, response, ipOf(request)),
     });
   const live =
     schema &&
@@ -352,7 +388,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 /** A bad token fails the whole request with 401 UNAUTHENTICATED, so a client knows to refresh. */
 async function authenticateOrReject(
   options: HttpServerOptions,
-  request: FastifyRequest,
+  request: IncomingMessage,
   scope: RequestLog,
 ): Promise<Viewer> {
   try {
@@ -368,26 +404,13 @@ async function authenticateOrReject(
   }
 }
 
-/** Adds `extensions.requestId` to every error of a JSON error body that lacks one. */
-function withRequestId(payload: string, requestId: string): string {
-  try {
-    const body = JSON.parse(payload) as { errors?: { extensions?: Record<string, unknown> }[] };
-    if (!Array.isArray(body.errors)) return payload;
-    for (const error of body.errors)
-      error.extensions = { ...error.extensions, requestId: error.extensions?.requestId ?? requestId };
-    return JSON.stringify(body);
-  } catch {
-    return payload;
-  }
-}
-
 /**
  * The headers that matter for a JSON API (OWASP REST Security Cheat Sheet):
  * no sniffing, no framing, no referrer, and nothing loaded by a page that
  * is not there: the Sandbox landing page, where enabled, needs its scripts,
  * so the content security policy applies only without it. HSTS in production.
  */
-function jsonApiSecurityHeaders(config: Config): Record<string, string> {
+export function jsonApiSecurityHeaders(config: Config): Record<string, string> {
   return {
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
