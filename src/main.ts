@@ -4,7 +4,7 @@ import { config as loadDotenv } from 'dotenv';
 import type { App } from './app';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/config';
 import { createLogger, type Logger } from './platform/logging/logger';
-import { startTracing, type Tracing } from './platform/telemetry/tracing';
+import type { Tracing } from './platform/telemetry/tracing';
 
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
@@ -20,8 +20,13 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, format: config.logFormat });
   for (const warning of warnings) logger.warn(warning);
   // Before the app is loaded: the pg instrumentation patches pg as it is first required.
+  // The SDK (about 1.3 MB of live heap, its modules' code) is loaded only when tracing is on.
   const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
-    ? startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME })
+    ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- the OpenTelemetry SDK, loaded only when tracing is on
+      (require('./platform/telemetry/tracing') as typeof import('./platform/telemetry/tracing')).startTracing({
+        endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+        serviceName: config.OTEL_SERVICE_NAME,
+      })
     : undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only now, after tracing started (see above)
   const { createApp } = require('./app') as typeof import('./app');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
 import type { Logger } from '../logging/logger';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
+import type { EmbeddedPostgres } from './embedded';
 import { usePreparedStatements, type PgClientLike } from './prepared-statements';
 import { QueryLogger } from './query-logger';
 
@@ -130,6 +130,9 @@ export async function createDataSource(options: DatabaseOptions): Promise<DataSo
     );
   }
 
+  // PGlite (its 0.5 MB bundle kept as source in the heap) is loaded only for the embedded database, not with a URL.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const { startEmbeddedPostgres } = require('./embedded') as typeof import('./embedded');
   const embedded = await startEmbeddedPostgres(options.embeddedPath, {
     migratedTemplateKey: migrationsKey(options.migrations),
   });

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { Logger } from '../logging/logger';
 import { FailureStreak } from './loop';
 
@@ -37,7 +37,10 @@ export function subscribe(redis: Redis, channel: string, onMessage: () => void):
  * transaction; it keeps reconnecting in the background.
  */
 export function createRedisClient(url: string, logger: Logger, name: string): Redis {
-  const client = new Redis(url, {
+  // ioredis is loaded only when REDIS_URL asks for a client: this module's helpers are imported either way.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+  const { default: RedisClient } = require('ioredis') as typeof import('ioredis');
+  const client = new RedisClient(url, {
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -1,4 +1,4 @@
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailTransport } from '../../config/config';
 import type { Logger } from '../logging/logger';
 
@@ -43,9 +43,12 @@ class LogMailer implements Mailer {
 }
 
 class SmtpMailer implements Mailer {
-  private readonly transporter;
+  private readonly transporter: Transporter;
 
   constructor(private readonly options: MailerOptions & { smtpUrl: string }) {
+    // nodemailer is loaded only for MAIL_TRANSPORT=smtp.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
+    const { createTransport } = require('nodemailer') as typeof import('nodemailer');
     this.transporter = createTransport(options.smtpUrl);
   }
 
