@@ -107,7 +107,7 @@ export class ${n.Name}Resolver {
   ${n.names}(
     ${ctx},
     @Arg('organizationId', () => ID) organizationId: string,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Connection<${n.Name}>> {
     return this.service.list(ctx, organizationId, page);
   }

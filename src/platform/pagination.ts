@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { GraphQLResolveInfo } from 'graphql';
 import { ArgsType, Field, Int, ObjectType, type ClassType } from 'type-graphql';
 import { BadUserInputError } from './errors';
+import { checkedInCode } from './graphql/argument-validation';
 import { LoaderKey } from './graphql/context';
 import { selects } from './graphql/selection';
 import { isUuid } from './ids';
@@ -48,6 +49,8 @@ export class PageArgs {
   @Field(() => String, { nullable: true })
   before?: string | null;
 }
+// Sizes and cursors are checked by pageRequest, cheaply, in code (BAD_USER_INPUT), never by class-validator.
+checkedInCode(PageArgs);
 
 export interface Edge<T> {
   cursor: string;

@@ -17,7 +17,7 @@ export class AuditEventResolver {
   auditEvents(
     @Ctx() ctx: RequestContext,
     @Arg('organizationId', () => ID) organizationId: string,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
   ): Promise<Connection<AuditEvent>> {
     return this.audit.list(ctx, organizationId, page, filter);
@@ -27,10 +27,7 @@ export class AuditEventResolver {
     description:
       "The viewer's own account activity (password, email and session changes: entries of no organization about them), newest first; `first` is 1 to 100.",
   })
-  myAccountActivity(
-    @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
-  ): Promise<Connection<AuditEvent>> {
+  myAccountActivity(@Ctx() ctx: RequestContext, @Args(() => PageArgs) page: PageArgs): Promise<Connection<AuditEvent>> {
     return this.audit.accountActivity(ctx, page);
   }
 

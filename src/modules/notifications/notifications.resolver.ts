@@ -34,7 +34,7 @@ export class NotificationResolver {
   })
   notifications(
     @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg('unreadOnly', () => Boolean, { nullable: true, defaultValue: false }) unreadOnly: boolean,
   ): Promise<Connection<Notification>> {
     return this.notificationsService.list(ctx, page, unreadOnly);

@@ -49,7 +49,7 @@ export class OrganizationResolver {
   members(
     @Root() organization: Organization,
     @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Connection<Membership>> {
     return this.memberships.page(ctx, organization.id, page);
   }

@@ -12,6 +12,7 @@ import {
   Min,
 } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
+import { checkedInCode } from '../../platform/graphql/argument-validation';
 import { OrderDirection, ProjectStatus, TaskOrderField, TaskStatus } from './project.types';
 
 const NOT_BLANK = /\S/;
@@ -68,6 +69,8 @@ export class TaskOrder {
   @IsEnum(OrderDirection)
   direction: OrderDirection;
 }
+// Both fields are GraphQL enums, which GraphQL itself checks: no class-validator pass on the hot list read.
+checkedInCode(TaskOrder);
 
 @InputType()
 export class CreateProjectInput {

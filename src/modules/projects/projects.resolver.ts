@@ -35,7 +35,7 @@ export class ProjectResolver {
   projects(
     @Ctx() ctx: RequestContext,
     @Arg('organizationId', () => ID) organizationId: string,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => ProjectFilter, { nullable: true }) filter: ProjectFilter | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<Project>> {
@@ -77,10 +77,10 @@ export class ProjectResolver {
   async tasks(
     @Root() project: ProjectParent,
     @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
     @Arg('filter', () => TaskFilter, { nullable: true }) filter: TaskFilter | null,
     // GraphQL checks TaskOrder's enums already: class-validator would run again for every project of a page.
-    @Arg('orderBy', () => TaskOrder, { nullable: true, validate: false }) orderBy: TaskOrder | null,
+    @Arg('orderBy', () => TaskOrder, { nullable: true }) orderBy: TaskOrder | null,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<Task>> {
     const tasks = await this.tasksService.page(ctx, project.id, {

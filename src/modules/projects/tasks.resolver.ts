@@ -76,7 +76,7 @@ export class TaskResolver {
   comments(
     @Root() task: TaskParent,
     @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
     @Info() info: GraphQLResolveInfo,
   ): Promise<Connection<Comment>> {
     return this.commentsService.page(ctx, task.id, { ...page, total: selectsTotalCount(info) });

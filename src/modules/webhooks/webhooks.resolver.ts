@@ -59,7 +59,7 @@ export class WebhookEndpointResolver {
   deliveries(
     @Root() endpoint: WebhookEndpoint,
     @Ctx() ctx: RequestContext,
-    @Args(() => PageArgs, { validate: false }) page: PageArgs,
+    @Args(() => PageArgs) page: PageArgs,
   ): Promise<Connection<WebhookDelivery>> {
     return this.webhooks.deliveries(ctx, endpoint.id, page);
   }

@@ -2,6 +2,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type AuthChecker, type ContainerType, type NonEmptyArray, type PubSub } from 'type-graphql';
 import { UnauthenticatedError } from '../errors';
+import { validateArgument } from './argument-validation';
 import type { RequestContext } from './context';
 
 /** Signed in, or UNAUTHENTICATED. Roles belong to organizations, so services check them, not this. */
@@ -46,7 +47,8 @@ export async function buildGraphQLSchema(
     authChecker,
     pubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
-    validate: { forbidUnknownValues: true, validationError: { target: false, value: false } },
+    // Input DTOs through class-validator, with the options in argument-validation.ts; checkedInCode types skip it.
+    validateFn: validateArgument,
   });
 }
 
