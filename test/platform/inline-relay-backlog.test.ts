@@ -89,4 +89,23 @@ describe('the inline relay with a backlog of events no consumer handles', () => 
     // A batch of 200 outbox rows would have held 67 of them.
     expect(batches).toEqual([200]);
   });
+
+  it('doubles the batch after each full one while a backlog lasts (up to 1,000), and is back to 200 after it', async () => {
+    const counted = (count: number, label: string) =>
+      Array.from({ length: count }, (_, index) => ({
+        origin: { requestId: `${label}-${index}`, viewer: ANONYMOUS },
+        draft: { type: 'test.counted', organizationId: null, subject: { type: 'test', id: randomUUID() }, data: {} },
+      }));
+    batches.length = 0;
+    await publishAtOnce(counted(3_500, 'growing'));
+    await outboxRelayed('the growing backlog');
+    // Each cycle (read, the consumers' transactions, marking relayed) costs the same round trips whatever its size:
+    // fewer, larger cycles are what let the relay catch up with a write burst.
+    expect(batches).toEqual([200, 400, 800, 1_000, 1_000, 100]);
+
+    batches.length = 0;
+    await publishAtOnce(counted(300, 'calm'));
+    await outboxRelayed('the next burst');
+    expect(batches).toEqual([200, 100]);
+  });
 });
