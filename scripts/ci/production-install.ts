@@ -31,11 +31,12 @@ export const DOCKERFILE_STEPS = {
       "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))",
     ],
     /**
-     * --max-old-space-size=1536: not for the limit itself (the live heap is about 50 MiB) but for what V8 derives from
-     * it: after each full collection the old generation may grow to about 1.8 times what survived, where the default
-     * limit (4 GiB on a 16+ GiB machine) allows 4 times, which under load kept about 200 MiB of old space resident.
+     * --heap-growing-percent=80: after each full collection the old generation may grow to 1.8 times what survived,
+     * where V8's default on a machine with 16+ GiB allows 4 times, which under load kept about 150 MiB more old space
+     * resident (peak RSS 190 against 330 MiB). It replaced --max-old-space-size=1536, which capped the growth the same
+     * way (through the limit) but cost 10-15% more CPU per q1 request and set a 1.5 GiB ceiling on the heap.
      */
-    cmd: ['node', '--max-old-space-size=1536', 'dist/src/main.js'],
+    cmd: ['node', '--heap-growing-percent=80', 'dist/src/main.js'],
   },
 };
 
