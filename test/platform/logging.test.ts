@@ -137,3 +137,28 @@ describe('request logging', () => {
     );
   });
 });
+
+describe('JSON lines', () => {
+  it('writes each line as JSON with level, message, the fields and a timestamp, in that order', () => {
+    const memory = new MemoryTransport();
+    const logger = createLogger({ level: 'info', format: 'json', transports: [memory] });
+    logger.info('hello', { requestId: 'r1', nested: { count: 2, list: [1, 'two'] }, missing: undefined });
+    const [line] = memory.lines;
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(Object.keys(parsed)).toEqual(['requestId', 'nested', 'level', 'message', 'timestamp']);
+    expect(parsed).toMatchObject({
+      level: 'info',
+      message: 'hello',
+      requestId: 'r1',
+      nested: { count: 2, list: [1, 'two'] },
+    });
+    expect(new Date(parsed.timestamp as string).toISOString()).toBe(parsed.timestamp);
+  });
+
+  it('writes what JSON.stringify cannot (a BigInt) as logform does, as a string', () => {
+    const memory = new MemoryTransport();
+    const logger = createLogger({ level: 'info', format: 'json', transports: [memory] });
+    logger.info('big', { rows: 12345678901234567890n });
+    expect(JSON.parse(memory.lines[0])).toMatchObject({ message: 'big', rows: '12345678901234567890' });
+  });
+});

@@ -33,10 +33,31 @@ const pretty = format.printf((info) => {
   return `${String(timestamp)} ${String(level)}${id} ${String(message)}${extra}`;
 });
 
+/** Where winston's finished formats leave the line (triple-beam's MESSAGE). */
+const MESSAGE = Symbol.for('message');
+const slowJson = format.json();
+
+/**
+ * logform's `timestamp()` then `json()` in one step, with JSON.stringify: `json()` builds a new safe-stable-stringify
+ * function for every line and stringifies through a replacer (about 2% of a one-statement query's CPU with the
+ * timestamp). The fields are already copies without cycles (redactSecrets), so JSON.stringify gives the same text;
+ * what it cannot write (a BigInt) goes through `json()` as before.
+ */
+const jsonLine = format((info) => {
+  const record = info as Record<string | symbol, unknown>;
+  record.timestamp ??= new Date().toISOString();
+  try {
+    record[MESSAGE] = JSON.stringify(record);
+    return info;
+  } catch {
+    return slowJson.transform(info, slowJson.options);
+  }
+});
+
 export function createLogger(options: LoggerOptions): Logger {
   const output =
     options.format === 'json'
-      ? format.combine(format.timestamp(), format.json())
+      ? jsonLine()
       : format.combine(format.timestamp({ format: 'HH:mm:ss.SSS' }), format.colorize(), pretty);
   const logger = createWinstonLogger({
     level: options.level,
