@@ -7,7 +7,7 @@ import type { AccountTokenPurpose } from './account-token.entity';
 import { AccountTokensRepository } from './account-tokens.repository';
 import type { AccountMails } from './account-mail';
 import type { IdentityEvents } from './identity.events';
-import type { UserEntity } from './user.entity';
+import type { UserRow } from './users.repository';
 import { UsersRepository } from './users.repository';
 
 export interface AccountTokenLifetimes {
@@ -32,11 +32,11 @@ export function accountMailConsumer(
   clock: Clock,
 ): EventConsumer {
   const users = () => uow.get(UsersRepository);
-  const live = (user: UserEntity | undefined) => (user && !user.deletedAt ? user : undefined);
+  const live = (user: UserRow | undefined) => (user && !user.deletedAt ? user : undefined);
 
   /** A new token, or undefined when the account was deleted since the handler read it (then nothing is mailed). */
   async function issue(
-    user: UserEntity,
+    user: UserRow,
     purpose: AccountTokenPurpose,
     email: string,
     ttlSeconds: number,
@@ -49,7 +49,7 @@ export function accountMailConsumer(
     return stored ? token : undefined;
   }
 
-  async function sendVerification(user: UserEntity): Promise<void> {
+  async function sendVerification(user: UserRow): Promise<void> {
     const token = await issue(user, 'verify_email', user.email, lifetimes.verifyEmailSeconds);
     if (token) await mailer.send(mails.verifyEmail(user.email, token, lifetimes.verifyEmailSeconds));
   }

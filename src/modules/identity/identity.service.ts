@@ -14,10 +14,10 @@ import { decoyHash, hashPassword, needsRehash, verifyPassword } from './password
 import type { Session, SessionsService } from './sessions.service';
 import type { AccessTokens } from './tokens';
 import type { UserEntity } from './user.entity';
-import { UsersRepository } from './users.repository';
+import { UsersRepository, type UserRow } from './users.repository';
 
 export interface AuthResult extends Session {
-  user: UserEntity;
+  user: UserRow;
 }
 
 const INVALID_CREDENTIALS = 'Invalid email or password';
@@ -124,7 +124,7 @@ export class IdentityService {
   }
 
   /** The viewer, or undefined when anonymous. */
-  async me(ctx: RequestContext): Promise<UserEntity | undefined> {
+  async me(ctx: RequestContext): Promise<UserRow | undefined> {
     if (ctx.viewer.kind !== 'user') return undefined;
     return this.findById(ctx, ctx.viewer.userId);
   }
@@ -143,13 +143,13 @@ export class IdentityService {
     const users = ids.length > 0 ? await this.uow.get(UsersRepository).byIds(ids) : [];
     return new Map(
       users
-        .filter((user): user is UserEntity => Boolean(user && !user.deletedAt && user.emailVerified))
+        .filter((user): user is UserRow => Boolean(user && !user.deletedAt && user.emailVerified))
         .map((user) => [user.id, { email: user.email, name: user.name }]),
     );
   }
 
   /** Batched per request: any number of calls in one tick is one query. */
-  async findById(ctx: RequestContext, id: string): Promise<UserEntity | undefined> {
+  async findById(ctx: RequestContext, id: string): Promise<UserRow | undefined> {
     return ctx.loaders.get(this.usersById).load(id);
   }
 
@@ -163,13 +163,13 @@ export class IdentityService {
   }
 
   /** Users another module read in its own statement (`userColumnsSql`): this request's loader answers for them from now on. */
-  keep(ctx: RequestContext, users: readonly UserEntity[]): void {
+  keep(ctx: RequestContext, users: readonly UserRow[]): void {
     const loader = ctx.loaders.get(this.usersById);
     for (const user of users) loader.prime(user.id, user);
   }
 
   /** The user if this request has loaded them (undefined: there is no such user), else NOT_LOADED: then ask findById. */
-  loadedById(ctx: RequestContext, id: string): UserEntity | undefined | typeof NOT_LOADED {
+  loadedById(ctx: RequestContext, id: string): UserRow | undefined | typeof NOT_LOADED {
     return ctx.loaders.get(this.usersById).peek(id);
   }
 
@@ -186,7 +186,7 @@ export class IdentityService {
   }
 
   /** The signed-in viewer's account; UNAUTHENTICATED when anonymous or deleted (its access token outlives it by at most ACCESS_TOKEN_TTL). */
-  async requireViewer(ctx: RequestContext): Promise<UserEntity> {
+  async requireViewer(ctx: RequestContext): Promise<UserRow> {
     const user = await this.findById(ctx, requireUserId(ctx));
     if (!user || user.deletedAt) throw new UnauthenticatedError('This account no longer exists');
     return user;
@@ -196,12 +196,17 @@ export class IdentityService {
    * Checks the viewer's own password before a sensitive change, under the logIn throttle (a wrong one is a failed
    * guess at the account, wherever it is typed): BAD_USER_INPUT on `field` when wrong, RATE_LIMITED past the limits.
    */
-  async confirmPassword(ctx: RequestContext, user: UserEntity, password: string, field: string): Promise<void> {
+  async confirmPassword(ctx: RequestContext, user: UserRow, password: string, field: string): Promise<void> {
     await this.throttle.beforeAttempt(user.email, ctx.ip);
-    const valid = await verifyPassword(password, user.passwordHash).catch(async (error: unknown) => {
-      await this.throttle.abandoned(user.email, ctx.ip);
-      throw error;
-    });
+    // The hash is read here only: the user loader's rows never carry it. A deleted account matches nothing.
+    const valid = await this.uow
+      .get(UsersRepository)
+      .passwordHashOf(user.id)
+      .then((passwordHash) => verifyPassword(password, passwordHash ?? this.decoyHash))
+      .catch(async (error: unknown) => {
+        await this.throttle.abandoned(user.email, ctx.ip);
+        throw error;
+      });
     if (!valid) throw BadUserInputError.field(field, 'is not your current password');
     await this.throttle.succeeded(user.email, ctx.ip);
   }

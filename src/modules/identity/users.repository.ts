@@ -3,8 +3,13 @@ import type { EntityManager } from 'typeorm';
 import { loadByIds } from '../../platform/database/load-by-ids';
 import { UserEntity } from './user.entity';
 
-/** A user's row as the identity module reads it (what `IdentityService.keep` takes). */
-export type UserRow = UserEntity;
+/**
+ * A user's row as the identity module reads it for anything but a password check (what the user loader holds and
+ * `IdentityService.keep` takes): without the password hash, which only logIn and confirmPassword read.
+ */
+export type UserRow = Omit<UserEntity, 'passwordHash'>;
+
+const NOT_READ: readonly 'passwordHash'[] = ['passwordHash'];
 
 /**
  * A user's columns for another module's statement to read beside its own rows
@@ -16,15 +21,24 @@ export type UserRow = UserEntity;
  * stays with the identity module's resolvers.
  */
 export function userColumnsSql(manager: EntityManager, alias: string, prefix: string): string {
-  return selectList(manager, UserEntity, alias, [], prefix);
+  return selectList(manager, UserEntity, alias, NOT_READ, prefix);
 }
 
 /** Every statement about users. */
 export class UsersRepository {
   constructor(private readonly manager: EntityManager) {}
 
-  byIds(ids: readonly string[]): Promise<(UserEntity | undefined)[]> {
-    return loadByIds(this.manager, UserEntity, ids);
+  byIds(ids: readonly string[]): Promise<(UserRow | undefined)[]> {
+    return loadByIds(this.manager, UserEntity, ids, NOT_READ);
+  }
+
+  /** The stored password hash of a user who is not deleted; undefined otherwise. */
+  async passwordHashOf(id: string): Promise<string | undefined> {
+    const rows = (await this.manager.query(
+      'SELECT password_hash AS "passwordHash" FROM users WHERE id = $1 AND deleted_at IS NULL',
+      [id],
+    )) as { passwordHash: string }[];
+    return rows[0]?.passwordHash;
   }
 
   /** `email` as stored: normalised by the caller. */
