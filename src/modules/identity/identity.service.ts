@@ -130,8 +130,8 @@ export class IdentityService {
   }
 
   /** The user with this email, in any case and with any surrounding spaces. */
-  async findByEmail(email: string): Promise<UserEntity | undefined> {
-    return this.uow.get(UsersRepository).byEmail(normaliseEmail(email));
+  async findByEmail(email: string): Promise<UserRow | undefined> {
+    return this.uow.get(UsersRepository).rowByEmail(normaliseEmail(email));
   }
 
   /**

@@ -32,6 +32,15 @@ export class UsersRepository {
     return loadByIds(this.manager, UserEntity, ids, NOT_READ);
   }
 
+  /** `email` as stored (normalised by the caller), without the password hash: for anything but a password check. */
+  async rowByEmail(email: string): Promise<UserRow | undefined> {
+    const rows = (await this.manager.query(
+      `SELECT ${selectList(this.manager, UserEntity, 'u', NOT_READ)} FROM users u WHERE u.email = $1`,
+      [email],
+    )) as UserRow[];
+    return rows[0];
+  }
+
   /** The stored password hash of a user who is not deleted; undefined otherwise. */
   async passwordHashOf(id: string): Promise<string | undefined> {
     const rows = (await this.manager.query(
