@@ -26,25 +26,25 @@ export async function post(url: string, body: string, headers: Record<string, st
  * asked for. Throws on the first disagreement, so the bench measures nothing;
  * answers a line per scenario that agreed.
  */
-export async function checkSameAnswers(
-  servers: { name: ServerName; baseUrl: string }[],
+export async function checkSameAnswers<Server extends { name: string; kind: ServerName; baseUrl: string }>(
+  servers: Server[],
   list: Scenario[],
   headers: Record<string, string>,
   expected: StoredComment,
-  readComment: (id: string) => Promise<StoredComment | undefined>,
+  readComment: (id: string, server: Server) => Promise<StoredComment | undefined>,
 ): Promise<string[]> {
   const agreed: string[] = [];
   for (const scenario of list) {
-    const answers: { server: ServerName; answer: unknown }[] = [];
+    const answers: { server: string; answer: unknown }[] = [];
     for (const server of servers) {
-      const request = scenario.requests[server.name];
+      const request = scenario.requests[server.kind];
       let answer = scenario.normalise(
-        server.name,
+        server.kind,
         await post(`${server.baseUrl}${request.path}`, request.body, headers),
       );
       if (scenario.writes) {
         const { id, ...rest } = answer as { id: string };
-        const wrong = firstDifference(await readComment(id), expected, '$.stored');
+        const wrong = firstDifference(await readComment(id, server), expected, '$.stored');
         if (wrong)
           throw new Error(`${scenario.name}: ${server.name} stored another comment than the one asked for: ${wrong}`);
         answer = rest;

@@ -24,20 +24,34 @@ export interface ServerSettings {
 }
 
 export interface Running {
-  name: ServerName;
+  /** What the tables call it: the server's name, or `baseline` for groundwork built from another commit. */
+  name: string;
+  /** Which server it is, so which requests it answers. */
+  kind: ServerName;
+  /** The database it serves (direct, not through the statement counter). */
+  databaseUrl: string;
   baseUrl: string;
   pid: number;
   counter: StatementCounter;
   child: Awaited<ReturnType<typeof startProcess>>['child'];
 }
 
-export async function startServer(name: ServerName, settings: ServerSettings): Promise<Running> {
-  const { benchUrl, runtimes, jwt, profile, logsDir } = settings;
+/** `baseline`: groundwork built in another directory (`--baseline <commit>`), started as groundwork is. */
+export interface Baseline {
+  label: string;
+  dir: string;
+  /** Its own database (direct, not through the statement counter). */
+  databaseUrl: string;
+}
+
+export async function startServer(name: ServerName, settings: ServerSettings, baseline?: Baseline): Promise<Running> {
+  const { runtimes, jwt, profile, logsDir } = settings;
+  const benchUrl = baseline?.databaseUrl ?? settings.benchUrl;
   const target = new URL(benchUrl);
   const counter = await startStatementCounter({ host: target.hostname, port: Number(target.port || 5432) });
   const viaCounter = Object.assign(new URL(target), { hostname: '127.0.0.1', port: String(counter.port) }).toString();
   mkdirSync(logsDir, { recursive: true });
-  const node = { node: runtimes.node, logFile: join(logsDir, `${name}.log`) };
+  const node = { node: runtimes.node, logFile: join(logsDir, `${baseline?.label ?? name}.log`) };
   let started: Awaited<ReturnType<typeof startProcess>>;
   let baseUrl: string;
   if (name === 'groundwork') {
@@ -69,6 +83,7 @@ export async function startServer(name: ServerName, settings: ServerSettings): P
     started = await startProcess(command, env, /groundwork ready at (http:\/\/\S+?\/graphql)/, {
       ...node,
       ipc: profile,
+      cwd: baseline?.dir,
     });
     baseUrl = started.match[1];
   } else if (name === 'reference') {
@@ -98,7 +113,15 @@ export async function startServer(name: ServerName, settings: ServerSettings): P
     );
     baseUrl = `http://127.0.0.1:${started.match[1]}/graphql`;
   }
-  return { name, baseUrl, pid: started.child.pid!, counter, child: started.child };
+  return {
+    name: baseline?.label ?? name,
+    kind: name,
+    databaseUrl: benchUrl,
+    baseUrl,
+    pid: started.child.pid!,
+    counter,
+    child: started.child,
+  };
 }
 
 /** SIGTERM, then SIGKILL if the server has not exited within 15 s (groundwork drains for up to SHUTDOWN_TIMEOUT_MS). */

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
@@ -8,7 +8,7 @@ import { NODE_VERSION, prepareRuntimes } from './bench-postgraphile';
 import { bucketTable, profileAround, summarise } from './bench-profile';
 import { checkSameAnswers, post, type StoredComment } from './bench-check';
 import { parseServers, scenarios, SERVERS, type Scenario, type ServerName } from './bench-scenarios';
-import { startServer, stopServer, type Running } from './bench-servers';
+import { startServer, stopServer, type Baseline, type Running } from './bench-servers';
 import { OtlpReceiver } from './otlp-receiver';
 import { cpuSeconds, databaseUrlOn, peakRssMiB, root, sampleRss, withClient } from './process-support';
 
@@ -23,7 +23,11 @@ import { cpuSeconds, databaseUrlOn, peakRssMiB, root, sampleRss, withClient } fr
  * --profile (instead of the
  * rounds: a CPU profile of groundwork under each scenario, self time by bucket),
  * --tracing (groundwork exports its traces to an OTLP/HTTP receiver started
- * here, which counts them: the cost of tracing on).
+ * here, which counts them: the cost of tracing on), --baseline <commit> (also
+ * runs groundwork as built from that commit, in a git worktree at
+ * .bench/baseline, as the server `baseline`, and ends with the medians of
+ * both over the rounds: a change measured against what it changes, in one
+ * run; the commit must have the same migrations).
  * BENCH_DATABASE_URL names the PostgreSQL server (an admin URL; default
  * postgres://postgres@127.0.0.1:5432/postgres); the bench uses its own
  * database, groundwork_bench (or BENCH_DATABASE), seeding it once.
@@ -37,6 +41,7 @@ const CONNECTIONS = Number(option('connections', '32'));
 const ROUNDS = Number(option('rounds', '2'));
 const PROFILE = process.argv.includes('--profile');
 const TRACING = process.argv.includes('--tracing');
+const BASELINE = option('baseline', '');
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 // BENCH_DATABASE: another database of the bench's own (two checkouts on one server, each migrated by its own code).
 const DATABASE = process.env.BENCH_DATABASE ?? 'groundwork_bench';
@@ -98,16 +103,16 @@ async function prepareDatabase(): Promise<void> {
  * rows as it relayed (303,243 live and 303,243 dead after a few runs), and the relay's drain time grew run after run
  * (0.2, 3.1, 1.0, 3.3, 2.2, 7.6, 9.5, 14.2 s in one sequence), whatever the code measured.
  */
-async function vacuumWrittenTables(): Promise<void> {
-  await withClient(BENCH_URL, (client) =>
+async function vacuumWrittenTables(databaseUrl: string): Promise<void> {
+  await withClient(databaseUrl, (client) =>
     client.query('VACUUM (ANALYZE) outbox, event_consumptions, event_failures, comments, notifications'),
   );
 }
 
 /** Waits until every event in the outbox was handled (read straight from PostgreSQL, not counted); answers how long that took, s. */
-async function drainEvents(): Promise<number> {
+async function drainEvents(databaseUrl: string): Promise<number> {
   const started = Date.now();
-  await withClient(BENCH_URL, async (client) => {
+  await withClient(databaseUrl, async (client) => {
     for (;;) {
       const { rows } = await client.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL',
@@ -119,21 +124,46 @@ async function drainEvents(): Promise<number> {
   return Math.round((Date.now() - started) / 100) / 10;
 }
 
-function readComment(id: string): Promise<StoredComment | undefined> {
-  return withClient(BENCH_URL, async (client) => {
+function readComment(id: string, server: Running): Promise<StoredComment | undefined> {
+  return withClient(server.databaseUrl, async (client) => {
     const sql =
       'SELECT task_id AS "taskId", author_id AS "authorId", organization_id AS "organizationId" FROM comments WHERE id = $1';
     return (await client.query<StoredComment>(sql, [id])).rows[0];
   });
 }
 
+/**
+ * `--baseline <commit>`: that commit checked out (detached) in a git worktree at .bench/baseline, using this
+ * checkout's node_modules, and built there. It runs on a copy of the bench's database made here (the same rows and
+ * ids): on one database the two would share the outbox and its relay's lease, and one would handle the other's events.
+ */
+async function prepareBaseline(commit: string): Promise<Baseline> {
+  const dir = join(root, '.bench', 'baseline');
+  const git = (args: string[], cwd = root) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const sha = git(['rev-parse', '--verify', `${commit}^{commit}`]);
+  if (!existsSync(join(dir, '.git'))) {
+    git(['worktree', 'prune']);
+    git(['worktree', 'add', '--detach', dir, sha]);
+  } else git(['checkout', '--quiet', '--force', '--detach', sha], dir);
+  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  process.stdout.write(`building the baseline, ${git(['log', '-1', '--format=%h %s', sha])}...\n`);
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: dir, stdio: 'inherit' });
+  const copy = `${DATABASE}_baseline`;
+  await withClient(ADMIN_URL, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${copy}`);
+    await client.query(`CREATE DATABASE ${copy} TEMPLATE ${DATABASE}`);
+  });
+  return { label: 'baseline', dir, databaseUrl: databaseUrlOn(ADMIN_URL, copy) };
+}
+
 async function measure(server: Running, scenario: Scenario, headers: Record<string, string>): Promise<Measurement> {
-  const request = scenario.requests[server.name];
+  const request = scenario.requests[server.kind];
   const url = `${server.baseUrl}${request.path}`;
-  const drain = server.name === 'groundwork' ? drainEvents : undefined;
+  const drain = server.kind === 'groundwork' ? () => drainEvents(server.databaseUrl) : undefined;
   await post(url, request.body, headers);
   await drain?.();
-  if (scenario.writes) await vacuumWrittenTables();
+  if (scenario.writes) await vacuumWrittenTables(server.databaseUrl);
   server.counter.reset();
   const cpuBefore = cpuSeconds(server.pid);
   const rss = sampleRss(server.pid);
@@ -163,7 +193,11 @@ async function measure(server: Running, scenario: Scenario, headers: Record<stri
   };
 }
 
-async function rounds(running: Running[], list: Scenario[], headers: Record<string, string>): Promise<void> {
+/** Every measurement of the rounds, by scenario name, then server name. */
+type Measured = Map<string, Map<string, Measurement[]>>;
+
+async function rounds(running: Running[], list: Scenario[], headers: Record<string, string>): Promise<Measured> {
+  const measured: Measured = new Map(list.map((scenario) => [scenario.name, new Map<string, Measurement[]>()]));
   process.stdout.write(
     `\n${CONNECTIONS} connections, ${DURATION} s per scenario and server, ${ROUNDS} round(s); SQL counted at a proxy in front of PostgreSQL, one per server; ` +
       `CPU of the server process from /proc (events included); server logs in ${LOGS_DIR}\n` +
@@ -172,20 +206,22 @@ async function rounds(running: Running[], list: Scenario[], headers: Record<stri
   );
   for (let round = 1; round <= ROUNDS; round += 1) {
     const order = round % 2 === 1 ? running : [...running].reverse();
-    const peakUnderLoad = new Map<ServerName, number>();
+    const peakUnderLoad = new Map<string, number>();
     const rows: string[] = [];
     for (const scenario of list) {
-      const results = new Map<ServerName, Measurement>();
+      const results = new Map<string, Measurement>();
       for (const server of order) {
-        const measured = await measure(server, scenario, headers);
-        results.set(server.name, measured);
-        peakUnderLoad.set(server.name, Math.max(peakUnderLoad.get(server.name) ?? 0, measured.peakRssMiB));
+        const m = await measure(server, scenario, headers);
+        results.set(server.name, m);
+        peakUnderLoad.set(server.name, Math.max(peakUnderLoad.get(server.name) ?? 0, m.peakRssMiB));
+        const byServer = measured.get(scenario.name)!;
+        byServer.set(server.name, [...(byServer.get(server.name) ?? []), m]);
       }
       const limit = results.get('reference');
       for (const server of running) {
         const m = results.get(server.name)!;
         const notes = [
-          scenario.writes && server.name === 'groundwork' ? `events handled ${m.drainSeconds} s after the load` : '',
+          scenario.writes && server.kind === 'groundwork' ? `events handled ${m.drainSeconds} s after the load` : '',
           m.errors > 0 ? `${m.errors} errors` : '',
           m.requests === 0 ? 'no request completed: run longer' : '',
         ]
@@ -204,6 +240,36 @@ async function rounds(running: Running[], list: Scenario[], headers: Record<stri
         `${rows.join('\n')}\n`,
     );
   }
+  return measured;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** `--baseline`: groundwork against the baseline, as medians over the rounds (one run varies by about ±8%). */
+function baselineTable(measured: Measured): string {
+  const change = (now: number, before: number) =>
+    `${now >= before ? '+' : ''}${((now / before - 1) * 100).toFixed(1)}%`;
+  const rows = [...measured].map(([scenario, byServer]) => {
+    const ours = byServer.get('groundwork')!;
+    const base = byServer.get('baseline')!;
+    const both = (of: (m: Measurement) => number, step: number) =>
+      [ours, base].map((list) => Math.round(median(list.map(of)) / step) * step);
+    const [rps, cpu, p99] = [
+      both((m) => m.requestsPerSecond, 1),
+      both((m) => m.cpuMsPerRequest, 0.01),
+      both((m) => m.p99, 1),
+    ];
+    return `| ${scenario} | ${rps[1]} → ${rps[0]} (${change(rps[0], rps[1])}) | ${cpu[1].toFixed(2)} → ${cpu[0].toFixed(2)} (${change(cpu[0], cpu[1])}) | ${p99[1]} → ${p99[0]} | ${ours.length} |`;
+  });
+  return (
+    '\nbaseline → groundwork, medians over the rounds\n' +
+    '| scenario | req/s | CPU ms/req | p99 ms | rounds |\n|---|---|---|---|---|\n' +
+    `${rows.join('\n')}\n`
+  );
 }
 
 async function profile(groundwork: Running, list: Scenario[], headers: Record<string, string>): Promise<void> {
@@ -256,8 +322,11 @@ async function accessToken(groundwork: Running | undefined, memberId: string): P
 
 async function main(): Promise<void> {
   const servers = PROFILE ? (['groundwork'] as ServerName[]) : parseServers(option('servers', SERVERS.join(',')));
+  if (BASELINE && (PROFILE || !servers.includes('groundwork')))
+    throw new Error('--baseline compares with groundwork: it needs groundwork among the --servers, and no --profile');
   process.stdout.write('building...\n');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  const baseline = BASELINE ? await prepareBaseline(BASELINE) : undefined;
   await prepareDatabase();
   const runtimes = await prepareRuntimes(servers, BENCH_URL);
   const active = servers.filter((name) => name !== 'postgraphile' || runtimes.postgraphile);
@@ -275,6 +344,7 @@ async function main(): Promise<void> {
       logsDir: LOGS_DIR,
     };
     for (const name of active) running.push(await startServer(name, settings));
+    if (baseline) running.splice(1, 0, await startServer('groundwork', settings, baseline));
     const fixture = await withClient(
       BENCH_URL,
       async (client) =>
@@ -309,7 +379,8 @@ async function main(): Promise<void> {
       for (const line of await checkSameAnswers(running, list, headers, expected, readComment))
         process.stdout.write(`${line}\n`);
     }
-    await rounds(running, list, headers);
+    const measured = await rounds(running, list, headers);
+    if (baseline) process.stdout.write(baselineTable(measured));
   } finally {
     await Promise.all(running.map(stopServer));
     if (traces) process.stdout.write(`\ntracing on: ${traces.received} spans received over OTLP/HTTP\n`);

@@ -15,9 +15,11 @@ export interface StartOptions {
    * a process logging under load then never waits for this one's event loop to drain a pipe.
    */
   logFile?: string;
+  /** The directory it runs in (default: the repository root). */
+  cwd?: string;
 }
 
-/** Runs a node script from the repository root; resolves once its output matches `ready`, then drains the rest unread. */
+/** Runs a node script from the repository root (or `options.cwd`); resolves once its output matches `ready`, then drains the rest unread. */
 export function startProcess(
   command: string[],
   env: Record<string, string>,
@@ -26,7 +28,7 @@ export function startProcess(
 ): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const output: number | 'pipe' = options.logFile ? openSync(options.logFile, 'w') : 'pipe';
   const child = spawn(options.node ?? process.execPath, command, {
-    cwd: root,
+    cwd: options.cwd ?? root,
     env: { ...process.env, ...env },
     stdio: options.ipc ? ['ignore', output, output, 'ipc'] : ['ignore', output, output],
   });

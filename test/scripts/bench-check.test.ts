@@ -37,20 +37,35 @@ describe('npm run bench: the check before measuring', () => {
 
   it('passes when every server answers the same data', async () => {
     const running = [
-      { name: 'groundwork' as const, baseUrl: await start({ data: { task } }) },
-      { name: 'reference' as const, baseUrl: await start({ data: task }) },
-      { name: 'postgraphile' as const, baseUrl: await start({ data: { taskByRowId: pgTask } }) },
+      { name: 'groundwork', kind: 'groundwork' as const, baseUrl: await start({ data: { task } }) },
+      { name: 'reference', kind: 'reference' as const, baseUrl: await start({ data: task }) },
+      { name: 'postgraphile', kind: 'postgraphile' as const, baseUrl: await start({ data: { taskByRowId: pgTask } }) },
     ];
     expect(await checkSameAnswers(running, [q1], {}, expected, async () => expected)).toEqual([
       `same answers from groundwork, reference, postgraphile: ${q1.name}`,
     ]);
   });
 
+  it('asks a baseline build what it asks groundwork, and names it baseline', async () => {
+    const running = [
+      { name: 'groundwork', kind: 'groundwork' as const, baseUrl: await start({ data: { task } }) },
+      {
+        name: 'baseline',
+        kind: 'groundwork' as const,
+        baseUrl: await start({ data: { task: { ...task, title: 'x' } } }),
+      },
+    ];
+    await expect(checkSameAnswers(running, [q1], {}, expected, async () => expected)).rejects.toThrow(
+      `${q1.name}: groundwork and baseline answer differently, so the bench will not measure: $.title`,
+    );
+  });
+
   it('refuses to measure when one server answers other data, naming both and where they differ', async () => {
     const running = [
-      { name: 'groundwork' as const, baseUrl: await start({ data: { task } }) },
+      { name: 'groundwork', kind: 'groundwork' as const, baseUrl: await start({ data: { task } }) },
       {
-        name: 'postgraphile' as const,
+        name: 'postgraphile',
+        kind: 'postgraphile' as const,
         baseUrl: await start({ data: { taskByRowId: { ...pgTask, userByAssigneeId: null } } }),
       },
     ];
@@ -61,12 +76,18 @@ describe('npm run bench: the check before measuring', () => {
 
   it('refuses a server that answers with errors or an error status', async () => {
     const withErrors = [
-      { name: 'groundwork' as const, baseUrl: await start({ data: null, errors: [{ message: 'NOT_FOUND' }] }) },
+      {
+        name: 'groundwork',
+        kind: 'groundwork' as const,
+        baseUrl: await start({ data: null, errors: [{ message: 'NOT_FOUND' }] }),
+      },
     ];
     await expect(checkSameAnswers(withErrors, [q1], {}, expected, async () => expected)).rejects.toThrow(
       /answered 200: .*NOT_FOUND/,
     );
-    const unauthorized = [{ name: 'reference' as const, baseUrl: await start({ error: 'invalid token' }, 401) }];
+    const unauthorized = [
+      { name: 'reference', kind: 'reference' as const, baseUrl: await start({ error: 'invalid token' }, 401) },
+    ];
     await expect(checkSameAnswers(unauthorized, [q1], {}, expected, async () => expected)).rejects.toThrow(
       /answered 401/,
     );
@@ -75,11 +96,13 @@ describe('npm run bench: the check before measuring', () => {
   it('reads a new comment back and refuses one stored for another author', async () => {
     const running = [
       {
-        name: 'groundwork' as const,
+        name: 'groundwork',
+        kind: 'groundwork' as const,
         baseUrl: await start({ data: { addComment: { id: 'c-1', body: 'bench comment', createdAt: 'x' } } }),
       },
       {
-        name: 'reference' as const,
+        name: 'reference',
+        kind: 'reference' as const,
         baseUrl: await start({ data: { id: 'c-2', body: 'bench comment', createdAt: 'y' } }),
       },
     ];
