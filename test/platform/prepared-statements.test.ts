@@ -1,4 +1,5 @@
-import type { Client } from 'pg';
+import type { Client, QueryResult } from 'pg';
+import { prepared } from '../../src/platform/database/prepared-statements';
 import { addMember, createOrganization, ok, type Session } from '../support/organizations';
 import { createProject, createTask } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
@@ -93,5 +94,36 @@ it('prepares nothing when off', async () => {
   await withApp('false', async (api) => {
     await readAndComment(api);
     expect(await preparedTexts(api)).toEqual([]);
+  });
+});
+
+it('answers a marked text as pg answers any query: rows, a callback, and an error with the caller on its stack', async () => {
+  await withApp('true', async (api) => {
+    const text = prepared('SELECT $1::int AS n');
+    const runner = api.app.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as Client;
+    try {
+      expect((await client.query(text, [7])).rows).toEqual([{ n: 7 }]);
+      const called = await new Promise<QueryResult>((resolve, reject) => {
+        void client.query(text, [8], (error: Error | undefined, result: QueryResult) =>
+          error ? reject(error) : resolve(result),
+        );
+      });
+      expect(called.rows).toEqual([{ n: 8 }]);
+      const refused = await client.query(text, ['seven']).then(
+        () => undefined,
+        (error: unknown) => error as Error & { code?: string },
+      );
+      expect(refused?.code).toBe('22P02');
+      expect(refused?.stack).toContain('prepared-statements.test.ts');
+      expect((await client.query(text, [9])).rows).toEqual([{ n: 9 }]);
+      // The pool's one connection is this one: asked here, not through the app.
+      const named = await client.query<{ statement: string }>(
+        `SELECT statement FROM pg_prepared_statements WHERE name LIKE 'gw%'`,
+      );
+      expect(named.rows.map((row) => row.statement)).toContain(text);
+    } finally {
+      await runner.release();
+    }
   });
 });
