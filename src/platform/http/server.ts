@@ -18,6 +18,7 @@ import { UnauthenticatedError } from '../errors';
 import { AfterResponse, Loaders, ScopedRequestContext, type Viewer } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/format-error';
 import { operationPlugin } from '../graphql/operation-plugin';
+import { rememberQueryHashes } from '../graphql/query-hash';
 import { queryCostPlugin, queryLimitRules } from '../graphql/query-limits';
 import { jitGateway } from '../graphql/jit-executor';
 import { requestGuardsPlugin } from '../graphql/request-guards';
@@ -241,6 +242,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const requestOf = new WeakMap<Loaders, IncomingMessage>();
   // Read once: with tracing off, the request path does not touch OpenTelemetry at all.
   const tracing = tracingEnabled();
+  // Apollo hashes each query text to find its parsed document: remembered per text, not recomputed per request.
+  rememberQueryHashes();
   const apollo =
     schema &&
     new ApolloServer<ScopedRequestContext>({
