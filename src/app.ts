@@ -64,6 +64,7 @@ export async function createApp(config: Config, logger: Logger, options: AppOpti
     embeddedPath: config.DATABASE_EMBEDDED_PATH,
     poolMax: config.DATABASE_POOL_MAX,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    pipelinedConnections: config.DATABASE_PIPELINED_CONNECTIONS,
     slowQueryMs: config.LOG_SLOW_QUERY_MS,
     logger,
     entities,

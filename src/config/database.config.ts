@@ -24,6 +24,16 @@ export class DatabaseConfig {
   @IsBoolean()
   DATABASE_PREPARED_STATEMENTS = true;
 
+  /**
+   * PostgreSQL only: connections of their own, shared by all requests and pipelined, for the hot reads outside a
+   * transaction (by-id loads, the task read); 0 runs them through the pool. Each instance opens this many beside
+   * DATABASE_POOL_MAX.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  DATABASE_PIPELINED_CONNECTIONS = 2;
+
   /** Apply pending migrations at start (else `npm run db:migrate`). */
   @IsBoolean()
   DATABASE_MIGRATE_ON_START = true;

@@ -25,7 +25,11 @@ afterAll(async () => {
 });
 
 async function withApp(setting: string, work: (api: TestApp) => Promise<void>): Promise<void> {
-  const api = await startTestApp({ DATABASE_PREPARED_STATEMENTS: setting, DATABASE_POOL_MAX: '1' }, database);
+  // No pipelined connections: every statement then runs on the pool's one session, the one inspected here.
+  const api = await startTestApp(
+    { DATABASE_PREPARED_STATEMENTS: setting, DATABASE_POOL_MAX: '1', DATABASE_PIPELINED_CONNECTIONS: '0' },
+    database,
+  );
   try {
     await work(api);
   } finally {

@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { columnValues, insertRow, selectList, splitPrefixed } from '../../platform/database/entity-columns';
 import { loadKeysetPages, type KeysetOrder } from '../../platform/database/keyset-pages';
 import { inIdOrder, loadByIds } from '../../platform/database/load-by-ids';
-import { prepared } from '../../platform/database/prepared-statements';
+import { pipelinedRead } from '../../platform/database/prepared-statements';
 import { likePattern } from '../../platform/database/sql';
 import type { Connection, PageRequest } from '../../platform/pagination';
 import { userColumnsSql, type UserRow } from '../identity';
@@ -45,7 +45,7 @@ export class TasksRepository {
    */
   async visibleByIds(ids: readonly string[], userId: string): Promise<(TaskEntity | undefined)[]> {
     const rows = (await this.manager.query(
-      prepared(
+      pipelinedRead(
         `SELECT ${selectList(this.manager, TaskEntity, 't')} FROM tasks t WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
       ),
       [ids, userId],
@@ -59,7 +59,7 @@ export class TasksRepository {
     userId: string,
   ): Promise<({ task: TaskEntity; assignee: UserRow | null } | undefined)[]> {
     const rows = (await this.manager.query(
-      prepared(
+      pipelinedRead(
         `SELECT ${selectList(this.manager, TaskEntity, 't')}, ${userColumnsSql(this.manager, 'a', 'assignee')} FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
       ),
       [ids, userId],

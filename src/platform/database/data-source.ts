@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { DataSource, type DataSourceOptions, type MixedList, type EntitySchema } from 'typeorm';
+import type { Client, ClientConfig } from 'pg';
+import {
+  DataSource,
+  QueryFailedError,
+  type DataSourceOptions,
+  type EntitySchema,
+  type MixedList,
+  type QueryRunner,
+} from 'typeorm';
 import type { Logger } from '../logging/logger';
 import type { EmbeddedPostgres } from './embedded';
-import { usePreparedStatements, type PgClientLike } from './prepared-statements';
+import { PipelinedReads, pipelinedClientConfig } from './pipelined-reads';
+import { isPipelinedRead, usePreparedStatements, type PgClientLike } from './prepared-statements';
 import { QueryLogger } from './query-logger';
 
 export interface DatabaseOptions {
@@ -13,6 +22,8 @@ export interface DatabaseOptions {
   poolMax: number;
   /** Run the statements marked `prepared()` as named prepared statements (DATABASE_PREPARED_STATEMENTS). */
   preparedStatements?: boolean;
+  /** Connections for the marked reads outside transactions, pipelined (DATABASE_PIPELINED_CONNECTIONS; PostgreSQL only). */
+  pipelinedConnections?: number;
   slowQueryMs: number;
   logger: Logger;
   entities: MixedList<Function | string | EntitySchema>;
@@ -27,10 +38,13 @@ export interface DatabaseOptions {
  * flight still fails, and the broken client is dropped when released.
  */
 class GuardedDataSource extends DataSource {
+  private pipelined: PipelinedReads | undefined;
+
   constructor(
     options: DataSourceOptions,
     private readonly onClientError: (error: Error) => void,
     private readonly preparedStatements = false,
+    private readonly pipelinedConnections = 0,
   ) {
     super(options);
   }
@@ -38,14 +52,86 @@ class GuardedDataSource extends DataSource {
   override async initialize(): Promise<this> {
     await super.initialize();
     // `_clients` is pg-pool's list of the clients it made before this point (the ones TypeORM used to start).
-    const pool = (this.driver as unknown as { master?: EventEmitter & { _clients?: EventEmitter[] } }).master;
+    const driver = this.driver as unknown as {
+      master?: EventEmitter & { _clients?: EventEmitter[]; options: ClientConfig };
+      postgres: { Client: new (config: ClientConfig) => Client };
+    };
+    const pool = driver.master;
     const guard = (client: EventEmitter) => {
       if (!client.listeners('error').includes(this.onClientError)) client.on('error', this.onClientError);
       if (this.preparedStatements) usePreparedStatements(client as EventEmitter & PgClientLike);
     };
     pool?.on('connect', guard);
     for (const client of pool?._clients ?? []) guard(client);
+    if (pool && this.pipelinedConnections > 0) {
+      // The driver's own pg (the one tracing instruments), configured as the pool's clients are.
+      this.pipelined = new PipelinedReads({
+        size: this.pipelinedConnections,
+        client: () => new driver.postgres.Client(pipelinedClientConfig(pool.options)),
+        prepare: (client) => {
+          if (this.preparedStatements) usePreparedStatements(client as unknown as PgClientLike);
+        },
+        onError: this.onClientError,
+      });
+      await this.pipelined.start();
+    }
     return this;
+  }
+
+  /** The marked reads (`pipelinedRead`) outside a transaction go over the pipelined connections; the rest as TypeORM runs it. */
+  override async query<T = unknown>(query: string, parameters?: unknown[], queryRunner?: QueryRunner): Promise<T> {
+    const running =
+      queryRunner === undefined && isPipelinedRead(query) ? this.pipelined?.query(query, parameters ?? []) : undefined;
+    if (!running) return super.query(query, parameters, queryRunner);
+    // What TypeORM's query runner does around a statement: its lines (debug, slow, failed), its subscribers' events
+    // (the SQL metrics) and its error type.
+    this.logger.logQuery(query, parameters);
+    const before = this.tellSubscribers('beforeQuery', { query, parameters });
+    if (before) await before;
+    const started = Date.now();
+    try {
+      const { rows } = await running;
+      const executionTime = Date.now() - started;
+      const slowMs = this.options.maxQueryExecutionTime;
+      if (slowMs && executionTime > slowMs) this.logger.logQuerySlow(executionTime, query, parameters);
+      const after = this.tellSubscribers('afterQuery', {
+        query,
+        parameters,
+        success: true,
+        executionTime,
+        rawResults: rows,
+      });
+      if (after) await after;
+      return rows as T;
+    } catch (error) {
+      this.logger.logQueryError(error as Error, query, parameters);
+      const after = this.tellSubscribers('afterQuery', { query, parameters, success: false, error });
+      if (after) await after;
+      throw new QueryFailedError(query, parameters, error as Error);
+    }
+  }
+
+  /** As TypeORM's Broadcaster tells them of a statement (there is no query runner here). */
+  private tellSubscribers(hook: 'beforeQuery' | 'afterQuery', event: object): Promise<unknown> | undefined {
+    if (this.subscribers.length === 0) return undefined;
+    const full = { connection: this, queryRunner: undefined, manager: this.manager, ...event };
+    const waits: unknown[] = [];
+    for (const subscriber of this.subscribers) {
+      const listener = subscriber[hook] as ((event: object) => unknown) | undefined;
+      const result = listener?.call(subscriber, full);
+      if (result instanceof Promise) waits.push(result);
+    }
+    return waits.length > 0 ? Promise.all(waits) : undefined;
+  }
+
+  /** The pipelined connections open now and the statements sent over them (zeros when off). */
+  get pipelinedReads(): { open: number; statements: number } {
+    return { open: this.pipelined?.size ?? 0, statements: this.pipelined?.statements ?? 0 };
+  }
+
+  override async destroy(): Promise<void> {
+    await this.pipelined?.close();
+    await super.destroy();
   }
 }
 
@@ -127,6 +213,7 @@ export async function createDataSource(options: DatabaseOptions): Promise<DataSo
       },
       onClientError,
       options.preparedStatements,
+      options.pipelinedConnections,
     );
   }
 

@@ -2,13 +2,13 @@ import DataLoader from 'dataloader';
 import type { EntityManager, EntityTarget } from 'typeorm';
 import { LoaderKey } from '../graphql/context';
 import { selectList } from './entity-columns';
-import { prepared } from './prepared-statements';
+import { pipelinedRead } from './prepared-statements';
 
 const statements = new WeakMap<object, Map<string, string>>();
 
 /**
  * `SELECT <every column but omit> FROM <table> r WHERE r.id = ANY($1::uuid[])`, built once per entity and omit list;
- * a prepared statement.
+ * a prepared statement, pipelined outside transactions.
  */
 function byIdsSql(manager: EntityManager, entity: EntityTarget<object>, omit: readonly string[]): string {
   const metadata = manager.dataSource.getMetadata(entity);
@@ -17,7 +17,7 @@ function byIdsSql(manager: EntityManager, entity: EntityTarget<object>, omit: re
   const key = omit.join(',');
   let sql = byOmit.get(key);
   if (!sql) {
-    sql = prepared(
+    sql = pipelinedRead(
       `SELECT ${selectList(manager, entity, 'r', omit)} FROM ${metadata.tableName} r WHERE r.id = ANY($1::uuid[])`,
     );
     byOmit.set(key, sql);

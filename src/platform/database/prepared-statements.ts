@@ -23,6 +23,31 @@ export function prepared(sql: string): string {
   return sql;
 }
 
+const pipelinedReads = new Set<string>();
+const ONE_READ = /^SELECT\b/i;
+const LOCKS_OR_SESSION_STATE =
+  /\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b|pg_(try_)?advisory|set_config|nextval|;/i;
+
+/**
+ * Marks `sql` as a hot statement (see `prepared`) that only reads: outside a
+ * transaction it may run on the shared, pipelined connections
+ * (`pipelined-reads.ts`). One SELECT, taking no row lock and leaving nothing
+ * in the session (no advisory lock, no setting); refused at once otherwise.
+ */
+export function pipelinedRead(sql: string): string {
+  if (pipelinedReads.has(sql)) return sql;
+  if (!ONE_READ.test(sql) || LOCKS_OR_SESSION_STATE.test(sql))
+    throw new Error(`pipelinedRead() takes one SELECT without locks or session state: ${sql.slice(0, 80)}`);
+  prepared(sql);
+  if (pipelinedReads.size < MAX_STATEMENTS) pipelinedReads.add(sql);
+  return sql;
+}
+
+/** Whether `sql` was marked by `pipelinedRead`. */
+export function isPipelinedRead(sql: string): boolean {
+  return pipelinedReads.has(sql);
+}
+
 /** The slice of pg's Client the switch touches. */
 export interface PgClientLike {
   query(...args: unknown[]): unknown;

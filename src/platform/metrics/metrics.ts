@@ -15,6 +15,11 @@ interface PoolLike {
   waitingCount: number;
 }
 
+/** What the app's DataSource adds (src/platform/database/data-source.ts). */
+interface PipelinedSource {
+  pipelinedReads: { open: number };
+}
+
 /**
  * The process's Prometheus metrics (prom-client): HTTP requests, GraphQL
  * operations with durations, SQL durations, the database pool, the event
@@ -84,6 +89,14 @@ export class AppMetrics {
     );
     gauge('db_pool_connections_idle', 'Pool connections idle.', (current) => current.idleCount);
     gauge('db_pool_waiting_requests', 'Queries waiting for a pool connection.', (current) => current.waitingCount);
+    new Gauge({
+      name: 'db_pipelined_connections_open',
+      help: 'Pipelined connections open for the hot reads (DATABASE_PIPELINED_CONNECTIONS; 0 when off).',
+      registers: [this.registry],
+      collect() {
+        this.set((dataSource as Partial<PipelinedSource>).pipelinedReads?.open ?? 0);
+      },
+    });
   }
 
   /** The live feed (subscriptions over WebSocket): what is open now, what was sent, who was dropped and why. */
