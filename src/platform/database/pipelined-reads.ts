@@ -6,13 +6,13 @@ import type { Client, ClientConfig, QueryResult } from 'pg';
  * only read: by-id loads, the task read with its membership check), when
  * they run outside a transaction, go over a few connections of their own,
  * shared by every request and pipelined: a statement is sent without waiting
- * for the one before it to answer, and the statements of one turn of the
- * event loop leave in one write. With a pool, each read held a connection of
+ * for the one before it to answer, and the statements of one pass of the
+ * event loop (every request whose bytes came in it) leave in one write. With a pool, each read held a connection of
  * its own for its round trip, so 30 requests at once meant 10 connections
  * each written to and woken on its own, and pg-pool's and TypeORM's
  * checkout for every statement. Measured on q1 (a task by id with its
- * assignee): 23% less CPU per request and 31% more requests per second
- * (`npm run bench -- --baseline`).
+ * assignee): about 35% less CPU per request and 45% more requests per
+ * second (`npm run bench -- --baseline`, README's Performance).
  *
  * Each statement is its own implicit transaction (pg sends Sync after each),
  * so one that fails fails alone. A slow statement delays the ones sent
@@ -69,11 +69,13 @@ export class PipelinedReads {
     if (!connection) return undefined;
     const chosen = connection;
     if (!chosen.corked) {
-      // Every statement of this turn, on this connection, leaves in one write.
+      // Every statement of this pass of the event loop, on this connection, leaves in one write: corked until the
+      // check phase, after the poll phase ran every socket's callback. Uncorked at the end of each callback's
+      // microtasks instead (process.nextTick), each request's read left alone: 23% more CPU per q1 request.
       chosen.corked = true;
       const stream = (chosen.client as unknown as { connection: { stream: Writable } }).connection.stream;
       stream.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         chosen.corked = false;
         stream.uncork();
       });
