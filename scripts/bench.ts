@@ -134,10 +134,12 @@ function readComment(id: string, server: Running): Promise<StoredComment | undef
 
 /**
  * `--baseline <commit>`: that commit checked out (detached) in a git worktree at .bench/baseline, using this
- * checkout's node_modules, and built there. It runs on a copy of the bench's database made here (the same rows and
- * ids): on one database the two would share the outbox and its relay's lease, and one would handle the other's events.
+ * checkout's node_modules, and built there. Each of the two runs on a copy of the bench's database made here (the same
+ * rows and ids): on one database they would share the outbox and its relay's lease, and one would handle the other's
+ * events; and two copies made alike, not the long-used database against a fresh copy (two runs of one commit so
+ * differed by 12% on q3).
  */
-async function prepareBaseline(commit: string): Promise<Baseline> {
+async function prepareBaseline(commit: string): Promise<{ baseline: Baseline; currentUrl: string }> {
   const dir = join(root, '.bench', 'baseline');
   const git = (args: string[], cwd = root) =>
     execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -149,12 +151,17 @@ async function prepareBaseline(commit: string): Promise<Baseline> {
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   process.stdout.write(`building the baseline, ${git(['log', '-1', '--format=%h %s', sha])}...\n`);
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: dir, stdio: 'inherit' });
-  const copy = `${DATABASE}_baseline`;
+  const [current, base] = [`${DATABASE}_current`, `${DATABASE}_baseline`];
   await withClient(ADMIN_URL, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${copy}`);
-    await client.query(`CREATE DATABASE ${copy} TEMPLATE ${DATABASE}`);
+    for (const copy of [current, base]) {
+      await client.query(`DROP DATABASE IF EXISTS ${copy}`);
+      await client.query(`CREATE DATABASE ${copy} TEMPLATE ${DATABASE}`);
+    }
   });
-  return { label: 'baseline', dir, databaseUrl: databaseUrlOn(ADMIN_URL, copy) };
+  return {
+    baseline: { label: 'baseline', dir, databaseUrl: databaseUrlOn(ADMIN_URL, base) },
+    currentUrl: databaseUrlOn(ADMIN_URL, current),
+  };
 }
 
 async function measure(server: Running, scenario: Scenario, headers: Record<string, string>): Promise<Measurement> {
@@ -326,7 +333,7 @@ async function main(): Promise<void> {
     throw new Error('--baseline compares with groundwork: it needs groundwork among the --servers, and no --profile');
   process.stdout.write('building...\n');
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-  const baseline = BASELINE ? await prepareBaseline(BASELINE) : undefined;
+  const compared = BASELINE ? await prepareBaseline(BASELINE) : undefined;
   await prepareDatabase();
   const runtimes = await prepareRuntimes(servers, BENCH_URL);
   const active = servers.filter((name) => name !== 'postgraphile' || runtimes.postgraphile);
@@ -343,8 +350,11 @@ async function main(): Promise<void> {
       profile: PROFILE,
       logsDir: LOGS_DIR,
     };
-    for (const name of active) running.push(await startServer(name, settings));
-    if (baseline) running.splice(1, 0, await startServer('groundwork', settings, baseline));
+    for (const name of active) {
+      const own = name === 'groundwork' && compared ? { ...settings, benchUrl: compared.currentUrl } : settings;
+      running.push(await startServer(name, own));
+    }
+    if (compared) running.splice(1, 0, await startServer('groundwork', settings, compared.baseline));
     const fixture = await withClient(
       BENCH_URL,
       async (client) =>
@@ -380,7 +390,7 @@ async function main(): Promise<void> {
         process.stdout.write(`${line}\n`);
     }
     const measured = await rounds(running, list, headers);
-    if (baseline) process.stdout.write(baselineTable(measured));
+    if (compared) process.stdout.write(baselineTable(measured));
   } finally {
     await Promise.all(running.map(stopServer));
     if (traces) process.stdout.write(`\ntracing on: ${traces.received} spans received over OTLP/HTTP\n`);

@@ -1,5 +1,11 @@
 import type { EntityManager } from 'typeorm';
-import { columnValues, insertRow, selectList, splitPrefixed } from '../../platform/database/entity-columns';
+import {
+  columnValues,
+  insertRow,
+  selectList,
+  splitPrefixed,
+  statementText,
+} from '../../platform/database/entity-columns';
 import { loadKeysetPages, type KeysetOrder } from '../../platform/database/keyset-pages';
 import { inIdOrder, loadByIds } from '../../platform/database/load-by-ids';
 import { pipelinedRead } from '../../platform/database/prepared-statements';
@@ -30,6 +36,18 @@ export interface TaskPageRequest extends PageRequest {
   filter?: TaskFilter | null;
 }
 
+const visibleByIdsSql = statementText((manager) =>
+  pipelinedRead(
+    `SELECT ${selectList(manager, TaskEntity, 't')} FROM tasks t WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
+  ),
+);
+
+const visibleWithAssigneesByIdsSql = statementText((manager) =>
+  pipelinedRead(
+    `SELECT ${selectList(manager, TaskEntity, 't')}, ${userColumnsSql(manager, 'a', 'assignee')} FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
+  ),
+);
+
 /** Every statement about tasks. */
 export class TasksRepository {
   constructor(private readonly manager: EntityManager) {}
@@ -44,12 +62,7 @@ export class TasksRepository {
    * check in one statement.
    */
   async visibleByIds(ids: readonly string[], userId: string): Promise<(TaskEntity | undefined)[]> {
-    const rows = (await this.manager.query(
-      pipelinedRead(
-        `SELECT ${selectList(this.manager, TaskEntity, 't')} FROM tasks t WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
-      ),
-      [ids, userId],
-    )) as TaskEntity[];
+    const rows = (await this.manager.query(visibleByIdsSql(this.manager), [ids, userId])) as TaskEntity[];
     return inIdOrder(ids, rows);
   }
 
@@ -58,12 +71,10 @@ export class TasksRepository {
     ids: readonly string[],
     userId: string,
   ): Promise<({ task: TaskEntity; assignee: UserRow | null } | undefined)[]> {
-    const rows = (await this.manager.query(
-      pipelinedRead(
-        `SELECT ${selectList(this.manager, TaskEntity, 't')}, ${userColumnsSql(this.manager, 'a', 'assignee')} FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
-      ),
-      [ids, userId],
-    )) as Record<string, unknown>[];
+    const rows = (await this.manager.query(visibleWithAssigneesByIdsSql(this.manager), [ids, userId])) as Record<
+      string,
+      unknown
+    >[];
     const found = rows.map((read) => {
       const { row, joined } = splitPrefixed<TaskEntity, UserRow>(read, 'assignee');
       return { id: row.id, task: row, assignee: joined };

@@ -64,16 +64,27 @@ export interface RequestContext {
  * has an account must not show in how long the answer took.
  */
 export class AfterResponse {
-  private tasks: (() => void)[] | undefined = [];
+  private tasks: (() => void)[] | undefined;
+  private gone = false;
+
+  /**
+   * `whenGone(run)` calls `run` once the answer has gone (at once if it has): asked on the first task only, so a
+   * request that defers nothing (most reads) puts no listener on its response.
+   */
+  constructor(private readonly whenGone: (run: () => void) => void) {}
 
   /** Queues `task`, or runs it now when the answer has gone. */
   readonly add = (task: () => void): void => {
-    if (this.tasks) this.tasks.push(task);
-    else task();
+    if (this.gone) return task();
+    if (this.tasks) return void this.tasks.push(task);
+    this.tasks = [task];
+    this.whenGone(() => this.run());
   };
 
   /** The answer has gone (or the connection closed): runs what waited, once. */
-  run(): void {
+  private run(): void {
+    if (this.gone) return;
+    this.gone = true;
     const tasks = this.tasks;
     this.tasks = undefined;
     for (const task of tasks ?? []) task();

@@ -39,6 +39,7 @@ import {
   withRequestId,
 } from './front-door';
 import { GRAPHIQL_PATH, graphiqlEnabled, serveGraphiql } from './graphiql';
+import { rememberMediaTypeChoices } from './media-type-choices';
 import { metricsAuthorizer, metricsExposure, servePublicMetrics } from './metrics-endpoint';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 import type { RedisApqCache } from '../graphql/redis-apq-cache';
@@ -242,8 +243,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const requestOf = new WeakMap<Loaders, IncomingMessage>();
   // Read once: with tracing off, the request path does not touch OpenTelemetry at all.
   const tracing = tracingEnabled();
-  // Apollo hashes each query text to find its parsed document: remembered per text, not recomputed per request.
+  // Apollo hashes each query text to find its parsed document, and negotiates media types twice per request: both
+  // remembered, not recomputed per request.
   rememberQueryHashes();
+  rememberMediaTypeChoices();
   const apollo =
     schema &&
     new ApolloServer<ScopedRequestContext>({
@@ -281,9 +284,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const loaders = new Loaders(viewer);
     requestOf.set(loaders, request);
     // 'close' comes after the answer was handed to the socket, or when the client went away first.
-    const afterResponse = new AfterResponse();
-    if (response.closed) afterResponse.run();
-    else response.once('close', () => afterResponse.run());
+    const afterResponse = new AfterResponse((run) => (response.closed ? run() : void response.once('close', run)));
     return new ScopedRequestContext(scope, {
       config,
       viewer,
