@@ -1,6 +1,10 @@
 import { Client } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { PIPELINED_APPLICATION_NAME } from '../../src/platform/database/pipelined-reads';
+import {
+  PIPELINED_APPLICATION_NAME,
+  PipelinedReads,
+  pipelinedClientConfig,
+} from '../../src/platform/database/pipelined-reads';
 import { pipelinedRead } from '../../src/platform/database/prepared-statements';
 import { addMember, createOrganization, ok } from '../support/organizations';
 import { createProject, createTask } from '../support/projects';
@@ -138,6 +142,35 @@ async function backendsOf(database: TestDatabase): Promise<number[]> {
       return statsOf(api).open === 2;
     }, 'the pipelined connections to be open again');
     expect(await backendsOf(database)).toHaveLength(2);
+  });
+
+  it('sends nothing more to a connection whose oldest statement waits too long: the pool serves until it answers', async () => {
+    const errors: Error[] = [];
+    const reads = new PipelinedReads({
+      size: 2,
+      client: () => new Client(pipelinedClientConfig({ connectionString: database.env.DATABASE_URL })),
+      prepare: () => undefined,
+      onError: (error) => errors.push(error),
+      stalledAfterMs: 150,
+    });
+    await reads.start();
+    try {
+      // One slow statement on each connection.
+      const slow = [reads.query('SELECT pg_sleep(0.6)', []), reads.query('SELECT pg_sleep(0.6)', [])];
+      expect(slow.every(Boolean)).toBe(true);
+      // Not yet stalled: queued behind a slow one, answered after it.
+      const queued = reads.query('SELECT 1 AS n', []);
+      expect(queued).toBeDefined();
+      await waitFor(() => reads.query('SELECT 2 AS n', []) === undefined, 'both connections to count as stalled');
+      await Promise.all(slow.map((running) => running!));
+      expect((await queued!).rows).toEqual([{ n: 1 }]);
+      const after = reads.query('SELECT 3 AS n', []);
+      expect(after).toBeDefined();
+      expect((await after!).rows).toEqual([{ n: 3 }]);
+      expect(errors).toEqual([]);
+    } finally {
+      await reads.close();
+    }
   });
 
   it('closes its connections when the app stops, and opens none when set to 0', async () => {

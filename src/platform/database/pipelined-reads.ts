@@ -17,7 +17,9 @@ import type { Client, ClientConfig, QueryResult } from 'pg';
  * Each statement is its own implicit transaction (pg sends Sync after each),
  * so one that fails fails alone. A slow statement delays the ones sent
  * after it on its connection: only the marked reads, index lookups by id,
- * go here, and each goes to the connection with the fewest in flight.
+ * go here, and each goes to the connection with the fewest in flight; a
+ * connection whose oldest statement has waited `stalledAfterMs` takes no
+ * more until it answers.
  * A connection that breaks fails what it had in flight (the same
  * "retry later" as a pool's), is dropped, and is replaced on a later read;
  * until one is open, reads go through the pool.
@@ -31,15 +33,24 @@ export interface PipelinedReadsOptions {
   prepare(client: Client): void;
   /** A connection that could not be opened or was lost: logged by the caller. */
   onError(error: Error): void;
+  /**
+   * A connection whose oldest statement in flight was sent longer ago than this takes no new one (they go through
+   * the pool, whose wait for a connection has a limit of its own, then 503): a database that stopped answering
+   * without closing the socket holds only what was already sent. Default: STALLED_AFTER_MS.
+   */
+  stalledAfterMs?: number;
 }
 
 interface Connection {
   client: Client;
-  /** Statements sent and not yet answered. */
-  inFlight: number;
-  /** Corked until the end of this turn of the event loop. */
+  /** When each statement in flight was sent (performance.now()), oldest first: a pipeline answers in order. */
+  sentAt: number[];
+  /** Corked until the end of this pass of the event loop. */
   corked: boolean;
 }
+
+/** As long as the pool waits for a connection (DataSource's connectionTimeoutMillis). */
+const STALLED_AFTER_MS = 5000;
 
 /** A dropped connection is replaced at most once per this many milliseconds: no reconnect storm during an outage. */
 const RECONNECT_INTERVAL_MS = 1000;
@@ -63,9 +74,13 @@ export class PipelinedReads {
   /** The statement's result, or undefined when no connection is open (the caller runs it through the pool). */
   query(text: string, values: unknown[]): Promise<QueryResult> | undefined {
     this.replaceDropped();
+    const now = performance.now();
+    const stalledBefore = now - (this.options.stalledAfterMs ?? STALLED_AFTER_MS);
     let connection: Connection | undefined;
-    for (const candidate of this.open)
-      if (connection === undefined || candidate.inFlight < connection.inFlight) connection = candidate;
+    for (const candidate of this.open) {
+      if (candidate.sentAt.length > 0 && candidate.sentAt[0] < stalledBefore) continue;
+      if (connection === undefined || candidate.sentAt.length < connection.sentAt.length) connection = candidate;
+    }
     if (!connection) return undefined;
     const chosen = connection;
     if (!chosen.corked) {
@@ -80,10 +95,10 @@ export class PipelinedReads {
         stream.uncork();
       });
     }
-    chosen.inFlight += 1;
+    chosen.sentAt.push(now);
     this.statements += 1;
     return chosen.client.query(text, values).finally(() => {
-      chosen.inFlight -= 1;
+      chosen.sentAt.shift();
     });
   }
 
@@ -109,7 +124,7 @@ export class PipelinedReads {
   private async connect(): Promise<void> {
     this.opening += 1;
     const client = this.options.client();
-    const connection: Connection = { client, inFlight: 0, corked: false };
+    const connection: Connection = { client, sentAt: [], corked: false };
     const drop = (error?: Error) => {
       const index = this.open.indexOf(connection);
       if (index >= 0) this.open.splice(index, 1);
