@@ -26,7 +26,7 @@ export class DatabaseConfig {
 
   /**
    * PostgreSQL only: connections of their own, shared by all requests and pipelined, for the hot reads outside a
-   * transaction (by-id loads, the task read); 0 runs them through the pool. Each instance opens this many beside
+   * transaction (by-id loads, the task read, pages without their count); 0 runs them through the pool. Each instance opens this many beside
    * DATABASE_POOL_MAX.
    */
   @IsInt()

@@ -7,6 +7,7 @@ import {
   type PageRequest,
 } from '../pagination';
 import { selectList } from './entity-columns';
+import { pipelinedRead } from './prepared-statements';
 import { SqlParameters } from './sql';
 
 /** The column a list sorts by; the row id breaks ties in the same direction. */
@@ -136,8 +137,7 @@ async function loadPages<T extends { id: string }>(
   const limit = params.add(page.size + 1, '::int');
   const counted = page.total !== false;
   const admitted = parents ? ` WHERE ${parents('parent_.id', params)}` : '';
-  const rows = (await manager.query(
-    `SELECT parent_.id AS "parentId", ${counted ? 'counts.total' : 'NULL AS total'}, page.*
+  const text = `SELECT parent_.id AS "parentId", ${counted ? 'counts.total' : 'NULL AS total'}, page.*
        FROM unnest(${parentArray}) AS parent_(id)${
          counted
            ? `\n      CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM ${from} WHERE ${filtered}) counts`
@@ -148,9 +148,10 @@ async function loadPages<T extends { id: string }>(
               FROM ${from}
              WHERE ${filtered}${past}
              ORDER BY ${orderBySql(order, id)}
-             LIMIT ${limit}) page ON true${admitted}`,
-    params.values,
-  )) as PageRow<T>[];
+             LIMIT ${limit}) page ON true${admitted}`;
+  // A page without its count reads at most `first` + 1 rows per parent by index: pipelined outside a transaction.
+  // A count reads every row the filter admits, and would hold up the statements behind it on a shared connection.
+  const rows = (await manager.query(counted ? text : pipelinedRead(text), params.values)) as PageRow<T>[];
   return connectionsByParent(parentIds, rows, page, (row) => [row.sortKey, row.id], {
     absentWhenNoRow: Boolean(parents),
   }) as (Connection<T> | undefined)[];
