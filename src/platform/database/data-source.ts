@@ -87,7 +87,11 @@ class GuardedDataSource extends DataSource {
     // (the SQL metrics) and its error type.
     this.logger.logQuery(query, parameters);
     const before = this.tellSubscribers('beforeQuery', { query, parameters });
-    if (before) await before;
+    if (before) {
+      // The statement is on its way: should it fail while a subscriber is awaited, it is handled below, not unhandled.
+      running.catch(() => undefined);
+      await before;
+    }
     const started = Date.now();
     try {
       const { rows } = await running;
