@@ -1,3 +1,4 @@
+import { pipelinedRead } from '../../src/platform/database/prepared-statements';
 import { createOrganization } from '../support/organizations';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
 import { eventsHandled, waitFor } from '../support/wait';
@@ -52,6 +53,20 @@ describe('GET /metrics on the public port (METRICS_PORT unset)', () => {
     expect(sample(text, 'events_relay_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(text).toContain('nodejs_heap_size_used_bytes');
+  });
+
+  it('counts failed SQL statements under outcome="error"', async () => {
+    const errors = async () =>
+      sample(
+        await (await fetch(`${api.baseUrl}/metrics`)).text(),
+        'sql_query_duration_seconds_count{outcome="error"}',
+      ) ?? 0;
+    const before = await errors();
+    await expect(api.app.dataSource.query('SELECT 1 / 0')).rejects.toThrow(/division by zero/);
+    await expect(api.app.dataSource.query(pipelinedRead('SELECT $1::int AS n'), ['x'])).rejects.toThrow(
+      /invalid input/,
+    );
+    expect(await errors()).toBe(before + 2);
   });
 
   it('counts every operation name beyond the first 200 as "other", so clients cannot multiply the series', async () => {

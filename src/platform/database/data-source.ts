@@ -109,7 +109,9 @@ class GuardedDataSource extends DataSource {
       return rows as T;
     } catch (error) {
       this.logger.logQueryError(error as Error, query, parameters);
-      const after = this.tellSubscribers('afterQuery', { query, parameters, success: false, error });
+      // Unlike TypeORM, with its execution time: the SQL metrics count failures by it.
+      const executionTime = Date.now() - started;
+      const after = this.tellSubscribers('afterQuery', { query, parameters, success: false, executionTime, error });
       if (after) await after;
       throw new QueryFailedError(query, parameters, error as Error);
     }

@@ -64,10 +64,22 @@ export class AppMetrics {
   /** SQL durations from TypeORM's afterQuery events, and the pool's connections in use, idle and waited for. */
   watchDatabase(dataSource: DataSource): void {
     const sqlDuration = this.sqlDuration;
+    // TypeORM gives a failed statement no execution time: timed here from its beforeQuery (a query runner runs one
+    // statement at a time), else the error outcome would never be observed.
+    const startedAt = new WeakMap<object, number>();
     const subscriber: EntitySubscriberInterface = {
+      beforeQuery(event) {
+        if (event.queryRunner) startedAt.set(event.queryRunner, performance.now());
+      },
       afterQuery(event) {
-        if (event.executionTime !== undefined)
-          sqlDuration.observe({ outcome: event.success ? 'ok' : 'error' }, event.executionTime / 1000);
+        const started = event.queryRunner ? startedAt.get(event.queryRunner) : undefined;
+        const seconds =
+          event.executionTime !== undefined
+            ? event.executionTime / 1000
+            : started !== undefined
+              ? (performance.now() - started) / 1000
+              : undefined;
+        if (seconds !== undefined) sqlDuration.observe({ outcome: event.success ? 'ok' : 'error' }, seconds);
       },
     };
     dataSource.subscribers.push(subscriber);
