@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { addMember, createOrganization, ok, type Session } from '../support/organizations';
 import { createProject, createTask } from '../support/projects';
 import { signUp, startTestApp, withTableMissing, type TestApp } from '../support/test-app';
+import { CommentsRepository } from '../../src/modules/projects/comments.repository';
+import type { ProjectEvents } from '../../src/modules/projects/project.events';
+import { EventPublisher, type StatementEvent } from '../../src/platform/events/outbox';
 
 /**
  * q3 of `npm run bench`: addComment is one statement, an INSERT that finds
@@ -131,4 +134,67 @@ it('writes neither the comment nor its event when the event cannot be written', 
   const { response } = await withTableMissing(api, 'outbox', () => send(member, { i: { taskId, body: 'no event' } }));
   expect(codeOf(response)).toBe('INTERNAL_SERVER_ERROR');
   expect(await commentsOn(taskId)).toBe(before);
+});
+
+describe('comments asked for in one pass of the event loop', () => {
+  const origin = (session: Session, requestId: string) => ({
+    requestId,
+    viewer: { kind: 'user' as const, userId: session.user.id },
+  });
+  const prepare = (session: Session, requestId: string) =>
+    new EventPublisher().prepare(origin(session, requestId), 'comment.added') as StatementEvent<
+      ProjectEvents['comment.added']
+    >;
+
+  it('are written by one statement, each with its own row and event', async () => {
+    const repository = new CommentsRepository(api.app.dataSource.manager);
+    const before = await commentsOn(taskId);
+    const events = [0, 1, 2, 3, 4].map((n) => prepare(n % 2 ? member : owner, `batch-${n}-${randomUUID()}`));
+    const written = await Promise.all(
+      events.map((event, n) =>
+        repository.insertOnWritableTask(
+          { taskId, authorId: n % 2 ? member.user.id : owner.user.id, body: `batched ${n}` },
+          event,
+        ),
+      ),
+    );
+    expect(repository.batchCounts).toEqual({ statements: 1, inputs: 5 });
+    expect(written.map((comment) => comment?.body)).toEqual([0, 1, 2, 3, 4].map((n) => `batched ${n}`));
+    expect(new Set(written.map((comment) => comment?.id)).size).toBe(5);
+    expect(await commentsOn(taskId)).toBe(before + 5);
+    const rows = (await api.app.dataSource.query(
+      `SELECT id, subject_id AS "subjectId", actor_id AS "actorId", request_id AS "requestId", data->>'body' AS body
+         FROM outbox WHERE id = ANY($1::uuid[])`,
+      [events.map((event) => event.id)],
+    )) as { id: string; subjectId: string; actorId: string; requestId: string; body: string }[];
+    for (const [n, event] of events.entries()) {
+      expect(rows.find((row) => row.id === event.id)).toEqual({
+        id: event.id,
+        subjectId: written[n]?.id,
+        actorId: n % 2 ? member.user.id : owner.user.id,
+        requestId: event.ownValues()[3],
+        body: `batched ${n}`,
+      });
+    }
+  });
+
+  it('fail alone: a check that fails writes nothing for its comment, a statement that fails is run again one by one', async () => {
+    const repository = new CommentsRepository(api.app.dataSource.manager);
+    const before = await commentsOn(taskId);
+    const write = (session: Session, body: string) =>
+      repository.insertOnWritableTask({ taskId, authorId: session.user.id, body }, prepare(session, randomUUID()));
+    const [first, outsiders, unstorable, last] = await Promise.allSettled([
+      write(member, 'kept 1'),
+      write(outsider, 'not a member'),
+      // PostgreSQL's text cannot hold U+0000: this statement fails, and with it the batch's first try.
+      write(member, 'nul \u0000 inside'),
+      write(owner, 'kept 2'),
+    ]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { body: 'kept 1' } });
+    expect(outsiders).toEqual({ status: 'fulfilled', value: undefined });
+    expect(unstorable.status).toBe('rejected');
+    expect(last).toMatchObject({ status: 'fulfilled', value: { body: 'kept 2' } });
+    expect(repository.batchCounts).toEqual({ statements: 5, inputs: 8 });
+    expect(await commentsOn(taskId)).toBe(before + 2);
+  });
 });

@@ -11,6 +11,7 @@ import {
 } from '../support/organizations';
 import { ADD_COMMENT, CREATE_PROJECT, CREATE_TASK, UPDATE_TASK } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
+import { eventsHandled } from '../support/wait';
 
 interface OutboxEvent {
   type: string;
@@ -317,6 +318,8 @@ describe('domain events published by the API', () => {
       ),
     );
     const token = await invitationTokenFor(api, invitee.user.email);
+    // The mail leaves inside the handler, before its consumption row commits: wait for that, not only the mail.
+    await eventsHandled(api);
     const [row] = (await api.app.dataSource.query(
       `SELECT count(*)::int AS n FROM event_consumptions c JOIN outbox o ON o.id = c.event_id
         WHERE c.consumer = 'organizations' AND o.type = 'member.invited' AND o.data->>'email' = $1`,

@@ -105,10 +105,15 @@ export interface TypedPublisher<TMap extends EventMap> {
   prepare<K extends keyof TMap & string>(origin: EventOrigin, type: K): StatementEvent<TMap[K]>;
 }
 
-/** How the caller's statement fills the outbox row of a StatementEvent: SQL over the rows it wrote. */
+/** How the caller's statement fills the outbox rows of its StatementEvents: SQL over the rows it wrote. */
 export interface StatementEventColumns<TData extends object> {
-  /** The rows the event is about, as the statement names them (`inserted, target`): one event per row. */
+  /** The rows the events are about, as the statement names them (`inserted JOIN target ON …`): one event per row. */
   from: string;
+  /**
+   * The relation in `from` that holds each event's own values (id, time, actor, request, trace context), as the
+   * statement unnested them from `statementEventArrays` into the columns STATEMENT_EVENT_COLUMNS names.
+   */
+  events: string;
   /** SQL for the organization id (or `NULL`). */
   organizationId: string;
   subjectType: string;
@@ -120,17 +125,42 @@ export interface StatementEventColumns<TData extends object> {
 
 const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
+/** The columns a statement unnests its StatementEvents' own values into, in the order of statementEventArrays. */
+export const STATEMENT_EVENT_COLUMNS =
+  'event_id, event_occurred_at, event_actor_id, event_request_id, event_trace_parent';
+const STATEMENT_EVENT_TYPES = ['uuid', 'timestamptz', 'uuid', 'text', 'text'];
+
+/**
+ * The own values of `events` as five arrays, for `unnest(…)` into STATEMENT_EVENT_COLUMNS: `sql` is the five
+ * typed parameters (numbered from `firstParameter`), `parameters` the arrays. Read when the statement is sent,
+ * after each event's `write()` fixed its trace context.
+ */
+export function statementEventArrays(
+  events: readonly StatementEvent[],
+  firstParameter: number,
+): { sql: string; parameters: unknown[][] } {
+  const parameters: unknown[][] = STATEMENT_EVENT_TYPES.map(() => []);
+  for (const event of events) event.ownValues().forEach((value, index) => parameters[index].push(value));
+  return {
+    sql: STATEMENT_EVENT_TYPES.map((type, index) => `$${firstParameter + index}::${type}[]`).join(', '),
+    parameters,
+  };
+}
+
 /**
  * An event written by the statement that writes its row: the fast path of a
  * hot write (addComment), one round trip where BEGIN, the write, the outbox
  * INSERT and COMMIT were four. The statement includes
- * `event AS (${event.insertSql(columns, n)})` as a data-modifying CTE, which
- * PostgreSQL runs to completion whether or not the statement reads it;
- * `write()` runs the statement and, when it wrote the row (and so the
- * event), counts it and wakes the relay as a commit does. The id, time,
- * actor, request and trace context are fixed here, before the statement.
- * Only for a statement that is its own transaction (`uow.get`): inside
- * `uow.transaction`, `publish()` instead, whose wake-up waits for the commit.
+ * `event AS (${event.insertSql(columns, n)})` as a
+ * data-modifying CTE, which PostgreSQL runs to completion whether or not the
+ * statement reads it, and takes the events' own values as arrays
+ * (`statementEventArrays`): one statement may write the rows, and the events,
+ * of many requests (WriteBatches). `write()` runs the statement and, when it
+ * wrote the row (and so the event), counts it and wakes the relay as a
+ * commit does. The id, time, actor, request and trace context are fixed
+ * here, before the statement. Only for a statement that is its own
+ * transaction (`uow.get`): inside `uow.transaction`, `publish()` instead,
+ * whose wake-up waits for the commit.
  */
 export class StatementEvent<TData extends object = object> {
   readonly id = randomUUID();
@@ -143,27 +173,35 @@ export class StatementEvent<TData extends object = object> {
     private readonly onWritten: (origin: EventOrigin) => void,
   ) {}
 
-  /** `INSERT INTO outbox ... SELECT ... FROM <columns.from>`; its parameters are numbered from `firstParameter`. */
+  /**
+   * `INSERT INTO outbox ... SELECT ... FROM <columns.from>`: one event per row, of this event's type, each with the
+   * own values its row carries (this event's, and those of the others of its type the statement writes). Its two
+   * parameters (the type and the subject type) are numbered from `firstParameter`.
+   */
   insertSql(columns: StatementEventColumns<TData>, firstParameter: number): { sql: string; parameters: unknown[] } {
-    const p = (offset: number) => `$${firstParameter + offset}`;
+    const own = (column: string) => `${columns.events}.${column}`;
     const data = Object.entries(columns.data as Record<string, string>)
       .map(([key, value]) => `${quoteLiteral(key)}, ${value}`)
       .join(', ');
     return {
       sql: `INSERT INTO outbox (id, type, occurred_at, organization_id, actor_id, request_id, subject_type, subject_id, data, trace_parent)
-         SELECT ${p(0)}::uuid, ${p(1)}::text, ${p(2)}::timestamptz, ${columns.organizationId}, ${p(3)}::uuid, ${p(4)}::text,
-                ${p(5)}::text, ${columns.subjectId}, jsonb_build_object(${data}), ${p(6)}::text
+         SELECT ${own('event_id')}, $${firstParameter}::text, ${own('event_occurred_at')}, ${columns.organizationId},
+                ${own('event_actor_id')}, ${own('event_request_id')}, $${firstParameter + 1}::text, ${columns.subjectId},
+                jsonb_build_object(${data}), ${own('event_trace_parent')}
            FROM ${columns.from}`,
-      parameters: [
-        this.id,
-        this.type,
-        this.occurredAt,
-        this.origin.viewer.kind === 'user' ? this.origin.viewer.userId : null,
-        this.origin.requestId,
-        columns.subjectType,
-        this.traceparent ?? null,
-      ],
+      parameters: [this.type, columns.subjectType],
     };
+  }
+
+  /** Id, time, actor, request and trace context: the values statementEventArrays unnests, in its order. */
+  ownValues(): unknown[] {
+    return [
+      this.id,
+      this.occurredAt,
+      this.origin.viewer.kind === 'user' ? this.origin.viewer.userId : null,
+      this.origin.requestId,
+      this.traceparent ?? null,
+    ];
   }
 
   /**
