@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BatchedStdoutTransport, setLogOutputForTests } from '../../src/platform/logging/batched-stdout';
 import { createLogger } from '../../src/platform/logging/logger';
+import { inheritedEnv } from '../support/child-process';
 
 const root = resolve(__dirname, '../..');
 
@@ -10,7 +11,7 @@ const root = resolve(__dirname, '../..');
 async function runChild(source: string): Promise<{ code: number; stdout: string }> {
   return promisify(execFile)(process.execPath, ['-r', '@swc-node/register', '-e', source], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: inheritedEnv(),
   }).then(
     (result) => ({ code: 0, stdout: result.stdout }),
     (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),

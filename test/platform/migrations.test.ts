@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { migrations } from '../../src/modules';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../support/test-database';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { inheritedEnv } from '../support/child-process';
 
 const run = promisify(execFile);
 const root = resolve(__dirname, '../..');
@@ -20,8 +21,7 @@ describe('npm run db:migrate', () => {
     database = await createTestDatabase({ migrated: false });
     embeddedDir = usingPostgres ? undefined : mkdtempSync(join(tmpdir(), 'gw-migrate-'));
     env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+      ...inheritedEnv(),
       NODE_ENV: 'test',
       LOG_FORMAT: 'json',
       ...(embeddedDir ? { DATABASE_EMBEDDED_PATH: embeddedDir } : database.env),

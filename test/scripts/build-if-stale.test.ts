@@ -4,7 +4,7 @@ import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BUILD_INPUTS, staleReason } from '../../scripts/build-if-stale';
 import { copyRepository, type RepositoryCopy } from '../support/repo-copy';
-import { postQuery } from '../support/child-process';
+import { inheritedEnv, postQuery } from '../support/child-process';
 
 /** `npm start` in the copy until it serves; returns what it printed before "ready", and stops it with SIGTERM. */
 async function npmStart(copy: RepositoryCopy): Promise<string> {
@@ -12,8 +12,7 @@ async function npmStart(copy: RepositoryCopy): Promise<string> {
     cwd: copy.dir,
     detached: true,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
+      ...inheritedEnv(),
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: '0',

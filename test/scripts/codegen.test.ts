@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { buildSchema, isScalarType, isSpecifiedScalarType } from 'graphql';
 import config from '../../examples/frontend/codegen';
-import type { ScriptResult } from '../support/child-process';
+import { inheritedEnv, type ScriptResult } from '../support/child-process';
 
 const root = resolve(__dirname, '../..');
 const GENERATED = 'examples/frontend/src/generated/graphql.ts';
@@ -15,7 +15,7 @@ const GENERATED = 'examples/frontend/src/generated/graphql.ts';
 function run(cwd: string, command: string, ...args: string[]): Promise<ScriptResult> {
   return promisify(execFile)(command, args, {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: inheritedEnv(),
     timeout: 120_000,
   }).then(
     (result) => ({ code: 0, ...result }),

