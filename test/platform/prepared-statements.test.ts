@@ -1,5 +1,5 @@
-import type { Client, QueryResult } from 'pg';
-import { prepared } from '../../src/platform/database/prepared-statements';
+import { Client, type ClientConfig, type QueryResult } from 'pg';
+import { prepared, usePreparedStatements } from '../../src/platform/database/prepared-statements';
 import { addMember, createOrganization, ok, type Session } from '../support/organizations';
 import { createProject, createTask } from '../support/projects';
 import { signUp, startTestApp, type TestApp } from '../support/test-app';
@@ -129,5 +129,35 @@ it('answers a marked text as pg answers any query: rows, a callback, and an erro
     } finally {
       await runner.release();
     }
+  });
+});
+
+it("sets up a marked statement's row parsing once, and afresh when its columns change", async () => {
+  await withApp('true', async (api) => {
+    const text = prepared('SELECT * FROM prepared_columns WHERE id = $1');
+    await api.app.dataSource.query(`CREATE TABLE prepared_columns (id int PRIMARY KEY, at timestamptz)`);
+    await api.app.dataSource.query(`INSERT INTO prepared_columns VALUES (1, '2026-01-02T03:04:05Z')`);
+    type Internals = QueryResult & { _parsers: unknown[] };
+    const run = async () => {
+      // A client of its own each time, as the pool's are made: a named statement whose columns changed fails on the
+      // session that prepared it (PostgreSQL's "cached plan must not change result type").
+      const pool = (api.app.dataSource.driver as unknown as { master: { options: ClientConfig } }).master;
+      const client = new Client(pool.options);
+      usePreparedStatements(client);
+      await client.connect();
+      try {
+        return (await client.query(text, [1])) as Internals;
+      } finally {
+        await client.end();
+      }
+    };
+    const first = await run();
+    const second = await run();
+    expect(second.rows).toEqual([{ id: 1, at: new Date('2026-01-02T03:04:05Z') }]);
+    expect(second._parsers).toBe(first._parsers);
+    await api.app.dataSource.query(`ALTER TABLE prepared_columns ADD COLUMN note text DEFAULT 'added'`);
+    const changed = await run();
+    expect(changed.rows).toEqual([{ id: 1, at: new Date('2026-01-02T03:04:05Z'), note: 'added' }]);
+    expect(changed._parsers).not.toBe(first._parsers);
   });
 });
