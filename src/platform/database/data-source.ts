@@ -14,6 +14,7 @@ import type { EmbeddedPostgres } from './embedded';
 import { PipelinedReads, pipelinedClientConfig } from './pipelined-reads';
 import { isPipelinedRead, usePreparedStatements, type PgClientLike } from './prepared-statements';
 import { QueryLogger } from './query-logger';
+import { useFastTimestamps } from './timestamps';
 
 export interface DatabaseOptions {
   /** postgres://...; absent: embedded PGlite at `embeddedPath`. */
@@ -191,6 +192,7 @@ export function migrationsKey(migrations: DatabaseOptions['migrations']): string
  * The returned DataSource is not yet initialized.
  */
 export async function createDataSource(options: DatabaseOptions): Promise<DataSource> {
+  useFastTimestamps();
   const common = {
     type: 'postgres' as const,
     entities: options.entities,
