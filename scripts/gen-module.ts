@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { format, resolveConfig } from 'prettier';
 import {
   clashes,
   exportNames,
@@ -30,7 +29,8 @@ const REGISTRY = 'src/modules/index.ts';
 const USAGE =
   'usage: npm run gen:module -- <name> [--singular <word>]   (name: kebab-case plural, e.g. labels or time-entries)';
 
-class Refusal extends Error {
+/** Why gen:module writes nothing: each problem it found. */
+export class Refusal extends Error {
   constructor(readonly problems: string[]) {
     super(problems.join('; '));
   }
@@ -95,8 +95,11 @@ function existing(): Promise<Existing> {
   }));
 }
 
-/** The files to write and the registry's new text, after every check; a Refusal lists each problem found. */
-async function plan(argv: string[]): Promise<{ n: ModuleNames; files: Map<string, string> }> {
+/**
+ * The files to write and the registry's new text, after every check; a Refusal lists each problem found. Writes
+ * nothing itself (main writes what it answers): the refusal tests call it in their own process.
+ */
+export async function plan(argv: string[]): Promise<{ n: ModuleNames; files: Map<string, string> }> {
   const args = parseArgs(argv);
   if (!KEBAB.test(args.module)) {
     throw new Refusal([
@@ -137,6 +140,10 @@ async function plan(argv: string[]): Promise<{ n: ModuleNames; files: Map<string
 
 /** The files as `npm run format` would leave them (.prettierrc), so a new module passes format:check untouched. */
 async function formatted(files: Map<string, string>): Promise<Map<string, string>> {
+  // Loaded only to write: prettier's CommonJS entry starts a dynamic import() on load, which jest (the refusal tests
+  // import plan() from here) does not run.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy load, typed through typeof import
+  const { format, resolveConfig } = require('prettier') as typeof import('prettier');
   const result = new Map<string, string>();
   for (const [path, text] of files) {
     const filepath = join(root, path);
@@ -182,4 +189,5 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+// Run as a script (npm run gen:module); imported, it only lends plan() and Refusal.
+if (require.main === module) void main();
