@@ -65,6 +65,7 @@ export class CommentsRepository {
 
   /** Each write's comment, or undefined where a check failed: see insertOnWritableTask. */
   private async insertAll(writes: readonly CommentWrite[]): Promise<(InsertedComment | undefined)[]> {
+    // $1-$4 the comments, $5 the archived status, then the events' own values and the outbox's two.
     const events = statementEventArrays(
       writes.map(({ event }) => event),
       6,
@@ -85,7 +86,7 @@ export class CommentsRepository {
           body: 'inserted."body"',
         },
       },
-      11,
+      6 + events.parameters.length,
     );
     const rows = (await this.manager.query(
       prepared(`WITH target AS (

@@ -125,10 +125,17 @@ export interface StatementEventColumns<TData extends object> {
 
 const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
+/** Each event's own values as a statement unnests them: column and type, in the order of StatementEvent.ownValues. */
+const STATEMENT_EVENT_FIELDS = [
+  ['event_id', 'uuid'],
+  ['event_occurred_at', 'timestamptz'],
+  ['event_actor_id', 'uuid'],
+  ['event_request_id', 'text'],
+  ['event_trace_parent', 'text'],
+] as const;
+
 /** The columns a statement unnests its StatementEvents' own values into, in the order of statementEventArrays. */
-export const STATEMENT_EVENT_COLUMNS =
-  'event_id, event_occurred_at, event_actor_id, event_request_id, event_trace_parent';
-const STATEMENT_EVENT_TYPES = ['uuid', 'timestamptz', 'uuid', 'text', 'text'];
+export const STATEMENT_EVENT_COLUMNS = STATEMENT_EVENT_FIELDS.map(([column]) => column).join(', ');
 
 /**
  * The own values of `events` as five arrays, for `unnest(…)` into STATEMENT_EVENT_COLUMNS: `sql` is the five
@@ -139,10 +146,10 @@ export function statementEventArrays(
   events: readonly StatementEvent[],
   firstParameter: number,
 ): { sql: string; parameters: unknown[][] } {
-  const parameters: unknown[][] = STATEMENT_EVENT_TYPES.map(() => []);
+  const parameters: unknown[][] = STATEMENT_EVENT_FIELDS.map(() => []);
   for (const event of events) event.ownValues().forEach((value, index) => parameters[index].push(value));
   return {
-    sql: STATEMENT_EVENT_TYPES.map((type, index) => `$${firstParameter + index}::${type}[]`).join(', '),
+    sql: STATEMENT_EVENT_FIELDS.map(([, type], index) => `$${firstParameter + index}::${type}[]`).join(', '),
     parameters,
   };
 }
