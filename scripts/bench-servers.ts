@@ -21,6 +21,8 @@ export interface ServerSettings {
   logsDir: string;
   /** groundwork exports its traces here (OTEL_EXPORTER_OTLP_ENDPOINT); unset, tracing is off. */
   tracesEndpoint?: string;
+  /** Node/V8 flags groundwork starts with before the Dockerfile's (not the baseline: `--node-flags`). */
+  nodeFlags?: string[];
 }
 
 export interface Running {
@@ -34,6 +36,21 @@ export interface Running {
   pid: number;
   counter: StatementCounter;
   child: Awaited<ReturnType<typeof startProcess>>['child'];
+}
+
+/**
+ * groundwork's arguments to node: the Dockerfile's start command (its V8 flags included) less the node binary, after
+ * `--node-flags` (not for the baseline, which is the code compared, started as shipped) and the profiler agent.
+ */
+export function groundworkArguments(
+  settings: Pick<ServerSettings, 'nodeFlags' | 'profile'>,
+  baseline: boolean,
+): string[] {
+  return [
+    ...(settings.profile ? ['-r', './dist/scripts/bench-profile-agent.js'] : []),
+    ...(baseline ? [] : (settings.nodeFlags ?? [])),
+    ...DOCKERFILE_STEPS.runtime.cmd.slice(1),
+  ];
 }
 
 /** `baseline`: groundwork built in another directory (`--baseline <commit>`), started as groundwork is. */
@@ -77,9 +94,7 @@ export async function startServer(name: ServerName, settings: ServerSettings, ba
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: settings.tracesEndpoint, OTEL_SERVICE_NAME: 'groundwork-bench' }
         : {}),
     };
-    // The Dockerfile's start command (its V8 flags included), less the node binary.
-    const start = DOCKERFILE_STEPS.runtime.cmd.slice(1);
-    const command = profile ? ['-r', './dist/scripts/bench-profile-agent.js', ...start] : start;
+    const command = groundworkArguments(settings, baseline !== undefined);
     started = await startProcess(command, env, /groundwork ready at (http:\/\/\S+?\/graphql)/, {
       ...node,
       ipc: profile,

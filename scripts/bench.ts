@@ -17,7 +17,10 @@ import { cpuSeconds, databaseUrlOn, peakRssMiB, root, sampleRss, withClient } fr
  * node:http + pg reference (the limit) and PostGraphile v5 over the same
  * database, all on Node 22 when it can be installed, driven over HTTP by
  * autocannon with the same member's token. Checks first that all three answer
- * the same data, and refuses to measure otherwise. Options: --duration <s> (10),
+ * the same data, and refuses to measure otherwise. Each measurement follows
+ * --warmup <s> (3) of the same load, unmeasured but for the peak RSS: every
+ * server is measured warm, as it runs in production, not while its JIT
+ * compiles the code the load reaches first. Options: --duration <s> (10),
  * --connections <n> (32), --rounds <n> (2, the server order alternating),
  * --servers groundwork,reference,postgraphile (all), --scenarios q1,q2,q3 (all),
  * --profile (instead of the
@@ -27,7 +30,10 @@ import { cpuSeconds, databaseUrlOn, peakRssMiB, root, sampleRss, withClient } fr
  * runs groundwork as built from that commit, in a git worktree at
  * .bench/baseline, as the server `baseline`, and ends with the medians of
  * both over the rounds: a change measured against what it changes, in one
- * run; the commit must have the same migrations).
+ * run; the commit must have the same migrations), --node-flags "<flags>"
+ * (groundwork, not the baseline, starts with these Node/V8 flags before the
+ * Dockerfile's: with `--baseline HEAD`, a flag measured against the
+ * Dockerfile's start in one run).
  * BENCH_DATABASE_URL names the PostgreSQL server (an admin URL; default
  * postgres://postgres@127.0.0.1:5432/postgres); the bench uses its own
  * database, groundwork_bench (or BENCH_DATABASE), seeding it once.
@@ -37,11 +43,13 @@ const option = (name: string, fallback: string) => {
   return index >= 0 ? process.argv[index + 1] : fallback;
 };
 const DURATION = Number(option('duration', '10'));
+const WARMUP = Number(option('warmup', '3'));
 const CONNECTIONS = Number(option('connections', '32'));
 const ROUNDS = Number(option('rounds', '2'));
 const PROFILE = process.argv.includes('--profile');
 const TRACING = process.argv.includes('--tracing');
 const BASELINE = option('baseline', '');
+const NODE_FLAGS = option('node-flags', '').split(/\s+/).filter(Boolean);
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 // BENCH_DATABASE: another database of the bench's own (two checkouts on one server, each migrated by its own code).
 const DATABASE = process.env.BENCH_DATABASE ?? 'groundwork_bench';
@@ -168,20 +176,27 @@ async function measure(server: Running, scenario: Scenario, headers: Record<stri
   const request = scenario.requests[server.kind];
   const url = `${server.baseUrl}${request.path}`;
   const drain = server.kind === 'groundwork' ? () => drainEvents(server.databaseUrl) : undefined;
+  const load = (duration: number) =>
+    autocannon({
+      url,
+      method: 'POST',
+      connections: CONNECTIONS,
+      duration,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: request.body,
+    });
   await post(url, request.body, headers);
   await drain?.();
+  // The peak RSS covers the warm-up too: it is load.
+  const rss = sampleRss(server.pid);
+  if (WARMUP > 0) {
+    await load(WARMUP);
+    await drain?.();
+  }
   if (scenario.writes) await vacuumWrittenTables(server.databaseUrl);
   server.counter.reset();
   const cpuBefore = cpuSeconds(server.pid);
-  const rss = sampleRss(server.pid);
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: DURATION,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: request.body,
-  });
+  const result = await load(DURATION);
   const peakRss = rss.stop();
   // The events the requests raised are part of their cost: their SQL and CPU count, and the next measurement starts after them.
   const drainSeconds = (await drain?.()) ?? 0;
@@ -206,7 +221,7 @@ type Measured = Map<string, Map<string, Measurement[]>>;
 async function rounds(running: Running[], list: Scenario[], headers: Record<string, string>): Promise<Measured> {
   const measured: Measured = new Map(list.map((scenario) => [scenario.name, new Map<string, Measurement[]>()]));
   process.stdout.write(
-    `\n${CONNECTIONS} connections, ${DURATION} s per scenario and server, ${ROUNDS} round(s); SQL counted at a proxy in front of PostgreSQL, one per server; ` +
+    `\n${CONNECTIONS} connections, ${DURATION} s per scenario and server after ${WARMUP} s of the same load unmeasured, ${ROUNDS} round(s); SQL counted at a proxy in front of PostgreSQL, one per server; ` +
       `CPU of the server process from /proc (events included); server logs in ${LOGS_DIR}\n` +
       // groundwork's logIn above ran scrypt on the member's password (128 MiB per hash while it runs): not part of the load.
       `peak RSS before the load (start-up, the logIn, the answers check): ${running.map((server) => `${server.name} ${peakRssMiB(server.pid)} MiB`).join(', ')}\n`,
@@ -349,6 +364,7 @@ async function main(): Promise<void> {
       dataEncryptionKeys: DATA_ENCRYPTION_KEYS,
       profile: PROFILE,
       logsDir: LOGS_DIR,
+      nodeFlags: NODE_FLAGS,
     };
     for (const name of active) {
       const own = name === 'groundwork' && compared ? { ...settings, benchUrl: compared.currentUrl } : settings;

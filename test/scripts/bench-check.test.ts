@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkSameAnswers } from '../../scripts/bench-check';
 import { scenarios } from '../../scripts/bench-scenarios';
+import { groundworkArguments } from '../../scripts/bench-servers';
 
 /** A server that answers every POST with `answer` (status 200 unless given), as the bench's servers would. */
 async function fakeServer(answer: object, status = 200): Promise<{ url: string; close(): Promise<void> }> {
@@ -112,5 +113,23 @@ describe('npm run bench: the check before measuring', () => {
     );
     stored['c-2'] = expected;
     expect(await checkSameAnswers(running, [q3], {}, expected, async (id) => stored[id])).toHaveLength(1);
+  });
+});
+
+describe('npm run bench -- --node-flags', () => {
+  it("starts groundwork with the flags before the Dockerfile's start, and the baseline as shipped", () => {
+    const settings = { nodeFlags: ['--max-semi-space-size=32'], profile: false };
+    expect(groundworkArguments(settings, false)).toEqual([
+      '--max-semi-space-size=32',
+      '--heap-growing-percent=80',
+      'dist/src/main.js',
+    ]);
+    expect(groundworkArguments(settings, true)).toEqual(['--heap-growing-percent=80', 'dist/src/main.js']);
+    expect(groundworkArguments({ profile: true }, false)).toEqual([
+      '-r',
+      './dist/scripts/bench-profile-agent.js',
+      '--heap-growing-percent=80',
+      'dist/src/main.js',
+    ]);
   });
 });
