@@ -71,13 +71,50 @@ it('runs the hot statements of reads and comments as named prepared statements w
     const texts = await preparedTexts(api);
     expect(texts).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(
-          /^SELECT .* FROM tasks t LEFT JOIN users a ON .* WHERE t\.id = ANY\(\$1::uuid\[\]\) AND /s,
-        ),
-        expect.stringMatching(/^SELECT .* FROM users r WHERE r\.id = ANY\(\$1::uuid\[\]\)$/s),
+        expect.stringMatching(/^SELECT .* FROM tasks t LEFT JOIN users a ON .* WHERE t\.id = \$1::uuid AND /s),
+        expect.stringMatching(/^SELECT .* FROM users r WHERE r\.id = \$1::uuid$/s),
         expect.stringMatching(/INSERT INTO comments AS c/),
         expect.stringMatching(/^INSERT INTO outbox /),
       ]),
+    );
+  });
+});
+
+const COMMENT_AUTHORS = `query($id: ID!) { task(id: $id) { comments(first: 10) { edges { node { author { id } } } } } }`;
+
+it('plans a read of one id once per session, and still reads several ids in one statement', async () => {
+  await withApp('true', async (api) => {
+    const owner: Session = await signUp(api);
+    const organizationId = (await createOrganization(api, owner, 'Plans')).id;
+    const member = await addMember(api, owner, organizationId, 'MEMBER');
+    const project = await createProject(api, owner, organizationId);
+    const taskId = (await createTask(api, owner, project.id, { assigneeId: member.user.id })).id;
+    // A table of some size, with statistics: on a few rows every plan costs the same.
+    await api.app.dataSource.query(
+      `INSERT INTO tasks (project_id, organization_id, title, created_by_id)
+        SELECT $1, $2, 'filler ' || n, $3 FROM generate_series(1, 5000) AS n`,
+      [project.id, organizationId, owner.user.id],
+    );
+    await api.app.dataSource.query('ANALYZE tasks');
+    for (let run = 0; run < 8; run += 1) await ok(api.gql(TASK, { id: taskId }, { token: member.accessToken }));
+    const plans = (await api.app.dataSource.query(
+      `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements
+        WHERE name LIKE 'gw%' AND statement LIKE 'SELECT % FROM tasks t LEFT JOIN users a %'`,
+    )) as { generic: number; custom: number }[];
+    // PostgreSQL plans the first five runs for their values, then keeps the generic plan when it costs no more.
+    // With `t.id = ANY($1)` the generic plan was costed for ten ids, and all eight runs were planned afresh.
+    expect(plans).toEqual([{ generic: 3, custom: 5 }]);
+
+    // Two authors' comments on the task: their users are read by id in one statement, the ANY form.
+    await ok(api.gql(ADD, { i: { taskId, body: 'the member' } }, { token: member.accessToken }));
+    await ok(api.gql(ADD, { i: { taskId, body: 'the owner' } }, { token: owner.accessToken }));
+    const read = await ok(api.gql(COMMENT_AUTHORS, { id: taskId }, { token: member.accessToken }));
+    const authors = (read.task.comments.edges as { node: { author: { id: string } } }[]).map(
+      (edge) => edge.node.author.id,
+    );
+    expect(authors.sort()).toEqual([member.user.id, owner.user.id].sort());
+    expect(await preparedTexts(api)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^SELECT .* FROM users r WHERE r\.id = ANY\(\$1::uuid\[\]\)$/s)]),
     );
   });
 });

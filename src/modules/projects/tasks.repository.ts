@@ -7,8 +7,7 @@ import {
   statementText,
 } from '../../platform/database/entity-columns';
 import { loadKeysetPages, type KeysetOrder } from '../../platform/database/keyset-pages';
-import { inIdOrder, loadByIds } from '../../platform/database/load-by-ids';
-import { pipelinedRead } from '../../platform/database/prepared-statements';
+import { byIdsStatement, inIdOrder, loadByIds, queryByIds } from '../../platform/database/load-by-ids';
 import { likePattern } from '../../platform/database/sql';
 import type { Connection, PageRequest } from '../../platform/pagination';
 import { userColumnsSql, type UserRow } from '../identity';
@@ -37,14 +36,16 @@ export interface TaskPageRequest extends PageRequest {
 }
 
 const visibleByIdsSql = statementText((manager) =>
-  pipelinedRead(
-    `SELECT ${selectList(manager, TaskEntity, 't')} FROM tasks t WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
+  byIdsStatement(
+    (idsMatch) =>
+      `SELECT ${selectList(manager, TaskEntity, 't')} FROM tasks t WHERE ${idsMatch('t.id')} AND ${membershipSql('t.organization_id', '$2::uuid')}`,
   ),
 );
 
 const visibleWithAssigneesByIdsSql = statementText((manager) =>
-  pipelinedRead(
-    `SELECT ${selectList(manager, TaskEntity, 't')}, ${userColumnsSql(manager, 'a', 'assignee')} FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id WHERE t.id = ANY($1::uuid[]) AND ${membershipSql('t.organization_id', '$2::uuid')}`,
+  byIdsStatement(
+    (idsMatch) =>
+      `SELECT ${selectList(manager, TaskEntity, 't')}, ${userColumnsSql(manager, 'a', 'assignee')} FROM tasks t LEFT JOIN users a ON a.id = t.assignee_id WHERE ${idsMatch('t.id')} AND ${membershipSql('t.organization_id', '$2::uuid')}`,
   ),
 );
 
@@ -62,7 +63,7 @@ export class TasksRepository {
    * check in one statement.
    */
   async visibleByIds(ids: readonly string[], userId: string): Promise<(TaskEntity | undefined)[]> {
-    const rows = (await this.manager.query(visibleByIdsSql(this.manager), [ids, userId])) as TaskEntity[];
+    const rows = (await queryByIds(this.manager, visibleByIdsSql(this.manager), ids, userId)) as TaskEntity[];
     return inIdOrder(ids, rows);
   }
 
@@ -71,7 +72,7 @@ export class TasksRepository {
     ids: readonly string[],
     userId: string,
   ): Promise<({ task: TaskEntity; assignee: UserRow | null } | undefined)[]> {
-    const rows = (await this.manager.query(visibleWithAssigneesByIdsSql(this.manager), [ids, userId])) as Record<
+    const rows = (await queryByIds(this.manager, visibleWithAssigneesByIdsSql(this.manager), ids, userId)) as Record<
       string,
       unknown
     >[];

@@ -42,8 +42,8 @@ export function selectList(
  * the prepared-statement lookups, instead of building and hashing ~700
  * characters per call.
  */
-export function statementText(build: (manager: EntityManager) => string): (manager: EntityManager) => string {
-  const built = new WeakMap<DataSource, string>();
+export function statementText<T = string>(build: (manager: EntityManager) => T): (manager: EntityManager) => T {
+  const built = new WeakMap<DataSource, T>();
   return (manager) => {
     let text = built.get(manager.dataSource);
     if (text === undefined) {
